@@ -30,7 +30,7 @@ public final class CpuBackend implements Backend {
     private final WorkerPool pool;
     private final float[][] columns, gradientBlocks, partialKernels, packedBlocks, channelScratch;
     private final double[][] channelSums, channelSums2;
-    private float[] packedKernel = new float[0];
+    private float[] packedKernel = new float[0], flippedKernel = new float[0];
 
     public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
 
@@ -93,17 +93,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void conv2dForward(Tensor x, Tensor kernel, Tensor bias, Tensor y, ConvGeometry g) {
-        float[] in = data(x), out = data(y), b = bias == null ? null : data(bias);
-        int patch = patchSize(g), outC = g.outC(), pixels = outputPixels(g);
+        int patch = patchSize(g), outC = g.outC();
         float[] packed = packedKernel(Sgemm.packedSize(patch, outC));
         Sgemm.packB(data(kernel), 0, outC, 1, patch, outC, packed);
+        convolve(data(x), g, packed, bias == null ? null : data(bias), data(y));
+    }
+
+    /** out[pixels, outC] = im2col(in)[pixels, patch] · kernel[patch, outC] (+ bias), kernel already packed. */
+    private void convolve(float[] in, ConvGeometry g, float[] packed, float[] bias, float[] out) {
+        int patch = patchSize(g), outC = g.outC(), pixels = outputPixels(g);
         int rows = blockRows(g), blocks = (pixels + rows - 1) / rows;
         pool.run(blocks, (block, w) -> {
             int row0 = block * rows, count = Math.min(rows, pixels - row0);
             float[] cols = grow(columns, w, rows * patch);
             im2col(in, g, row0, count, cols);
             Sgemm.multiply(count, outC, patch, cols, 0, patch, 1, packed, out, row0 * outC, outC, false);
-            if (b != null) addBias(out, row0 * outC, count, b, outC);
+            if (bias != null) addBias(out, row0 * outC, count, bias, outC);
         });
     }
 
@@ -181,6 +186,10 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void conv2dBackwardData(Tensor dy, Tensor kernel, Tensor dx, ConvGeometry g) {
+        if (g.strideH() == 1 && g.strideW() == 1) {
+            transposedConvolution(data(dy), data(kernel), g, data(dx));
+            return;
+        }
         float[] gout = data(dy), gin = data(dx);
         int patch = patchSize(g), outC = g.outC(), imagePixels = g.outH() * g.outW();
         int imageSize = g.inH() * g.inW() * g.inC();
@@ -198,6 +207,28 @@ public final class CpuBackend implements Backend {
             Arrays.fill(gin, image0 * imageSize, (image0 + images) * imageSize, 0f);
             col2imAdd(cols, g, row0, count, gin);
         });
+    }
+
+    /**
+     * With stride 1 the data gradient is itself a convolution: of dY with the kernel flipped in space
+     * and its channel axes swapped, padded by kernel − 1 − the forward padding. That runs through
+     * the forward path (im2col gather) instead of a GEMM plus col2im scatter.
+     */
+    private void transposedConvolution(float[] gout, float[] kernel, ConvGeometry g, float[] gin) {
+        int kh = g.kernelH(), kw = g.kernelW(), inC = g.inC(), outC = g.outC();
+        ConvGeometry flipped = new ConvGeometry(g.batch(), g.outH(), g.outW(), outC, kh, kw, inC, 1, 1,
+                kh - 1 - g.padTop(), kw - 1 - g.padLeft(), kh - 1 - g.padBottom(), kw - 1 - g.padRight(), g.inH(), g.inW());
+        int patch = kh * kw * outC;
+        if (flippedKernel.length < patch * inC) flippedKernel = new float[patch * inC];
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++)
+                for (int ci = 0; ci < inC; ci++) {
+                    int src = (((kh - 1 - i) * kw + kw - 1 - j) * inC + ci) * outC, dst = (i * kw + j) * outC * inC + ci;
+                    for (int co = 0; co < outC; co++) flippedKernel[dst + co * inC] = kernel[src + co];
+                }
+        float[] packed = packedKernel(Sgemm.packedSize(patch, inC));
+        Sgemm.packB(flippedKernel, 0, inC, 1, patch, inC, packed);
+        convolve(gout, flipped, packed, null, gin);
     }
 
     @Override public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dKernel, Tensor dBias, ConvGeometry g) {
