@@ -260,58 +260,72 @@ public final class CpuBackend implements Backend {
 
     /** sums[c] = sum over rows of values[r·columns + c], partial sums in double per worker. */
     private void columnSums(float[] values, int rows, int columns, float[] sums) {
-        double[] total = channelStatistics(values, rows, columns, null, false);
+        double[] total = shiftedMoments(values, rows, columns, new float[columns], false)[0];
         for (int c = 0; c < columns; c++) sums[c] = (float) total[c];
     }
 
     // ---- batch normalization ----
 
     /**
-     * Per-channel sum over rows of x (relu(x) when {@code relu}), minus {@code shift} and squared when
-     * shift is given. Float within blocks of STAT_BLOCK rows, double across blocks and workers.
+     * {Σ(v − shift), Σ(v − shift)²} per channel over the rows of x, v = x or relu(x), in one pass.
+     * With the shift near the mean the variance Σ(v − shift)²/n − (Σ(v − shift)/n)² does not cancel.
+     * Float within blocks of STAT_BLOCK rows, double across blocks and workers.
      */
-    private double[] channelStatistics(float[] x, int rows, int channels, double[] shift, boolean relu) {
+    private double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
         int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK;
         int used = Math.min(pool.threads(), blocks);
         for (int w = 0; w < used; w++) {
             if (channelSums[w].length < channels) channelSums[w] = new double[channels];
+            if (channelSums2[w].length < channels) channelSums2[w] = new double[channels];
             Arrays.fill(channelSums[w], 0, channels, 0);
+            Arrays.fill(channelSums2[w], 0, channels, 0);
         }
-        float[] center = shift == null ? null : grow(channelScratch, 0, channels);
-        if (shift != null) for (int c = 0; c < channels; c++) center[c] = (float) shift[c];
         pool.runRanges(blocks, 4, (from, to, w) -> {
-            float[] acc = new float[channels];
-            double[] totals = channelSums[w];
+            float[] sum = new float[channels], squares = new float[channels];
             for (int block = from; block < to; block++) {
-                Arrays.fill(acc, 0f);
+                Arrays.fill(sum, 0f);
+                Arrays.fill(squares, 0f);
                 int r1 = Math.min(rows, (block + 1) * STAT_BLOCK);
                 for (int r = block * STAT_BLOCK; r < r1; r++) {
                     int base = r * channels, c = 0;
                     for (; c + L <= channels; c += L) {
                         FloatVector v = FloatVector.fromArray(S, x, base + c);
                         if (relu) v = v.max(0f);
-                        if (center != null) {
-                            v = v.sub(FloatVector.fromArray(S, center, c));
-                            v = v.mul(v);
-                        }
-                        v.add(FloatVector.fromArray(S, acc, c)).intoArray(acc, c);
+                        v = v.sub(FloatVector.fromArray(S, shift, c));
+                        v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
+                        v.fma(v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
                     }
                     for (; c < channels; c++) {
-                        float v = x[base + c];
-                        if (relu) v = Math.max(v, 0f);
-                        if (center != null) {
-                            v -= center[c];
-                            v *= v;
-                        }
-                        acc[c] += v;
+                        float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
+                        sum[c] += v;
+                        squares[c] += v * v;
                     }
                 }
-                for (int c = 0; c < channels; c++) totals[c] += acc[c];
+                for (int c = 0; c < channels; c++) {
+                    channelSums[w][c] += sum[c];
+                    channelSums2[w][c] += squares[c];
+                }
             }
         });
-        double[] total = new double[channels];
-        for (int w = 0; w < used; w++) for (int c = 0; c < channels; c++) total[c] += channelSums[w][c];
+        double[][] total = new double[2][channels];
+        for (int w = 0; w < used; w++) {
+            for (int c = 0; c < channels; c++) {
+                total[0][c] += channelSums[w][c];
+                total[1][c] += channelSums2[w][c];
+            }
+        }
         return total;
+    }
+
+    /** The per-channel mean of the first few rows: a shift close to the batch mean. */
+    private static float[] meanEstimate(float[] x, int rows, int channels, boolean relu) {
+        int sample = Math.min(rows, STAT_BLOCK);
+        float[] shift = new float[channels];
+        for (int r = 0; r < sample; r++) {
+            for (int c = 0; c < channels; c++) shift[c] += relu ? Math.max(x[r * channels + c], 0f) : x[r * channels + c];
+        }
+        for (int c = 0; c < channels; c++) shift[c] /= sample;
+        return shift;
     }
 
     @Override public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
@@ -331,15 +345,17 @@ public final class CpuBackend implements Backend {
                                    boolean relu) {
         int channels = gamma.shape().elements(), count = size(x) / channels;
         float[] in = data(x);
-        double[] mean = channelStatistics(in, count, channels, null, relu);
-        for (int c = 0; c < channels; c++) mean[c] /= count;
-        double[] variance = channelStatistics(in, count, channels, mean, relu);
+        float[] shift = meanEstimate(in, count, channels, relu);
+        double[][] moments = shiftedMoments(in, count, channels, shift, relu);
         float[] mm = data(movingMean), mv = data(movingVariance), sm = data(savedMean), si = data(savedInvStd);
         float[] g = data(gamma), b = data(beta);
         float[] scale = new float[channels], offset = new float[channels];
+        double[] mean = new double[channels];
         for (int c = 0; c < channels; c++) {
-            double biased = variance[c] / count;
-            double unbiased = count > 1 ? variance[c] / (count - 1) : biased;
+            double meanShift = moments[0][c] / count;
+            mean[c] = shift[c] + meanShift;
+            double biased = Math.max(0, moments[1][c] / count - meanShift * meanShift);
+            double unbiased = count > 1 ? biased * count / (count - 1) : biased;
             double invStd = 1 / Math.sqrt(biased + epsilon);
             mm[c] = (float) (momentum * mm[c] + (1 - momentum) * mean[c]);
             mv[c] = (float) (momentum * mv[c] + (1 - momentum) * unbiased);

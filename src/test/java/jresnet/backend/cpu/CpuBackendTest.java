@@ -158,49 +158,56 @@ class CpuBackendTest {
         setUp(threads);
         for (int channels : new int[] {3, 16, 37}) {
             for (boolean relu : new boolean[] {false, true}) {
-                String what = (relu ? "relu_bn" : "bn") + " channels " + channels;
-                // offset and scale like raw pixels, where a one-pass variance would cancel
-                Pair x = random(100, 5, 7, 6, channels);
-                addToAll(x, relu ? 20 : 128);
-                Pair gamma = random(2, channels), beta = random(1, channels);
-                Pair mm = random(1, channels), mv = random(1, channels);
-                addToAll(mv, 1.5);
-                Pair y = output(5, 7, 6, channels), sm = output(channels), si = output(channels);
-                if (relu) {
-                    REF.reluBatchNormTrainForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), y.ref(), sm.ref(), si.ref(), 0.99, 1e-3);
-                    cpu.reluBatchNormTrainForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), y.cpu(), sm.cpu(), si.cpu(), 0.99, 1e-3);
-                } else {
-                    REF.batchNormTrainForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), y.ref(), sm.ref(), si.ref(), 0.99, 1e-3);
-                    cpu.batchNormTrainForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), y.cpu(), sm.cpu(), si.cpu(), 0.99, 1e-3);
-                }
-                assertClose(what + " train y", y);
-                assertClose(what + " saved mean", sm);
-                assertClose(what + " saved inv std", si);
-                assertClose(what + " moving mean", mm);
-                assertClose(what + " moving variance", mv);
+                for (double drift : new double[] {0, 300}) {
+                    String what = (relu ? "relu_bn" : "bn") + " channels " + channels + " drift " + drift;
+                    // offset and scale like raw pixels, where a naive one-pass variance would cancel; with
+                    // drift the later rows move away from the first ones
+                    Pair x = random(100, 5, 7, 6, channels);
+                    addToAll(x, relu ? 20 : 128);
+                    for (int i = x.cpu().size() / 2; i < x.cpu().size(); i++) {
+                        x.cpu().data()[i] += (float) drift;
+                        x.ref().data()[i] = x.cpu().data()[i];
+                    }
+                    Pair gamma = random(2, channels), beta = random(1, channels);
+                    Pair mm = random(1, channels), mv = random(1, channels);
+                    addToAll(mv, 1.5);
+                    Pair y = output(5, 7, 6, channels), sm = output(channels), si = output(channels);
+                    if (relu) {
+                        REF.reluBatchNormTrainForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), y.ref(), sm.ref(), si.ref(), 0.99, 1e-3);
+                        cpu.reluBatchNormTrainForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), y.cpu(), sm.cpu(), si.cpu(), 0.99, 1e-3);
+                    } else {
+                        REF.batchNormTrainForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), y.ref(), sm.ref(), si.ref(), 0.99, 1e-3);
+                        cpu.batchNormTrainForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), y.cpu(), sm.cpu(), si.cpu(), 0.99, 1e-3);
+                    }
+                    assertClose(what + " train y", y);
+                    assertClose(what + " saved mean", sm);
+                    assertClose(what + " saved inv std", si);
+                    assertClose(what + " moving mean", mm);
+                    assertClose(what + " moving variance", mv);
 
-                Pair yInfer = output(5, 7, 6, channels);
-                if (relu) {
-                    REF.reluBatchNormInferForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), yInfer.ref(), 1e-3);
-                    cpu.reluBatchNormInferForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), yInfer.cpu(), 1e-3);
-                } else {
-                    REF.batchNormInferForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), yInfer.ref(), 1e-3);
-                    cpu.batchNormInferForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), yInfer.cpu(), 1e-3);
-                }
-                assertClose(what + " inference y", yInfer);
+                    Pair yInfer = output(5, 7, 6, channels);
+                    if (relu) {
+                        REF.reluBatchNormInferForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), yInfer.ref(), 1e-3);
+                        cpu.reluBatchNormInferForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), yInfer.cpu(), 1e-3);
+                    } else {
+                        REF.batchNormInferForward(x.ref(), gamma.ref(), beta.ref(), mm.ref(), mv.ref(), yInfer.ref(), 1e-3);
+                        cpu.batchNormInferForward(x.cpu(), gamma.cpu(), beta.cpu(), mm.cpu(), mv.cpu(), yInfer.cpu(), 1e-3);
+                    }
+                    assertClose(what + " inference y", yInfer);
 
-                Pair dy = random(1, 5, 7, 6, channels);
-                Pair dx = output(5, 7, 6, channels), dGamma = output(channels), dBeta = output(channels);
-                if (relu) {
-                    REF.reluBatchNormBackward(x.ref(), dy.ref(), gamma.ref(), sm.ref(), si.ref(), dx.ref(), dGamma.ref(), dBeta.ref());
-                    cpu.reluBatchNormBackward(x.cpu(), dy.cpu(), gamma.cpu(), sm.cpu(), si.cpu(), dx.cpu(), dGamma.cpu(), dBeta.cpu());
-                } else {
-                    REF.batchNormBackward(x.ref(), dy.ref(), gamma.ref(), sm.ref(), si.ref(), dx.ref(), dGamma.ref(), dBeta.ref());
-                    cpu.batchNormBackward(x.cpu(), dy.cpu(), gamma.cpu(), sm.cpu(), si.cpu(), dx.cpu(), dGamma.cpu(), dBeta.cpu());
+                    Pair dy = random(1, 5, 7, 6, channels);
+                    Pair dx = output(5, 7, 6, channels), dGamma = output(channels), dBeta = output(channels);
+                    if (relu) {
+                        REF.reluBatchNormBackward(x.ref(), dy.ref(), gamma.ref(), sm.ref(), si.ref(), dx.ref(), dGamma.ref(), dBeta.ref());
+                        cpu.reluBatchNormBackward(x.cpu(), dy.cpu(), gamma.cpu(), sm.cpu(), si.cpu(), dx.cpu(), dGamma.cpu(), dBeta.cpu());
+                    } else {
+                        REF.batchNormBackward(x.ref(), dy.ref(), gamma.ref(), sm.ref(), si.ref(), dx.ref(), dGamma.ref(), dBeta.ref());
+                        cpu.batchNormBackward(x.cpu(), dy.cpu(), gamma.cpu(), sm.cpu(), si.cpu(), dx.cpu(), dGamma.cpu(), dBeta.cpu());
+                    }
+                    assertClose(what + " dx", dx);
+                    assertClose(what + " dGamma", dGamma);
+                    assertClose(what + " dBeta", dBeta);
                 }
-                assertClose(what + " dx", dx);
-                assertClose(what + " dGamma", dGamma);
-                assertClose(what + " dBeta", dBeta);
             }
         }
     }
