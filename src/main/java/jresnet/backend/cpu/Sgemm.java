@@ -18,6 +18,8 @@ final class Sgemm {
     static final int MR = 8;
     /** Depth of one pass: 8 rows of A and KC rows of a B panel stay in L1. */
     static final int KC = 256;
+    /** Panels of B swept per row block: KC x NC_PANELS panels (512 KiB for 16 lanes) stay in L2. */
+    static final int NC_PANELS = Math.max(1, 512 * 1024 / (KC * LANES * Float.BYTES));
 
     private Sgemm() {}
 
@@ -56,19 +58,21 @@ final class Sgemm {
      */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, float[] c, int cOffset, int ldc, boolean accumulate) {
-        int panels = panels(n), panelStride = k * LANES;
+        int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean load = accumulate || k0 > 0;
-            int i = 0;
-            for (; i + MR <= m; i += MR) {
-                int aBase = aOffset + i * aRowStride + k0 * aColStride;
-                for (int p = 0; p < panels; p++) {
-                    kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, p * panelStride + k0 * LANES,
-                            c, cOffset + i * ldc + p * LANES, ldc, load, Math.min(LANES, n - p * LANES));
+            for (int p0 = 0; p0 < panels; p0 += NC_PANELS) {
+                int p1 = Math.min(panels, p0 + NC_PANELS);
+                for (int i = 0; i < fullRows; i += MR) {
+                    int aBase = aOffset + i * aRowStride + k0 * aColStride;
+                    for (int p = p0; p < p1; p++) {
+                        kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, p * panelStride + k0 * LANES,
+                                c, cOffset + i * ldc + p * LANES, ldc, load, Math.min(LANES, n - p * LANES));
+                    }
                 }
             }
-            for (; i < m; i++) {
+            for (int i = fullRows; i < m; i++) {
                 int aBase = aOffset + i * aRowStride + k0 * aColStride;
                 for (int p = 0; p < panels; p++) {
                     kernel1x1(kc, a, aBase, aColStride, packedB, p * panelStride + k0 * LANES,

@@ -1,0 +1,7 @@
+#!/bin/sh
+# Builds the JMH benchmarks and runs them; arguments go to JMH (e.g. -f 1 -wi 2 -i 3 ConvBenchmark).
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+mvn -B -q -f "$here/pom.xml" compile
+exec java --add-modules jdk.incubator.vector \
+  -cp "$here/target/classes:$(cat "$here/target/runtime.classpath")" org.openjdk.jmh.Main "$@"
