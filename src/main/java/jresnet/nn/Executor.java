@@ -1,0 +1,321 @@
+package jresnet.nn;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import jresnet.backend.Backend;
+import jresnet.optim.Optimizer;
+import jresnet.tensor.HostArray;
+import jresnet.tensor.Shape;
+import jresnet.tensor.Tensor;
+
+/**
+ * Binds a model to a backend for batches of up to {@code capacity} samples. Owns every backend
+ * buffer: weights, gradients, optimizer slots, one activation per node, and a pool of gradient
+ * buffers reused across steps (a buffer returns to the pool once the node that produced its tensor
+ * has run backward). Nothing is allocated after the first step. A ReLU whose only consumer is a
+ * BatchNormalization runs fused with it (the tutorial's relu_bn).
+ */
+public final class Executor implements AutoCloseable {
+    private final Model model;
+    private final Backend backend;
+    private final int capacity;
+    private final List<Step> steps = new ArrayList<>();
+    private final Map<String, Tensor> params = new LinkedHashMap<>();
+    private final Map<String, Tensor> paramGrads = new LinkedHashMap<>();
+    private final Map<SymbolicTensor, Tensor> activations = new IdentityHashMap<>();
+    private final Map<Shape, ArrayDeque<Tensor>> freeGradients = new HashMap<>();
+    private final List<Tensor> owned = new ArrayList<>();
+    private final Tensor labels, logitGradient, probabilities;
+    private final Tensor[] trainableParams, gradients;
+    private Optimizer optimizer;
+    private final List<Tensor[]> slots = new ArrayList<>();
+    private long iterations;
+
+    private final class Step {
+        final Node node;
+        final List<SymbolicTensor> inputs;
+        final boolean reluBefore;
+        final Tensor[] saved;
+
+        Step(Node node, List<SymbolicTensor> inputs, boolean reluBefore) {
+            this.node = node;
+            this.inputs = inputs;
+            this.reluBefore = reluBefore;
+            this.saved = node.layer().savedState(Model.inputShapes(node)).stream().map(Executor.this::allocateParameter)
+                    .toArray(Tensor[]::new);
+        }
+    }
+
+    public Executor(Model model, Backend backend, int capacity) {
+        this.model = model;
+        this.backend = backend;
+        this.capacity = capacity;
+        Map<SymbolicTensor, Integer> consumers = new IdentityHashMap<>();
+        for (Node n : model.nodes()) for (SymbolicTensor t : n.inputs()) consumers.merge(t, 1, Integer::sum);
+        for (Node node : model.nodes()) {
+            if (node.layer() instanceof InputLayer) continue;
+            if (node.layer() instanceof ReLU && fusesIntoNext(node, consumers)) continue;
+            SymbolicTensor in0 = node.inputs().isEmpty() ? null : node.inputs().get(0);
+            boolean fused = node.layer() instanceof BatchNormalization && in0.producer().layer() instanceof ReLU
+                    && fusesIntoNext(in0.producer(), consumers);
+            steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused));
+        }
+        activations.put(model.input(), allocate(model.input().shape()));
+        for (Step s : steps) activations.put(s.node.output(), allocate(s.node.output().shape()));
+        for (Weight w : model.weightList()) {
+            Tensor t = allocateParameter(w.spec().shape());
+            params.put(w.name(), t);
+            if (w.trainable()) paramGrads.put(w.name(), allocateParameter(w.spec().shape()));
+        }
+        pushWeights();
+        labels = backend.allocate(Shape.of(capacity));
+        owned.add(labels);
+        logitGradient = allocate(model.output().shape());
+        probabilities = allocate(model.output().shape());
+        trainableParams = paramGrads.keySet().stream().map(params::get).toArray(Tensor[]::new);
+        gradients = paramGrads.values().toArray(Tensor[]::new);
+    }
+
+    private boolean fusesIntoNext(Node relu, Map<SymbolicTensor, Integer> consumers) {
+        SymbolicTensor out = relu.output();
+        if (out == model.output() || consumers.getOrDefault(out, 0) != 1) return false;
+        return model.nodes().stream().anyMatch(n -> n.layer() instanceof BatchNormalization && n.inputs().contains(out));
+    }
+
+    private Tensor allocate(Shape perSample) {
+        Tensor t = backend.allocate(perSample.withBatch(capacity));
+        owned.add(t);
+        return t;
+    }
+
+    private Tensor allocateParameter(Shape shape) {
+        Tensor t = backend.allocateParameter(shape);
+        owned.add(t);
+        return t;
+    }
+
+    public Model model() { return model; }
+
+    public Backend backend() { return backend; }
+
+    public int capacity() { return capacity; }
+
+    // ---- weights and optimizer state ----
+
+    /** Copies the model's host weights into the backend. */
+    public void pushWeights() {
+        model.weights().forEach((name, value) -> backend.copyFromHost(value.data(), params.get(name)));
+    }
+
+    /** Copies the backend's weights into the model's host weights. */
+    public void pullWeights() {
+        model.weights().forEach((name, value) -> backend.copyToHost(params.get(name), value.data()));
+    }
+
+    /** Zero-initialised slots for a fresh optimizer; the update counter restarts at 0. */
+    public void attachOptimizer(Optimizer optimizer) {
+        this.optimizer = optimizer;
+        this.iterations = 0;
+        slots.clear();
+        for (String ignored : optimizer.slotNames()) {
+            Tensor[] perParam = new Tensor[paramGrads.size()];
+            int p = 0;
+            for (String name : paramGrads.keySet()) {
+                perParam[p] = allocateParameter(params.get(name).shape());
+                backend.fill(perParam[p++], 0f);
+            }
+            slots.add(perParam);
+        }
+    }
+
+    public Optimizer optimizer() { return optimizer; }
+
+    /** Updates applied so far. */
+    public long iterations() { return iterations; }
+
+    /** Optimizer slots on the host, named "<weight>.<slot>" (e.g. conv2d.kernel.m). */
+    public Map<String, HostArray> optimizerState() {
+        Map<String, HostArray> out = new LinkedHashMap<>();
+        for (int k = 0; k < slots.size(); k++) {
+            int p = 0;
+            for (String name : paramGrads.keySet()) {
+                Tensor t = slots.get(k)[p++];
+                float[] data = new float[t.shape().elements()];
+                backend.copyToHost(t, data);
+                out.put(name + "." + optimizer.slotNames().get(k), new HostArray(t.shape(), data));
+            }
+        }
+        return out;
+    }
+
+    /** Restores slots saved by {@link #optimizerState()} and the update counter. */
+    public void restoreOptimizerState(Map<String, HostArray> state, long iterations, String source) {
+        for (int k = 0; k < slots.size(); k++) {
+            int p = 0;
+            for (String name : paramGrads.keySet()) {
+                String key = name + "." + optimizer.slotNames().get(k);
+                HostArray v = state.get(key);
+                Tensor t = slots.get(k)[p++];
+                if (v == null || !v.shape().equals(t.shape())) {
+                    throw new jresnet.UserException(source + ": optimizer slot '" + key + "' "
+                            + (v == null ? "is missing" : "has shape " + v.shape() + ", expected " + t.shape()));
+                }
+                backend.copyFromHost(v.data(), t);
+            }
+        }
+        this.iterations = iterations;
+    }
+
+    // ---- running ----
+
+    /** Runs one training step on a batch (NHWC pixels, labels as class indices); returns {loss sum, correct}. */
+    public double[] trainStep(float[] images, float[] classLabels, int n) {
+        if (optimizer == null) throw new IllegalStateException("attachOptimizer first");
+        double[] result = lossAndGradients(images, classLabels, n);
+        iterations++;
+        optimizer.update(backend, trainableParams, gradients, slots, iterations);
+        return result;
+    }
+
+    /**
+     * Training-mode forward, loss and backward without an update: leaves every trainable weight's
+     * gradient of the mean loss in {@link #gradient}. Returns {loss sum, correct}.
+     */
+    public double[] lossAndGradients(float[] images, float[] classLabels, int n) {
+        loadBatch(images, classLabels, n);
+        forward(n, true);
+        double[] result = backend.softmaxCrossEntropy(activations.get(model.output()).withBatch(n),
+                labels.withBatch(n), logitGradient.withBatch(n));
+        backward(n);
+        return result;
+    }
+
+    /** A weight's backend tensor, by Keras name. */
+    public Tensor parameter(String name) { return params.get(name); }
+
+    /** A trainable weight's gradient from the last backward pass. */
+    public Tensor gradient(String name) { return paramGrads.get(name); }
+
+    /** Inference on a labelled batch; returns {loss sum, correct}. */
+    public double[] evaluateBatch(float[] images, float[] classLabels, int n) {
+        loadBatch(images, classLabels, n);
+        forward(n, false);
+        return backend.softmaxCrossEntropy(activations.get(model.output()).withBatch(n), labels.withBatch(n), null);
+    }
+
+    /** Inference: the model's output for n samples (softmax probabilities for a softmax output). */
+    public float[] predictBatch(float[] images, int n) {
+        backend.copyFromHost(images, activations.get(model.input()).withBatch(n));
+        forward(n, false);
+        Tensor out = activations.get(model.output()).withBatch(n);
+        if (model.softmaxOutput()) {
+            backend.softmax(out, probabilities.withBatch(n));
+            out = probabilities.withBatch(n);
+        }
+        float[] result = new float[out.shape().elements()];
+        backend.copyToHost(out, result);
+        return result;
+    }
+
+    private void loadBatch(float[] images, float[] classLabels, int n) {
+        if (n > capacity) throw new IllegalArgumentException("batch " + n + " exceeds capacity " + capacity);
+        backend.copyFromHost(images, activations.get(model.input()).withBatch(n));
+        backend.copyFromHost(classLabels, labels.withBatch(n));
+    }
+
+    /** The forward pass over the batch already loaded into the input. */
+    public void forward(int n, boolean training) {
+        for (Step s : steps) s.node.layer().forward(new Context(s, n, training, null, null));
+    }
+
+    private void backward(int n) {
+        Map<SymbolicTensor, Tensor> grads = new IdentityHashMap<>();
+        grads.put(model.output(), logitGradient);
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            Tensor[] targets = new Tensor[s.inputs.size()];
+            boolean[] accumulate = new boolean[targets.length];
+            for (int k = 0; k < targets.length; k++) {
+                SymbolicTensor in = s.inputs.get(k);
+                accumulate[k] = grads.containsKey(in);
+                targets[k] = acquire(in.shape());
+                if (!accumulate[k]) grads.put(in, targets[k]);
+            }
+            s.node.layer().backward(new Context(s, n, true, grads.get(s.node.output()), targets));
+            for (int k = 0; k < targets.length; k++) {
+                SymbolicTensor in = s.inputs.get(k);
+                if (accumulate[k]) {
+                    if (needsGradient(in)) backend.add(grads.get(in).withBatch(n), targets[k].withBatch(n), grads.get(in).withBatch(n));
+                    release(targets[k]);
+                }
+            }
+            Tensor done = grads.remove(s.node.output());
+            if (done != logitGradient) release(done);
+        }
+        grads.values().forEach(this::release);
+    }
+
+    private boolean needsGradient(SymbolicTensor t) {
+        return !(t.producer().layer() instanceof InputLayer);
+    }
+
+    private Tensor acquire(Shape perSample) {
+        Shape full = perSample.withBatch(capacity);
+        ArrayDeque<Tensor> free = freeGradients.get(full);
+        return free == null || free.isEmpty() ? allocate(perSample) : free.pop();
+    }
+
+    private void release(Tensor t) {
+        freeGradients.computeIfAbsent(t.shape(), k -> new ArrayDeque<>()).push(t);
+    }
+
+    private final class Context implements LayerContext {
+        private final Step step;
+        private final int n;
+        private final boolean training;
+        private final Tensor outputGradient;
+        private final Tensor[] inputGradients;
+
+        Context(Step step, int n, boolean training, Tensor outputGradient, Tensor[] inputGradients) {
+            this.step = step;
+            this.n = n;
+            this.training = training;
+            this.outputGradient = outputGradient;
+            this.inputGradients = inputGradients;
+        }
+
+        @Override public Backend backend() { return backend; }
+
+        @Override public boolean training() { return training; }
+
+        @Override public Tensor input(int i) { return activations.get(step.inputs.get(i)).withBatch(n); }
+
+        @Override public Tensor output() { return activations.get(step.node.output()).withBatch(n); }
+
+        @Override public Tensor param(String suffix) { return params.get(step.node.layer().name() + "." + suffix); }
+
+        @Override public Tensor paramGradient(String suffix) {
+            return paramGrads.get(step.node.layer().name() + "." + suffix);
+        }
+
+        @Override public Tensor saved(int i) { return step.saved[i]; }
+
+        @Override public Tensor outputGradient() { return outputGradient.withBatch(n); }
+
+        @Override public boolean needsInputGradient(int i) { return needsGradient(step.inputs.get(i)); }
+
+        @Override public Tensor inputGradient(int i) { return inputGradients[i].withBatch(n); }
+
+        @Override public boolean reluBefore() { return step.reluBefore; }
+    }
+
+    @Override public void close() {
+        for (Tensor t : owned) t.close();
+        owned.clear();
+    }
+}
