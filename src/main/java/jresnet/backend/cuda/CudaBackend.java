@@ -170,7 +170,7 @@ public final class CudaBackend implements Backend {
         CudaTensor d = cuda(dst);
         requireLength(src.length, d, "copyFromHost");
         float[] values = d.kernelLayout() ? kerasToStoredKernel(src, d.shape()) : src;
-        staging.upload(values, d, "copyFromHost " + d.shape());
+        staging.upload(values, Math.toIntExact(d.elements()), d, "copyFromHost " + d.shape());
     }
 
     @Override public void copyToHost(Tensor src, float[] dst) {
@@ -179,7 +179,7 @@ public final class CudaBackend implements Backend {
         requireLength(dst.length, s, "copyToHost");
         sync("copyToHost " + s.shape());
         if (s.kernelLayout()) {
-            float[] stored = new float[dst.length];
+            float[] stored = new float[Math.toIntExact(s.elements())];
             CudaCheck.driver(cuMemcpyDtoH(Pointer.to(stored), s.ptr(), s.bytes()), "copyToHost " + s.shape());
             storedKernelToKeras(stored, s.shape(), dst);
         } else {
@@ -187,8 +187,9 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Host arrays may be longer than the tensor (a partial batch in a full-size buffer): the prefix is used. */
     private static void requireLength(int length, CudaTensor t, String op) {
-        if (length != t.elements()) {
+        if (length < t.elements()) {
             throw new IllegalArgumentException(op + ": host array of " + length + " floats for tensor " + t.shape()
                     + " of " + t.elements());
         }
@@ -197,7 +198,7 @@ public final class CudaBackend implements Backend {
     /** [kh, kw, in, out] -> [out, kh, kw, in]. */
     static float[] kerasToStoredKernel(float[] keras, Shape s) {
         int kh = s.dim(0), kw = s.dim(1), in = s.dim(2), out = s.dim(3);
-        float[] stored = new float[keras.length];
+        float[] stored = new float[s.elements()];
         for (int h = 0; h < kh; h++)
             for (int w = 0; w < kw; w++)
                 for (int i = 0; i < in; i++)

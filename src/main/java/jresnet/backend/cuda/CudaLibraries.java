@@ -31,7 +31,7 @@ public final class CudaLibraries {
     /** One CUDA library the backend needs: the version JCuda links against, or its successor. */
     record Requirement(String name, String soname, String successorSoname, String installHint) {}
 
-    static final Requirement DRIVER = new Requirement("CUDA driver", "libcuda.so.1", null,
+    static final Requirement DRIVER = new Requirement("driver", "libcuda.so.1", null,
             "install the NVIDIA driver (it provides libcuda.so.1) or add its directory to LD_LIBRARY_PATH");
     static final Requirement CUBLAS = new Requirement("cuBLAS", "libcublas.so.12", "libcublas.so.13",
             "install cuBLAS 12 (CUDA 12 toolkit, package libcublas-12-x) or cuBLAS 13 together with the forwarders "

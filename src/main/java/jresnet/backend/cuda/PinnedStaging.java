@@ -50,11 +50,11 @@ final class PinnedStaging implements AutoCloseable {
         }
     }
 
-    /** Queues the upload of values into dst (count floats); the caller's array may be reused at return. */
-    void upload(float[] values, CudaTensor dst, String what) {
+    /** Queues the upload of the first count values into dst; the caller's array may be reused at return. */
+    void upload(float[] values, int count, CudaTensor dst, String what) {
         Slot slot = slots[next];
         next = (next + 1) % slots.length;
-        long bytes = (long) values.length * Float.BYTES;
+        long bytes = (long) count * Float.BYTES;
         // The slot's previous copy must have left pinned memory before it is overwritten.
         CudaCheck.driver(cuEventSynchronize(slot.copied), what + ": waiting for a staging slot");
         if (slot.capacity < bytes) {
@@ -63,7 +63,7 @@ final class PinnedStaging implements AutoCloseable {
             CudaCheck.driver(cuMemAllocHost(slot.host, bytes), what + ": cuMemAllocHost(" + bytes + " bytes)");
             slot.capacity = bytes;
         }
-        slot.host.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer().put(values);
+        slot.host.getByteBuffer(0, bytes).order(ByteOrder.nativeOrder()).asFloatBuffer().put(values, 0, count);
         CudaCheck.driver(cuEventRecord(computeReached, computeStream), what);
         CudaCheck.driver(cuStreamWaitEvent(copyStream, computeReached, 0), what);
         CudaCheck.driver(cuMemcpyHtoDAsync(dst.ptr(), slot.host, bytes, copyStream), what + ": cuMemcpyHtoDAsync");
