@@ -23,17 +23,19 @@ public final class Trainer {
     private final Executor executor;
     private final int batchSize;
     private final long seed;
-    private final BatchTransform transform;
+    private final BatchTransform transform, validationTransform;
     private final NonFinitePolicy nonFinite;
     private final List<Callback> callbacks;
     private volatile String stopRequest;
 
-    public Trainer(Executor executor, int batchSize, long seed, BatchTransform transform, NonFinitePolicy nonFinite,
-                   List<Callback> callbacks) {
+    /** transform/validationTransform preprocess training/validation batches; null for none. */
+    public Trainer(Executor executor, int batchSize, long seed, BatchTransform transform,
+                   BatchTransform validationTransform, NonFinitePolicy nonFinite, List<Callback> callbacks) {
         this.executor = executor;
         this.batchSize = batchSize;
         this.seed = seed;
         this.transform = transform;
+        this.validationTransform = validationTransform;
         this.nonFinite = nonFinite;
         this.callbacks = List.copyOf(callbacks);
     }
@@ -81,7 +83,7 @@ public final class Trainer {
             }
             double trainSeconds = state.seconds + seconds(started);
             double[] val = validation == null || validation.size() == 0 ? new double[] {Double.NaN, Double.NaN}
-                    : evaluate(executor, validation, batchSize);
+                    : evaluate(executor, validation, batchSize, validationTransform);
             EpochMetrics m = new EpochMetrics(state.epoch, state.lossSum / Math.max(state.seen, 1),
                     (double) state.correct / Math.max(state.seen, 1), val[0], val[1], trainSeconds,
                     state.seen / trainSeconds, executor.optimizer().learningRate(Math.max(state.iterations, 1)));
@@ -100,11 +102,11 @@ public final class Trainer {
     }
 
     /** Mean loss and accuracy over a dataset in inference mode, in order. */
-    public static double[] evaluate(Executor executor, Dataset data, int batchSize) {
+    public static double[] evaluate(Executor executor, Dataset data, int batchSize, BatchTransform transform) {
         int[] order = new int[data.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         double lossSum = 0, correct = 0;
-        try (BatchLoader loader = new BatchLoader(data, order, Math.min(batchSize, executor.capacity()), null, 0, 0, 0)) {
+        try (BatchLoader loader = new BatchLoader(data, order, Math.min(batchSize, executor.capacity()), transform, 0, 0, 0)) {
             while (loader.hasNext()) {
                 BatchLoader.Batch b = loader.next();
                 double[] r = executor.evaluateBatch(b.images(), b.labels(), b.size());
