@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * A float array in host memory with its logical shape (row-major). The array is shared, not copied:
- * whoever builds a HostArray hands over its data.
+ * whoever builds a HostArray hands over its data. As for any record holding an array, equals
+ * compares the array by identity; compare contents with Arrays.equals.
  */
 public record HostArray(Shape shape, float[] data) {
     public HostArray {
