@@ -1,1 +1,3 @@
-package jresnet; public class UserException extends RuntimeException { public UserException(String message) { super(message); } public UserException(String message, Throwable cause) { super(message, cause); } }
+package jresnet;
+
+public class UserException extends RuntimeException { public UserException(String message) { super(message); } public UserException(String message, Throwable cause) { super(message, cause); } }
