@@ -119,8 +119,9 @@ public final class Main {
             }
             Path runDir = a.path("resume");
             int epochs = a.integer("epochs", 0, 1);
+            String device = device(a);
             Path data = DataLocator.resolve(a.string("data", null));
-            try (Backend backend = Devices.open(a.choice("device", "auto", Devices.NAMES), err)) {
+            try (Backend backend = Devices.open(device, err)) {
                 TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
             }
             return 0;
@@ -129,12 +130,15 @@ public final class Main {
         ModelZoo.create(model);
         Path runDir = Path.of(a.required("train", "out"));
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
+        String device = device(a);
         Path data = DataLocator.resolve(a.string("data", null));
-        try (Backend backend = Devices.open(a.choice("device", "auto", Devices.NAMES), err)) {
+        try (Backend backend = Devices.open(device, err)) {
             TrainingRun.start(config, backend, data, runDir, out, System.console() != null, environment());
         }
         return 0;
     }
+
+    private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
@@ -166,11 +170,11 @@ public final class Main {
 
     private int evaluate(String[] argv) throws IOException {
         Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "batch-size", "device", "data"), Set.of());
-        Model model = modelWithWeights(a, "evaluate");
+        String device = device(a);
         int batch = a.integer("batch-size", 128, 1);
+        Model model = modelWithWeights(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
-        try (Backend backend = Devices.open(a.choice("device", "auto", Devices.NAMES), err);
-             Executor ex = new Executor(model, backend, batch)) {
+        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
             double[] r = Trainer.evaluate(ex, test, batch, Recipe.defaultFor(model.name()).inferenceTransform(null));
             out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), r[0], r[1]);
         }
@@ -179,14 +183,14 @@ public final class Main {
 
     private int predict(String[] argv) throws IOException {
         Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
+        String device = device(a);
         Model model = modelWithWeights(a, "predict");
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
         int n = x.shape().dim(0), batch = a.integer("batch-size", 128, 1), image = 32 * 32 * 3;
         float[] probabilities = new float[n * 10];
-        try (Backend backend = Devices.open(a.choice("device", "auto", Devices.NAMES), err);
-             Executor ex = new Executor(model, backend, batch)) {
+        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
             float[] chunk = new float[batch * image];
             for (int from = 0; from < n; from += batch) {
                 int count = Math.min(batch, n - from);
@@ -207,10 +211,11 @@ public final class Main {
         List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(","));
         for (String m : models) ModelZoo.create(m);
         Path outDir = Path.of(a.string("out", "runs/compare"));
-        Path data = DataLocator.resolve(a.string("data", null));
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
+        String device = device(a);
+        Path data = DataLocator.resolve(a.string("data", null));
         List<ModelRun> runs = new ArrayList<>();
-        try (Backend backend = Devices.open(a.choice("device", "auto", Devices.NAMES), err)) {
+        try (Backend backend = Devices.open(device, err)) {
             for (String m : models) {
                 TrainingRun.Config config = config(a, m, epochs);
                 if (quick) config = quickLimits(config, a);
