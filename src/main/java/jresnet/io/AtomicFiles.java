@@ -1,5 +1,9 @@
 package jresnet.io;
 
+import java.util.List;
+
+import java.util.ArrayList;
+
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -8,6 +12,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -17,6 +22,8 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -109,6 +116,32 @@ public final class AtomicFiles {
         syncDirectory(parent);
         if (!tmpParent.equals(parent)) syncDirectory(tmpParent);
         deleteRecursively(old);
+    }
+
+    /**
+     * Finishes what a crash inside {@link #publishDirectory} (or while writing a temporary folder)
+     * left: when target is missing but an old copy survived under ".NAME.old-*", that copy is the last
+     * complete one and goes back into place; leftover old copies and temporary folders are deleted.
+     * Only the process that owns the folder (see RunLock) may call this.
+     */
+    public static void recoverDirectory(Path target) throws IOException {
+        Path parent = parentOf(target);
+        String name = target.getFileName().toString();
+        List<Path> old = new ArrayList<>(), temporary = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(parent, "." + name + ".*")) {
+            for (Path p : entries) {
+                String n = p.getFileName().toString();
+                if (n.startsWith("." + name + ".old-")) old.add(p);
+                else if (n.startsWith("." + name + ".tmp-")) temporary.add(p);
+            }
+        }
+        if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !old.isEmpty()) {
+            // Only one rename-away can be pending: publishDirectory deletes the old copy before returning.
+            Files.move(old.remove(0), target, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(parent);
+        }
+        for (Path p : old) deleteRecursively(p);
+        for (Path p : temporary) deleteRecursively(p);
     }
 
     /** Deletes a file or a folder with everything in it; links are removed, not followed. Absent is fine. */

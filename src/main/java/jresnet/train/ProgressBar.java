@@ -54,6 +54,10 @@ public final class ProgressBar implements Callback {
         out.flush();
     }
 
+    @Override public void onBatchSkipped(String reason) {
+        out.println((terminal ? "\n" : "") + "warning: skipped batch: " + reason);
+    }
+
     @Override public void onInterrupted(TrainingState state, String reason) {
         out.println((terminal ? "\n" : "") + "stopped: " + reason);
         out.flush();

@@ -62,7 +62,7 @@ public final class Trainer {
                             callbacks.forEach(c -> c.onInterrupted(state, where));
                             throw new Stopped(where + "; the last good checkpoint is kept");
                         }
-                        System.err.println("warning: skipped batch: " + where);
+                        callbacks.forEach(c -> c.onBatchSkipped(where));
                     } else {
                         state.lossSum += result[0];
                         state.correct += (long) result[1];

@@ -85,6 +85,7 @@ public final class TrainingRun {
                                            boolean terminal, Map<String, Object> environment) throws IOException {
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out)) {
+            AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             if (Files.exists(out.resolve(RunRecorder.CHECKPOINT))) {
                 throw new UserException(out + " already holds a run (" + RunRecorder.CHECKPOINT + "/); continue it with "
                         + "--resume " + out + " or choose another --out");
@@ -110,6 +111,7 @@ public final class TrainingRun {
         Path configFile = out.resolve(CONFIG);
         if (!Files.isRegularFile(configFile)) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
         try (RunLock lock = RunLock.acquire(out)) {
+            AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             Config config;
             try {
                 config = Config.fromJson(Json.parseObject(Files.readString(configFile)), configFile);

@@ -36,8 +36,10 @@ public final class TensorBoardLogger implements AutoCloseable {
         train.writeScalar(step, "epoch_images_per_second", (float) metrics.imagesPerSecond());
         for (Map.Entry<String, float[]> weight : weights.entrySet()) {
             String tag = histogramTag(weight.getKey());
-            if (tag != null) {
-                train.writeHistogram(step, tag, histogram(weight.getKey(), weight.getValue()));
+            // TensorBoard has no representation for non-finite values (TensorFlow refuses them too), and a
+            // diverged run should still be logged: such a weight simply gets no histogram that epoch.
+            if (tag != null && allFinite(weight.getValue())) {
+                train.writeHistogram(step, tag, Histogram.of(weight.getValue()));
             }
         }
         writeValidation(step, "epoch_loss", metrics.valLoss());
@@ -57,13 +59,9 @@ public final class TensorBoardLogger implements AutoCloseable {
         return weightName.substring(0, dot) + "/" + param + "_0";
     }
 
-    private static Histogram histogram(String weightName, float[] values) {
-        try {
-            return Histogram.of(values);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot log a histogram of weight " + weightName + ": "
-                    + e.getMessage(), e);
-        }
+    private static boolean allFinite(float[] values) {
+        for (float v : values) if (!Float.isFinite(v)) return false;
+        return true;
     }
 
     private void writeValidation(long step, String tag, double value) {
