@@ -36,6 +36,13 @@ public final class Doctor {
 
     private Doctor() {}
 
+    /** Prints the report; exit status 0 only when CUDA training can run (for scripts without the CLI). */
+    public static void main(String[] args) {
+        DoctorReport report = run();
+        report.lines().forEach(System.out::println);
+        System.exit(report.ok() ? 0 : 1);
+    }
+
     public static DoctorReport run() {
         Doctor d = new Doctor();
         d.checkAll();
