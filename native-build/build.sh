@@ -18,12 +18,27 @@ repo=$(dirname "$here")
 target=$(mkdir -p "$1" && cd "$1" && pwd)
 jcudnn_jar=$2 jcublas_jar=$3
 
+# True when file exists and is newer than every other argument (so a rebuild can be skipped).
+up_to_date() {
+    local file=$1 input
+    shift
+    [ -f "$file" ] || return 1
+    for input in "$@"; do
+        [ "$input" -nt "$file" ] && return 1
+    done
+    return 0
+}
+
 build_kernels() {
     if ! command -v nvcc > /dev/null; then
         echo "[native-build] nvcc not found: skipping the CUDA kernels (jresnet doctor will report them missing)"
         return
     fi
     local work="$target/kernels" out="$target/classes/jresnet/kernels"
+    if up_to_date "$out/jresnet.fatbin" "$repo"/kernels/* "$here/build.sh"; then
+        echo "[native-build] kernels up to date: $out/jresnet.fatbin"
+        return
+    fi
     mkdir -p "$work" "$out"
     # One translation unit, hence one module: the driver API loads it with a single cuModuleLoadData.
     local unit="$work/jresnet_kernels.cu"
@@ -56,6 +71,11 @@ build_forwarders() {
         fi
     done
     local natives="$target/jcuda-natives"
+    if up_to_date "$target/native/libcudnn.so.8" "$jcudnn_jar" "$here/forwarder.sh" "$here/build.sh" &&
+       up_to_date "$target/native/libcublas.so.12" "$jcublas_jar" "$here/forwarder.sh" "$here/build.sh"; then
+        echo "[native-build] forwarders up to date: $target/native"
+        return
+    fi
     mkdir -p "$natives"
     unzip -o -q -j "$jcudnn_jar" 'lib/libJCudnn-*-linux-x86_64.so' -d "$natives"
     unzip -o -q -j "$jcublas_jar" 'lib/libJCublas2-*-linux-x86_64.so' -d "$natives"
