@@ -81,10 +81,11 @@ final class ConvolutionPlans implements AutoCloseable {
         }
 
         void destroy() {
-            cudnnDestroyTensorDescriptor(x);
-            cudnnDestroyTensorDescriptor(y);
-            cudnnDestroyFilterDescriptor(w);
-            cudnnDestroyConvolutionDescriptor(conv);
+            String what = "destroying convolution plan " + geometry;
+            CudaCheck.cudnn(cudnnDestroyTensorDescriptor(x), what);
+            CudaCheck.cudnn(cudnnDestroyTensorDescriptor(y), what);
+            CudaCheck.cudnn(cudnnDestroyFilterDescriptor(w), what);
+            CudaCheck.cudnn(cudnnDestroyConvolutionDescriptor(conv), what);
         }
     }
 

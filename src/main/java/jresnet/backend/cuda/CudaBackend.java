@@ -39,7 +39,6 @@ import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
 import static jcuda.jcudnn.cudnnTensorFormat.CUDNN_TENSOR_NHWC;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +99,7 @@ public final class CudaBackend implements Backend {
         CudaCheck.cublas(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode(CUBLAS_DEFAULT_MATH)");
         kernels = new KernelModule();
         convolutions = new ConvolutionPlans(cudnn);
-        staging = new PinnedStaging(stream);
+        staging = new PinnedStaging(pool, stream);
         lossResult = pool.acquire(2 * Double.BYTES);
     }
 
@@ -669,14 +668,16 @@ public final class CudaBackend implements Backend {
         staging.close();
         optimizerTables.close();
         pool.release(lossResult);
-        for (cudnnTensorDescriptor[] d : batchNormDescriptors.values()) Arrays.stream(d).forEach(t -> cudnnDestroyTensorDescriptor(t));
+        for (cudnnTensorDescriptor[] d : batchNormDescriptors.values()) {
+            for (cudnnTensorDescriptor t : d) CudaCheck.cudnn(cudnnDestroyTensorDescriptor(t), "close: batch norm descriptor");
+        }
         batchNormDescriptors.clear();
         convolutions.close();
         kernels.close();
-        cublasDestroy(cublas);
-        cudnnDestroy(cudnn);
-        cuStreamDestroy(stream);
+        CudaCheck.cublas(cublasDestroy(cublas), "close: cublasDestroy");
+        CudaCheck.cudnn(cudnnDestroy(cudnn), "close: cudnnDestroy");
+        CudaCheck.driver(cuStreamDestroy(stream), "close: cuStreamDestroy");
         pool.close();
-        cuDevicePrimaryCtxRelease(device);
+        CudaCheck.driver(cuDevicePrimaryCtxRelease(device), "close: cuDevicePrimaryCtxRelease");
     }
 }

@@ -84,7 +84,7 @@ public final class DevicePool implements AutoCloseable {
     private void releaseCached() {
         for (ArrayDeque<Block> list : free.values()) {
             for (Block b : list) {
-                cuMemFree(b.ptr);
+                CudaCheck.driver(cuMemFree(b.ptr), "cuMemFree(" + b.bytes + " bytes)");
                 bytesReserved -= b.bytes;
             }
             list.clear();

@@ -52,17 +52,26 @@ public final class Doctor {
     private void checkAll() {
         CUcontext context = new CUcontext();
         boolean driver = check("driver", this::driverAndDevices);
-        if (driver && device != null) {
-            check("context", () -> {
-                CudaCheck.driver(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
-                CudaCheck.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
-                return null;
-            });
+        CUdevice retained = driver ? device : null;
+        if (retained != null && !check("context", () -> {
+            CudaCheck.driver(cuDevicePrimaryCtxRetain(context, retained), "cuDevicePrimaryCtxRetain");
+            CudaCheck.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+            return null;
+        })) {
+            retained = null;
         }
+        // The device-dependent parts of the next checks need a current context.
+        device = retained;
         check("cuBLAS", this::cublas);
         check("cuDNN", this::cudnn);
         check("kernels", this::kernels);
-        if (device != null) cuDevicePrimaryCtxRelease(device);
+        if (retained != null) {
+            CUdevice release = retained;
+            check("context release", () -> {
+                CudaCheck.driver(cuDevicePrimaryCtxRelease(release), "cuDevicePrimaryCtxRelease");
+                return null;
+            });
+        }
     }
 
     /** Runs one check: its result line, or its failure with the fix. Returns whether it passed. */
@@ -108,12 +117,14 @@ public final class Doctor {
             CUdevice d = new CUdevice();
             CudaCheck.driver(cuDeviceGet(d, i), "cuDeviceGet(" + i + ")");
             byte[] name = new byte[256];
-            cuDeviceGetName(name, name.length, d);
+            CudaCheck.driver(cuDeviceGetName(name, name.length, d), "cuDeviceGetName(" + i + ")");
             int[] major = {0}, minor = {0};
-            cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d);
-            cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d);
+            CudaCheck.driver(cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d),
+                    "cuDeviceGetAttribute(" + i + ")");
+            CudaCheck.driver(cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d),
+                    "cuDeviceGetAttribute(" + i + ")");
             long[] memory = {0};
-            cuDeviceTotalMem(memory, d);
+            CudaCheck.driver(cuDeviceTotalMem(memory, d), "cuDeviceTotalMem(" + i + ")");
             String line = "device " + i + ": " + cString(name) + ", compute capability " + major[0] + "." + minor[0]
                     + ", " + String.format("%.1f GiB", memory[0] / (double) (1L << 30));
             if (major[0] * 10 + minor[0] < MIN_COMPUTE_CAPABILITY) {
@@ -137,7 +148,7 @@ public final class Doctor {
             CudaCheck.cublas(JCublas2.cublasGetVersion(handle, version), "cublasGetVersion");
             return r.describe() + ", version " + version[0] / 10000 + "." + version[0] % 10000 / 100 + "." + version[0] % 100;
         } finally {
-            JCublas2.cublasDestroy(handle);
+            CudaCheck.cublas(JCublas2.cublasDestroy(handle), "cublasDestroy");
         }
     }
 

@@ -76,6 +76,6 @@ final class KernelModule implements AutoCloseable {
     }
 
     @Override public void close() {
-        cuModuleUnload(module);
+        CudaCheck.driver(cuModuleUnload(module), "cuModuleUnload(" + RESOURCE + ")");
     }
 }
