@@ -52,23 +52,20 @@ public final class Doctor {
     private void checkAll() {
         CUcontext context = new CUcontext();
         boolean driver = check("driver", this::driverAndDevices);
-        CUdevice retained = driver ? device : null;
-        if (retained != null && !check("context", () -> {
-            CudaCheck.driver(cuDevicePrimaryCtxRetain(context, retained), "cuDevicePrimaryCtxRetain");
+        CUdevice found = device;
+        boolean current = driver && found != null && check("context", () -> {
+            CudaCheck.driver(cuDevicePrimaryCtxRetain(context, found), "cuDevicePrimaryCtxRetain");
             CudaCheck.driver(cuCtxSetCurrent(context), "cuCtxSetCurrent");
             return null;
-        })) {
-            retained = null;
-        }
+        });
         // The device-dependent parts of the next checks need a current context.
-        device = retained;
+        device = current ? found : null;
         check("cuBLAS", this::cublas);
         check("cuDNN", this::cudnn);
         check("kernels", this::kernels);
-        if (retained != null) {
-            CUdevice release = retained;
+        if (current) {
             check("context release", () -> {
-                CudaCheck.driver(cuDevicePrimaryCtxRelease(release), "cuDevicePrimaryCtxRelease");
+                CudaCheck.driver(cuDevicePrimaryCtxRelease(found), "cuDevicePrimaryCtxRelease");
                 return null;
             });
         }
