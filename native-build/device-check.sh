@@ -20,7 +20,15 @@ work=$(mktemp -d)
 logs=${OUT:+$OUT/device-check}
 logs=${logs:-$work/logs}
 mkdir -p "$logs"
-tar -xJf "$bundle" -C "$work" || { echo "device-check: cannot unpack $bundle" >&2; exit 2; }
+# xz is not on every minimal image; Python's tarfile reads xz as well.
+if command -v xz > /dev/null; then
+    tar -xJf "$bundle" -C "$work"
+elif command -v python3 > /dev/null; then
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle" "$work"
+else
+    echo "device-check: unpacking $bundle needs xz or python3" >&2
+    false
+fi || { echo "device-check: cannot unpack $bundle" >&2; exit 2; }
 root="$work/jresnet-device"
 export JAVA_HOME="$root/jre"
 export PATH="$JAVA_HOME/bin:$PATH"
