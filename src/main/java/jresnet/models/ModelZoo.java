@@ -20,6 +20,10 @@ public final class ModelZoo {
     static {
         MODELS.put("resnet30", TutorialNets::resnet30);
         MODELS.put("plain30", TutorialNets::plain30);
+        for (int depth : new int[] {20, 32, 44, 56, 110}) {
+            MODELS.put("resnet" + depth, () -> HeNets.resnet(depth));
+            MODELS.put("plain" + depth, () -> HeNets.plain(depth));
+        }
     }
 
     private ModelZoo() {}

@@ -1,0 +1,106 @@
+package jresnet.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import jresnet.backend.Backend;
+import jresnet.backend.reference.ReferenceBackend;
+import jresnet.models.HeNets;
+import jresnet.models.TutorialNets;
+import jresnet.nn.Executor;
+import jresnet.nn.Model;
+import jresnet.nn.Weight;
+import jresnet.optim.Adam;
+import jresnet.optim.Optimizer;
+import jresnet.optim.Sgd;
+import jresnet.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A full training step (forward, loss, backward, update) of small ResNets through the executor on
+ * both backends from the same weights: the loss, every gradient and every updated weight agree.
+ */
+class CpuTrainingStepTest {
+    private static final double TOLERANCE = 1e-3;
+
+    /** He et al.'s 8-layer ResNet: option-A shortcuts, global average pooling, SGD with weight decay. */
+    @Test void heResNetStepMatchesReference() {
+        compareStep(HeNets.resnet(8), new Sgd(new long[0], new double[] {0.1}, 0.9, 1e-4), 6);
+    }
+
+    /**
+     * The tutorial's ResNet in small (fused relu_bn, 1x1 projection, biases, Flatten), under Adam. Two
+     * steps, so the second update moves along momentum rather than along the sign of the first gradient.
+     */
+    @Test void tutorialResNetStepsMatchReference() {
+        compareStep(TutorialNets.resnet(new int[] {1, 1}, 8, 4, "tiny"), new Adam(), 5);
+    }
+
+    private static void compareStep(Model model, Optimizer optimizer, int n) {
+        long seed = System.nanoTime();
+        SplittableRandom random = new SplittableRandom(seed);
+        model.initializeWeights(seed);
+        float[] images = new float[n * 32 * 32 * 3], labels = new float[n];
+        for (int i = 0; i < images.length; i++) images[i] = random.nextInt(256);
+        for (int i = 0; i < n; i++) labels[i] = random.nextInt(10);
+        try (ReferenceBackend reference = new ReferenceBackend(); CpuBackend cpu = new CpuBackend();
+             Executor onReference = new Executor(model, reference, n); Executor onCpu = new Executor(model, cpu, n)) {
+            onReference.attachOptimizer(optimizer);
+            onCpu.attachOptimizer(optimizer);
+            for (int step = 0; step < 2; step++) {
+                double[] expected = onReference.lossAndGradients(images, labels, n);
+                double[] actual = onCpu.lossAndGradients(images, labels, n);
+                String context = model.name() + " step " + step + " (seed " + seed + ")";
+                assertEquals(expected[0], actual[0], TOLERANCE * Math.abs(expected[0]), "loss, " + context);
+                for (Weight w : model.weightList()) {
+                    if (w.trainable()) {
+                        assertRelative(w.name() + " gradient, " + context, onReference.gradient(w.name()), reference,
+                                onCpu.gradient(w.name()), cpu, gradientFloor(w, onReference, reference));
+                    }
+                }
+                onReference.trainStep(images, labels, n);
+                onCpu.trainStep(images, labels, n);
+                for (Weight w : model.weightList()) {
+                    assertRelative(w.name() + " after update, " + context, onReference.parameter(w.name()), reference,
+                            onCpu.parameter(w.name()), cpu, 0);
+                }
+            }
+        }
+    }
+
+    /**
+     * A convolution bias in front of BatchNormalization has a true gradient of exactly zero (the batch
+     * mean removes it); both backends return rounding noise there, so it is compared absolutely
+     * against the layer's kernel gradient instead.
+     */
+    private static double gradientFloor(Weight w, Executor executor, Backend backend) {
+        if (!w.name().endsWith(".bias") || w.name().startsWith("dense")) return 0;
+        String kernel = w.name().replace(".bias", ".kernel");
+        return TOLERANCE * norm(executor.gradient(kernel), backend);
+    }
+
+    private static void assertRelative(String what, Tensor expected, Backend eb, Tensor actual, Backend ab,
+                                       double floor) {
+        float[] e = host(expected, eb), a = host(actual, ab);
+        double diff = 0, norm = 0;
+        for (int i = 0; i < e.length; i++) {
+            diff += (double) (a[i] - e[i]) * (a[i] - e[i]);
+            norm += (double) e[i] * e[i];
+        }
+        double error = Math.sqrt(diff), scale = Math.sqrt(norm);
+        assertTrue(error <= TOLERANCE * scale + floor, what + ": |cpu - ref| " + error + " against |ref| " + scale);
+    }
+
+    private static double norm(Tensor t, Backend b) {
+        double sum = 0;
+        for (float v : host(t, b)) sum += (double) v * v;
+        return Math.sqrt(sum);
+    }
+
+    private static float[] host(Tensor t, Backend b) {
+        float[] values = new float[t.shape().elements()];
+        b.copyToHost(t, values);
+        return values;
+    }
+}
