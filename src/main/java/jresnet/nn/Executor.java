@@ -173,10 +173,14 @@ public final class Executor implements AutoCloseable {
 
     // ---- running ----
 
-    /** Runs one training step on a batch (NHWC pixels, labels as class indices); returns {loss sum, correct}. */
+    /**
+     * Runs one training step on a batch (NHWC pixels, labels as class indices); returns {loss sum,
+     * correct}. A non-finite loss leaves the weights untouched (no update is applied).
+     */
     public double[] trainStep(float[] images, float[] classLabels, int n) {
         if (optimizer == null) throw new IllegalStateException("attachOptimizer first");
         double[] result = lossAndGradients(images, classLabels, n);
+        if (!Double.isFinite(result[0])) return result;
         iterations++;
         optimizer.update(backend, trainableParams, gradients, slots, iterations);
         return result;

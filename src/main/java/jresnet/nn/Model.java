@@ -140,7 +140,8 @@ public final class Model {
         for (Node node : nodes) {
             Layer layer = node.layer();
             long params = layer.params(inputShapes(node)).stream().mapToLong(p -> p.shape().size()).sum();
-            String shape = "(None, " + node.output().shape().toString().substring(1);
+            String shape = "(None, " + java.util.Arrays.stream(node.output().shape().dims()).mapToObj(String::valueOf)
+                    .collect(java.util.stream.Collectors.joining(", ")) + ")";
             if (layer instanceof InputLayer) shape = "[" + shape + "]";
             List<String> from = node.inputs().stream().map(t -> "'" + t.producer().layer().name() + "[0][0]'").toList();
             rows.add(new String[] {layer.name() + " (" + layer.kerasClassName() + ")", shape,

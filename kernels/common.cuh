@@ -1,0 +1,25 @@
+// Shared by the kernels: launch-shape helpers and the column (per-channel) reduction used by
+// batch normalization and bias gradients. Data are row-major [rows, channels] (NHWC flattened).
+#pragma once
+
+// Grid-stride loop so any launch size covers any element count.
+#define FOR_EACH_INDEX(i, n) \
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+         i += (long long)gridDim.x * blockDim.x)
+
+// Column reductions run in blocks of COLUMN_TILE channels x ROW_LANES rows: a warp reads 32
+// consecutive channels of one row, which is one coalesced transaction for NHWC data.
+#define COLUMN_TILE 32
+#define ROW_LANES 8
+
+// Sums `value` over the ROW_LANES threads of a block that share a channel; thread row 0 gets the sum.
+__device__ __forceinline__ double sum_over_row_lanes(double value, double (*scratch)[COLUMN_TILE]) {
+    scratch[threadIdx.y][threadIdx.x] = value;
+    __syncthreads();
+    double total = 0.0;
+    if (threadIdx.y == 0) {
+        for (int lane = 0; lane < ROW_LANES; lane++) total += scratch[lane][threadIdx.x];
+    }
+    __syncthreads();
+    return total;
+}

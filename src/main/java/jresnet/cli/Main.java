@@ -1,0 +1,242 @@
+package jresnet.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import jresnet.UserException;
+import jresnet.backend.Backend;
+import jresnet.data.Cifar10;
+import jresnet.data.DataLocator;
+import jresnet.data.Dataset;
+import jresnet.io.Npy;
+import jresnet.io.Safetensors;
+import jresnet.models.ModelZoo;
+import jresnet.nn.Executor;
+import jresnet.nn.Model;
+import jresnet.report.ComparisonReport;
+import jresnet.report.ModelRun;
+import jresnet.tensor.HostArray;
+import jresnet.tensor.Shape;
+import jresnet.train.EpochMetrics;
+import jresnet.train.Recipe;
+import jresnet.train.Trainer;
+import jresnet.train.TrainingRun;
+
+/** The jresnet command line. Exit codes: 0 success, 1 error, 2 bad usage, 130 interrupted. */
+public final class Main {
+    private static final String USAGE = """
+            usage: jresnet <command> [flags]
+              summary  --model M
+              train    --model M --out DIR [--epochs N] [--batch-size 128] [--limit-train N] [--limit-test N]
+                       [--seed S] [--weights W] [--recipe keras|he2015] [--val-split N] [--on-nan stop|skip-batch]
+                       [--device auto|cuda|cpu|reference] [--data DIR]
+              train    --resume DIR [--epochs N] [--device D] [--data DIR]
+              evaluate --model M --weights W [--limit-test N] [--batch-size 128] [--device D] [--data DIR]
+              predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
+              compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
+                       [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
+            every command also takes --debug (stack traces on errors)
+            models: %s""";
+
+    private final PrintStream out, err;
+
+    Main(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    public static void main(String[] argv) {
+        System.exit(new Main(System.out, System.err).run(argv));
+    }
+
+    int run(String[] argv) {
+        boolean debug = Arrays.asList(argv).contains("--debug");
+        String[] args = Arrays.stream(argv).filter(a -> !a.equals("--debug")).toArray(String[]::new);
+        try {
+            if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+                out.println(usage());
+                return args.length == 0 ? 2 : 0;
+            }
+            return switch (args[0]) {
+                case "summary" -> summary(args);
+                case "train" -> train(args);
+                case "evaluate" -> evaluate(args);
+                case "predict" -> predict(args);
+                case "compare" -> compare(args);
+                default -> throw new UsageException("unknown command '" + args[0] + "'");
+            };
+        } catch (UsageException e) {
+            err.println("error: " + e.getMessage());
+            err.println(usage());
+            return 2;
+        } catch (Trainer.Stopped e) {
+            err.println("stopped: " + e.getMessage());
+            if (debug) e.printStackTrace(err);
+            return e.getMessage().startsWith("interrupted") ? 130 : 1;
+        } catch (UserException e) {
+            err.println("error: " + e.getMessage());
+            if (debug) e.printStackTrace(err);
+            return 1;
+        } catch (IOException | UncheckedIOException e) {
+            err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+            if (debug) e.printStackTrace(err);
+            return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("error: out of memory (" + e.getMessage() + "); try a smaller --batch-size");
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
+            if (debug) e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static String usage() { return String.format(USAGE, String.join(", ", ModelZoo.names())); }
+
+    private int summary(String[] argv) {
+        Args a = new Args("summary", argv, 1, Set.of("model"), Set.of());
+        out.print(ModelZoo.create(a.required("summary", "model")).summary());
+        return 0;
+    }
+
+    private static final Set<String> TRAIN_FLAGS = Set.of("model", "out", "epochs", "batch-size", "limit-train",
+            "limit-test", "seed", "weights", "recipe", "val-split", "on-nan", "device", "data", "resume");
+
+    private int train(String[] argv) throws IOException {
+        Args a = new Args("train", argv, 1, TRAIN_FLAGS, Set.of());
+        if (a.has("resume")) {
+            for (String f : List.of("model", "out", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe", "val-split", "on-nan")) {
+                if (a.has(f)) throw new UsageException("train --resume takes the run's own configuration; --" + f + " cannot change it");
+            }
+            Path runDir = a.path("resume");
+            int epochs = a.integer("epochs", 0, 1);
+            String device = device(a);
+            Path data = DataLocator.resolve(a.string("data", null));
+            try (Backend backend = Devices.open(device, err)) {
+                TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
+            }
+            return 0;
+        }
+        String model = a.required("train", "model");
+        ModelZoo.create(model);
+        Path runDir = Path.of(a.required("train", "out"));
+        TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
+        String device = device(a);
+        Path data = DataLocator.resolve(a.string("data", null));
+        try (Backend backend = Devices.open(device, err)) {
+            TrainingRun.start(config, backend, data, runDir, out, System.console() != null, environment());
+        }
+        return 0;
+    }
+
+    private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
+
+    private static TrainingRun.Config config(Args a, String model, int epochs) {
+        String weights = a.string("weights", null);
+        if (weights != null && !Files.isRegularFile(Path.of(weights))) {
+            throw new UserException("--weights " + weights + ": no such file");
+        }
+        return new TrainingRun.Config(model, Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(),
+                epochs, a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
+                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
+                a.choice("on-nan", "stop", "stop", "skip-batch"));
+    }
+
+    private static Map<String, Object> environment() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("jresnet_version", Main.class.getPackage().getImplementationVersion() == null ? "dev"
+                : Main.class.getPackage().getImplementationVersion());
+        m.put("java_version", System.getProperty("java.version"));
+        m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        m.put("processors", Runtime.getRuntime().availableProcessors());
+        return m;
+    }
+
+    private Model modelWithWeights(Args a, String command) throws IOException {
+        Model model = ModelZoo.create(a.required(command, "model"));
+        Path w = Path.of(a.required(command, "weights"));
+        model.setWeights(Safetensors.read(w).tensors(), w.toString());
+        return model;
+    }
+
+    private int evaluate(String[] argv) throws IOException {
+        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "batch-size", "device", "data"), Set.of());
+        String device = device(a);
+        int batch = a.integer("batch-size", 128, 1);
+        Model model = modelWithWeights(a, "evaluate");
+        Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
+        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
+            double[] r = Trainer.evaluate(ex, test, batch, Recipe.defaultFor(model.name()).inferenceTransform(null));
+            out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), r[0], r[1]);
+        }
+        return 0;
+    }
+
+    private int predict(String[] argv) throws IOException {
+        Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
+        String device = device(a);
+        Model model = modelWithWeights(a, "predict");
+        Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
+        HostArray x = Npy.read(input);
+        Npy.requireShape(x, input, -1, 32, 32, 3);
+        int n = x.shape().dim(0), batch = a.integer("batch-size", 128, 1), image = 32 * 32 * 3;
+        float[] probabilities = new float[n * 10];
+        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
+            float[] chunk = new float[batch * image];
+            for (int from = 0; from < n; from += batch) {
+                int count = Math.min(batch, n - from);
+                System.arraycopy(x.data(), from * image, chunk, 0, count * image);
+                float[] p = ex.predictBatch(chunk, count);
+                System.arraycopy(p, 0, probabilities, from * 10, count * 10);
+            }
+        }
+        Npy.write(output, new HostArray(Shape.of(n, 10), probabilities));
+        out.printf("wrote %s: %d x 10 probabilities%n", output, n);
+        return 0;
+    }
+
+    private int compare(String[] argv) throws IOException {
+        Args a = new Args("compare", argv, 1, Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
+                "batch-size", "recipe", "device", "data", "val-split"), Set.of("quick"));
+        boolean quick = a.has("quick");
+        List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(","));
+        for (String m : models) ModelZoo.create(m);
+        Path outDir = Path.of(a.string("out", "runs/compare"));
+        int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
+        String device = device(a);
+        Path data = DataLocator.resolve(a.string("data", null));
+        List<ModelRun> runs = new ArrayList<>();
+        try (Backend backend = Devices.open(device, err)) {
+            for (String m : models) {
+                TrainingRun.Config config = config(a, m, epochs);
+                if (quick) config = quickLimits(config, a);
+                out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
+                List<EpochMetrics> history = TrainingRun.start(config, backend, data, outDir.resolve(m), out,
+                        System.console() != null, environment());
+                runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history));
+            }
+        }
+        ComparisonReport.write(outDir, runs);
+        out.print(ComparisonReport.table(runs));
+        out.println("report: " + outDir.resolve("report.md"));
+        return 0;
+    }
+
+    /** compare --quick: a few epochs on a subset, sized to finish in minutes on two CPU cores. */
+    static final int QUICK_EPOCHS = 3;
+
+    private static TrainingRun.Config quickLimits(TrainingRun.Config c, Args a) {
+        return new TrainingRun.Config(c.model(), c.recipe(), c.epochs(), c.batchSize(), c.seed(),
+                a.integer("limit-train", 10_000, 1), a.integer("limit-test", 2_000, 1), c.validationSplit(),
+                c.initialWeights(), c.onNan());
+    }
+}

@@ -1,0 +1,179 @@
+package jresnet.data;
+
+import jresnet.UserException;
+import jresnet.io.AtomicFiles;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Function;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Finds the CIFAR-10 folder: the --data flag, else the environment variable JRESNET_DATA, else
+ * ~/.cache/jresnet/cifar-10-batches-bin. Only the default cache folder is filled automatically, by
+ * downloading and checking the official archive; a folder the user named is used as it is.
+ */
+public final class DataLocator {
+    public static final String ENV_VAR = "JRESNET_DATA";
+    public static final String OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
+    /** MD5 of cifar-10-binary.tar.gz as published on https://www.cs.toronto.edu/~kriz/cifar.html. */
+    static final String OFFICIAL_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
+    static final String FOLDER_NAME = "cifar-10-batches-bin";
+    private static final long PROGRESS_INTERVAL_NANOS = 5_000_000_000L;
+    private static final int CONNECT_TIMEOUT_MS = 30_000;
+    private static final int READ_TIMEOUT_MS = 60_000;
+
+    private final Function<String, String> env;
+    private final Path cacheRoot;
+    private final URI archiveUrl;
+    private final String archiveMd5;
+    private final PrintStream progress;
+
+    DataLocator(Function<String, String> env, Path cacheRoot, URI archiveUrl, String archiveMd5, PrintStream progress) {
+        this.env = env;
+        this.cacheRoot = cacheRoot;
+        this.archiveUrl = archiveUrl;
+        this.archiveMd5 = archiveMd5;
+        this.progress = progress;
+    }
+
+    /** The CIFAR-10 folder to read; dataFlag may be null or blank when --data was not given. */
+    public static Path resolve(String dataFlag) throws IOException {
+        return new DataLocator(System::getenv, defaultCacheRoot(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err).locate(dataFlag);
+    }
+
+    /** One sentence for error messages: how a user provides the data. */
+    public static String howToProvide() {
+        return howToProvide(defaultCacheRoot());
+    }
+
+    static Path defaultCacheRoot() {
+        return Path.of(System.getProperty("user.home"), ".cache", "jresnet");
+    }
+
+    private static String howToProvide(Path cacheRoot) {
+        return "download " + OFFICIAL_URL + " and unpack it in " + cacheRoot + " (giving " + cacheRoot.resolve(FOLDER_NAME)
+                + "), or unpack it anywhere and pass its " + FOLDER_NAME + " folder with --data DIR or " + ENV_VAR + "=DIR";
+    }
+
+    Path locate(String dataFlag) throws IOException {
+        if (dataFlag != null && !dataFlag.isBlank()) return Path.of(dataFlag);
+        String fromEnv = env.apply(ENV_VAR);
+        if (fromEnv != null && !fromEnv.isBlank()) return Path.of(fromEnv);
+        Path folder = cacheRoot.resolve(FOLDER_NAME);
+        if (missingFiles(folder).isEmpty()) return folder;
+        download(folder);
+        return folder;
+    }
+
+    private static List<String> missingFiles(Path folder) {
+        List<String> missing = new ArrayList<>();
+        for (String name : requiredFiles()) {
+            if (!Files.isRegularFile(folder.resolve(name))) missing.add(name);
+        }
+        return missing;
+    }
+
+    private static List<String> requiredFiles() {
+        List<String> names = new ArrayList<>(Cifar10.TRAINING_FILES);
+        names.add(Cifar10.TEST_FILE);
+        return names;
+    }
+
+    private void download(Path folder) throws IOException {
+        Files.createDirectories(cacheRoot);
+        Path archive = Files.createTempFile(cacheRoot, ".cifar-10-binary.", ".tar.gz.part");
+        try {
+            String md5;
+            try {
+                md5 = fetch(archive);
+            } catch (IOException e) {
+                throw new UserException("could not download CIFAR-10 from " + archiveUrl + " (" + e + "); " + howToProvide(cacheRoot), e);
+            }
+            if (!md5.equals(archiveMd5)) {
+                throw new UserException("the archive downloaded from " + archiveUrl + " has MD5 " + md5 + ", expected " + archiveMd5
+                        + " (corrupt or altered download); " + howToProvide(cacheRoot));
+            }
+            unpack(archive, folder);
+        } finally {
+            Files.deleteIfExists(archive);
+        }
+    }
+
+    /** Downloads to archive and returns the MD5 (lower-case hex) of what arrived. */
+    private String fetch(Path archive) throws IOException {
+        MessageDigest digest;
+        try {
+            digest = MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime provides MD5", e);
+        }
+        HttpURLConnection connection = (HttpURLConnection) archiveUrl.toURL().openConnection();
+        connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
+        connection.setReadTimeout(READ_TIMEOUT_MS);
+        try {
+            int status = connection.getResponseCode();
+            if (status != HttpURLConnection.HTTP_OK) throw new IOException("HTTP " + status + " " + connection.getResponseMessage());
+            long total = connection.getContentLengthLong();
+            progress.println("Downloading CIFAR-10 from " + archiveUrl + (total > 0 ? " (" + megabytes(total) + ")" : "") + " ...");
+            long received = 0;
+            long lastReport = System.nanoTime();
+            try (InputStream in = connection.getInputStream(); OutputStream out = Files.newOutputStream(archive)) {
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) >= 0; ) {
+                    out.write(buf, 0, n);
+                    digest.update(buf, 0, n);
+                    received += n;
+                    long now = System.nanoTime();
+                    if (now - lastReport >= PROGRESS_INTERVAL_NANOS) {
+                        lastReport = now;
+                        progress.println("  " + megabytes(received) + (total > 0 ? " of " + megabytes(total) + " (" + received * 100 / total + "%)" : ""));
+                    }
+                }
+            }
+            if (total >= 0 && received != total) throw new IOException("connection closed after " + received + " of " + total + " bytes");
+            progress.println("  downloaded " + megabytes(received));
+        } finally {
+            connection.disconnect();
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static String megabytes(long bytes) {
+        return String.format("%.1f MB", bytes / 1e6);
+    }
+
+    /** Unpacks into a temporary folder beside the target, then renames the data folder into place. */
+    private void unpack(Path archive, Path folder) throws IOException {
+        Path staging = AtomicFiles.createTempDirectory(folder);
+        try {
+            try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16))) {
+                Ustar.extract(in, staging);
+            } catch (IOException e) {
+                throw new UserException("could not unpack the archive from " + archiveUrl + " (" + e.getMessage() + "); " + howToProvide(cacheRoot), e);
+            }
+            Path unpacked = staging.resolve(FOLDER_NAME);
+            List<String> missing = missingFiles(unpacked);
+            if (!missing.isEmpty()) {
+                throw new UserException("the archive from " + archiveUrl + " lacks " + FOLDER_NAME + "/" + String.join(", ", missing)
+                        + "; " + howToProvide(cacheRoot));
+            }
+            AtomicFiles.publishDirectory(unpacked, folder);
+            progress.println("CIFAR-10 unpacked into " + folder);
+        } finally {
+            AtomicFiles.deleteRecursively(staging);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package jresnet.io;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import jresnet.UserException;
+import jresnet.tensor.HostArray;
+
+/**
+ * A checkpoint folder: weights.safetensors (Keras names and layouts), optimizer.safetensors (slots
+ * named "<weight>.<slot>") and state.json (where training stands). It is written complete into a
+ * temporary sibling folder and renamed into place, so the folder on disk is always a whole one.
+ */
+public final class Checkpoint {
+    public static final String WEIGHTS = "weights.safetensors";
+    public static final String OPTIMIZER = "optimizer.safetensors";
+    public static final String STATE = "state.json";
+
+    public record Contents(Map<String, HostArray> weights, Map<String, HostArray> optimizer, Map<String, Object> state) {}
+
+    private Checkpoint() {}
+
+    public static void save(Path dir, Map<String, HostArray> weights, Map<String, HostArray> optimizer,
+                            Map<String, Object> state, Map<String, String> metadata) throws IOException {
+        Path tmp = AtomicFiles.createTempDirectory(dir);
+        try {
+            Safetensors.write(tmp.resolve(WEIGHTS), weights, metadata);
+            Safetensors.write(tmp.resolve(OPTIMIZER), optimizer, metadata);
+            AtomicFiles.writeString(tmp.resolve(STATE), Json.write(state, true));
+            AtomicFiles.publishDirectory(tmp, dir);
+        } catch (IOException | RuntimeException e) {
+            AtomicFiles.deleteRecursively(tmp);
+            throw e;
+        }
+    }
+
+    public static Contents load(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) throw new UserException(dir + ": no checkpoint folder here");
+        for (String f : new String[] {WEIGHTS, OPTIMIZER, STATE}) {
+            if (!Files.isRegularFile(dir.resolve(f))) throw new UserException(dir.resolve(f) + ": missing checkpoint file");
+        }
+        Map<String, Object> state;
+        try {
+            state = Json.parseObject(Files.readString(dir.resolve(STATE)));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(dir.resolve(STATE) + ": not valid JSON: " + e.getMessage());
+        }
+        return new Contents(Safetensors.read(dir.resolve(WEIGHTS)).tensors(),
+                Safetensors.read(dir.resolve(OPTIMIZER)).tensors(), state);
+    }
+}

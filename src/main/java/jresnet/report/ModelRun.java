@@ -1,0 +1,21 @@
+package jresnet.report;
+
+import java.util.List;
+
+import jresnet.train.EpochMetrics;
+
+/** One trained model as the comparison report sees it: its epochs in training order. */
+public record ModelRun(String model, long params, String device, List<EpochMetrics> epochs) {
+    public ModelRun {
+        if (model == null || model.isBlank()) {
+            throw new IllegalArgumentException("model run needs a model name, found '" + model + "'");
+        }
+        if (device == null) {
+            throw new IllegalArgumentException("model run '" + model + "' needs a device description, found null");
+        }
+        epochs = List.copyOf(epochs);
+        if (epochs.isEmpty()) {
+            throw new IllegalArgumentException("model run '" + model + "' has no epochs");
+        }
+    }
+}

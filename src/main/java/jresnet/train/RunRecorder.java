@@ -1,0 +1,87 @@
+package jresnet.train;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import jresnet.io.AtomicFiles;
+import jresnet.io.Checkpoint;
+import jresnet.io.Safetensors;
+import jresnet.io.tensorboard.TensorBoardLogger;
+import jresnet.nn.Executor;
+import jresnet.tensor.HostArray;
+
+/**
+ * Writes a run folder as training goes: metrics.csv, the checkpoint after every epoch (and on an
+ * interrupt), best.safetensors when validation accuracy improves, and TensorBoard event files.
+ * Every file is replaced atomically, so a crash leaves the previous complete version.
+ */
+public final class RunRecorder implements Callback, AutoCloseable {
+    public static final String METRICS = "metrics.csv";
+    public static final String CHECKPOINT = "checkpoint";
+    public static final String BEST = "best.safetensors";
+
+    private final Path runDir;
+    private final Executor executor;
+    private final Map<String, String> metadata;
+    private final TensorBoardLogger tensorBoard;
+
+    public RunRecorder(Path runDir, Executor executor, Map<String, String> metadata) throws IOException {
+        this.runDir = runDir;
+        this.executor = executor;
+        this.metadata = metadata;
+        this.tensorBoard = new TensorBoardLogger(runDir.resolve("tensorboard").resolve(executor.model().name()));
+    }
+
+    @Override public void onEpochEnd(EpochMetrics m, TrainingState state) {
+        try {
+            executor.pullWeights();
+            Map<String, HostArray> weights = executor.model().weights();
+            writeMetrics(state);
+            double best = state.history.stream().mapToDouble(EpochMetrics::valAccuracy).filter(Double::isFinite)
+                    .max().orElse(Double.NaN);
+            if (Double.isFinite(m.valAccuracy()) && m.valAccuracy() >= best) {
+                Safetensors.write(runDir.resolve(BEST), weights, metadata);
+            }
+            saveCheckpoint(state);
+            Map<String, float[]> raw = new LinkedHashMap<>();
+            weights.forEach((k, v) -> raw.put(k, v.data()));
+            tensorBoard.onEpochEnd(m, raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing run folder " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A mid-epoch stop (Ctrl-C) checkpoints where it stands; a non-finite loss keeps the last good one. */
+    @Override public void onInterrupted(TrainingState state, String reason) {
+        if (reason.startsWith("non-finite")) return;
+        try {
+            executor.pullWeights();
+            saveCheckpoint(state);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing checkpoint in " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void saveCheckpoint(TrainingState state) throws IOException {
+        Map<String, Object> json = new LinkedHashMap<>(state.toJson());
+        json.put("optimizer", executor.optimizer().name());
+        Checkpoint.save(runDir.resolve(CHECKPOINT), executor.model().weights(), executor.optimizerState(), json, metadata);
+    }
+
+    private void writeMetrics(TrainingState state) throws IOException {
+        StringBuilder csv = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_s\n");
+        for (EpochMetrics e : state.history) {
+            csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%s,%s,%.3f,%.1f%n", e.epoch(), num(e.loss()),
+                    num(e.accuracy()), num(e.valLoss()), num(e.valAccuracy()), num(e.learningRate()), e.seconds(),
+                    e.imagesPerSecond()));
+        }
+        AtomicFiles.writeString(runDir.resolve(METRICS), csv.toString());
+    }
+
+    private static String num(double v) { return Double.isFinite(v) ? Double.toString(v) : ""; }
+
+    @Override public void close() throws IOException { tensorBoard.close(); }
+}

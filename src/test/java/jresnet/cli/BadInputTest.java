@@ -1,0 +1,96 @@
+package jresnet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import jresnet.TestData;
+import jresnet.io.Safetensors;
+import jresnet.models.ModelZoo;
+import jresnet.nn.Model;
+import jresnet.tensor.HostArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gives one line naming the file or flag, exit 1 or 2, and no stack trace. */
+class BadInputTest {
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream(), stderr = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        stdout.reset();
+        stderr.reset();
+        return new Main(new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8)).run(args);
+    }
+
+    private String err() { return stderr.toString(StandardCharsets.UTF_8); }
+
+    private void assertOneLineError(String mustContain) {
+        String e = err().strip();
+        assertTrue(e.startsWith("error: ") || e.startsWith("stopped: "), e);
+        assertTrue(e.contains(mustContain), e);
+        assertEquals(1, e.lines().count(), e);
+        assertFalse(e.contains("\tat "), e);
+    }
+
+    @Test void nonFiniteLossStopsNamingEpochAndStep(@TempDir Path tmp) throws Exception {
+        String name = "tutorial-resnet-1-w2";
+        Model m = ModelZoo.create(name);
+        Map<String, HostArray> w = new java.util.LinkedHashMap<>(m.weights());
+        float[] kernel = w.get("dense.kernel").data().clone();
+        kernel[0] = Float.NaN;
+        w.put("dense.kernel", new HostArray(w.get("dense.kernel").shape(), kernel));
+        Path bad = tmp.resolve("nan.safetensors");
+        Safetensors.write(bad, w, Map.of());
+        Path out = tmp.resolve("run");
+        assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--weights", bad.toString(), "--device", "reference", "--data",
+                TestData.cifar10().toString(), "--out", out.toString()));
+        assertOneLineError("non-finite loss NaN at epoch 1, step 1");
+        assertFalse(Files.exists(out.resolve("checkpoint")), "no checkpoint from a non-finite run");
+
+        assertEquals(0, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--weights", bad.toString(), "--on-nan", "skip-batch", "--device", "reference",
+                "--data", TestData.cifar10().toString(), "--out", tmp.resolve("skip").toString()));
+        assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("warning: skipped batch: non-finite loss NaN at epoch 1, step 2"));
+    }
+
+    @Test void missingWeightsFileAndCorruptHeader(@TempDir Path tmp) throws Exception {
+        assertEquals(1, run("evaluate", "--model", "resnet30", "--weights", tmp.resolve("none.safetensors").toString(),
+                "--device", "reference"));
+        assertOneLineError("none.safetensors");
+        Path corrupt = tmp.resolve("corrupt.safetensors");
+        Files.write(corrupt, new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '"', 'a', ':', ' ', ' ', ' ', ' '});
+        assertEquals(1, run("evaluate", "--model", "resnet30", "--weights", corrupt.toString(), "--device", "reference"));
+        assertOneLineError("corrupt.safetensors");
+    }
+
+    @Test void unwritableOutputFolder(@TempDir Path tmp) throws Exception {
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "not a folder");
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--epochs", "1", "--limit-train", "8",
+                "--device", "reference", "--data", TestData.cifar10().toString(), "--out", file.resolve("run").toString()));
+        assertOneLineError("a-file");
+    }
+
+    @Test void missingDataFolder(@TempDir Path tmp) {
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--epochs", "1", "--device", "reference",
+                "--data", tmp.resolve("nowhere").toString(), "--out", tmp.resolve("run").toString()));
+        assertOneLineError("nowhere");
+    }
+
+    @Test void badNpyInput(@TempDir Path tmp) throws Exception {
+        Path w = tmp.resolve("w.safetensors");
+        Safetensors.write(w, ModelZoo.create("tutorial-resnet-1-w2").weights(), Map.of());
+        Path npy = tmp.resolve("x.npy");
+        Files.write(npy, "not numpy at all".getBytes(StandardCharsets.US_ASCII));
+        assertEquals(1, run("predict", "--model", "tutorial-resnet-1-w2", "--weights", w.toString(), "--input",
+                npy.toString(), "--output", tmp.resolve("p.npy").toString(), "--device", "reference"));
+        assertOneLineError("x.npy");
+    }
+}

@@ -1,0 +1,115 @@
+package jresnet.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import jresnet.TestData;
+import jresnet.backend.reference.ReferenceBackend;
+import jresnet.io.Npy;
+import jresnet.io.Safetensors;
+import jresnet.models.ModelZoo;
+import jresnet.nn.Executor;
+import jresnet.nn.Model;
+import jresnet.tensor.HostArray;
+import jresnet.tensor.Shape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream(), stderr = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        stdout.reset();
+        stderr.reset();
+        return new Main(new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8)).run(args);
+    }
+
+    private String out() { return stdout.toString(StandardCharsets.UTF_8); }
+
+    private String err() { return stderr.toString(StandardCharsets.UTF_8); }
+
+    @Test void summaryPrintsKerasTotals() {
+        assertEquals(0, run("summary", "--model", "plain30"));
+        assertTrue(out().contains("Total params: 15,447,062"), out());
+        assertTrue(out().contains("Trainable params: 15,434,640"));
+        assertTrue(out().contains("Non-trainable params: 12,422"));
+    }
+
+    @Test void badFlagsAreUsageErrors() {
+        assertEquals(2, run("summary", "--modle", "resnet30"));
+        assertTrue(err().contains("unknown flag --modle"), err());
+        assertEquals(2, run("train", "--model", "resnet30", "--out", "x", "--epochs", "zero"));
+        assertTrue(err().contains("--epochs: expected a whole number, got 'zero'"), err());
+        assertEquals(2, run("train", "--model", "resnet30", "--out", "x", "--batch-size", "0"));
+        assertEquals(2, run("frobnicate"));
+        assertEquals(2, run("train", "--model", "resnet30", "--device", "tpu", "--out", "x"));
+    }
+
+    @Test void unknownModelIsAOneLineError() {
+        assertEquals(1, run("summary", "--model", "resnet31"));
+        assertTrue(err().startsWith("error: unknown model 'resnet31'"), err());
+        assertEquals(1, err().strip().lines().count(), err());
+    }
+
+    /** Train a tiny model into a run folder, then predict from its checkpoint: equals Model's own predictions. */
+    @Test void predictFromCheckpointEqualsExecutorPredictions(@TempDir Path tmp) throws Exception {
+        Path data = TestData.cifar10();
+        String model = "tutorial-resnet-1-w2";
+        assertEquals(0, run("train", "--model", model, "--epochs", "1", "--batch-size", "16", "--limit-train", "48",
+                "--limit-test", "16", "--device", "reference", "--data", data.toString(), "--out", tmp.resolve("run").toString()), err());
+        assertTrue(out().contains("Epoch 1/1"), out());
+        Path weights = tmp.resolve("run/checkpoint/weights.safetensors");
+        assertTrue(Files.isRegularFile(weights));
+        assertTrue(Files.readString(tmp.resolve("run/metrics.csv")).lines().count() == 2);
+
+        float[] images = new float[5 * 32 * 32 * 3];
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        for (int i = 0; i < images.length; i++) images[i] = random.nextInt(256);
+        Path input = tmp.resolve("x.npy"), output = tmp.resolve("p.npy");
+        Npy.write(input, new HostArray(Shape.of(5, 32, 32, 3), images));
+        assertEquals(0, run("predict", "--model", model, "--weights", weights.toString(), "--input", input.toString(),
+                "--output", output.toString(), "--device", "reference"), err());
+        HostArray predicted = Npy.read(output);
+        assertEquals(Shape.of(5, 10), predicted.shape());
+
+        Model m = ModelZoo.create(model);
+        m.setWeights(Safetensors.read(weights).tensors(), weights.toString());
+        try (ReferenceBackend b = new ReferenceBackend(); Executor ex = new Executor(m, b, 5)) {
+            assertArrayEquals(ex.predictBatch(images, 5), predicted.data());
+        }
+        for (int n = 0; n < 5; n++) {
+            double sum = 0;
+            for (int j = 0; j < 10; j++) sum += predicted.data()[n * 10 + j];
+            assertEquals(1, sum, 1e-5);
+        }
+        assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20",
+                "--device", "reference", "--data", data.toString()), err());
+        assertTrue(out().matches("(?s)20/20 - loss: \\d+\\.\\d{4} - accuracy: 0\\.\\d{4}\\s*"), out());
+    }
+
+    @Test void predictRejectsWrongShape(@TempDir Path tmp) throws Exception {
+        Path input = tmp.resolve("x.npy");
+        Npy.write(input, new HostArray(Shape.of(2, 32, 32), new float[2 * 32 * 32]));
+        Model m = ModelZoo.create("tutorial-resnet-1-w2");
+        Path w = tmp.resolve("w.safetensors");
+        Safetensors.write(w, m.weights(), java.util.Map.of());
+        assertEquals(1, run("predict", "--model", "tutorial-resnet-1-w2", "--weights", w.toString(), "--input",
+                input.toString(), "--output", tmp.resolve("p.npy").toString(), "--device", "reference"));
+        assertTrue(err().contains("x.npy"), err());
+        assertTrue(!Files.exists(tmp.resolve("p.npy")));
+    }
+
+    @Test void weightsOfAnotherModelAreRefusedByName(@TempDir Path tmp) throws Exception {
+        Path w = tmp.resolve("w.safetensors");
+        Safetensors.write(w, ModelZoo.create("tutorial-resnet-1-w2").weights(), java.util.Map.of());
+        assertEquals(1, run("evaluate", "--model", "tutorial-resnet-1-w4", "--weights", w.toString(), "--device", "reference",
+                "--data", TestData.cifar10().toString(), "--limit-test", "4"));
+        assertTrue(err().contains("w.safetensors: tensor 'conv2d.kernel' has shape (3, 3, 3, 2), model tutorial-resnet-1-w4 expects (3, 3, 3, 4)"), err());
+    }
+}

@@ -1,0 +1,123 @@
+package jresnet.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import jresnet.TestData;
+import jresnet.io.AtomicFiles;
+import jresnet.io.Checkpoint;
+import jresnet.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Training in a child JVM, killed with SIGKILL at random moments (checkpoint writes included): every
+ * time the last complete checkpoint loads and the run resumes. Ctrl-C (SIGINT) stops after the
+ * current step with a checkpoint, and resuming it ends bit for bit like an uninterrupted run.
+ */
+class CrashSafetyTest {
+    private static final String MODEL = "tutorial-resnet-1-w2";
+
+    private static List<String> command(String... args) {
+        List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
+        c.addAll(List.of(args));
+        return c;
+    }
+
+    private static List<String> train(Path out, int epochs, int limitTrain) {
+        return command("train", "--model", MODEL, "--epochs", String.valueOf(epochs), "--batch-size", "8",
+                "--limit-train", String.valueOf(limitTrain), "--limit-test", "8", "--seed", "5", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString());
+    }
+
+    private static List<String> resume(Path out, int epochs) {
+        return command("train", "--resume", out.toString(), "--epochs", String.valueOf(epochs), "--device", "cpu",
+                "--data", TestData.cifar10().toString());
+    }
+
+    private static Process start(List<String> command, Path log) throws IOException {
+        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    private static int runToEnd(List<String> command, Path log) throws Exception {
+        Process p = start(command, log);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child did not finish: " + Files.readString(log));
+        return p.exitValue();
+    }
+
+    @Test void killedAtRandomMomentsAlwaysLeavesALoadableCheckpoint(@TempDir Path tmp) throws Exception {
+        long seed = System.nanoTime();
+        SplittableRandom random = new SplittableRandom(seed);
+        Path out = tmp.resolve("run"), log = tmp.resolve("log.txt");
+        int checkpointsSeen = 0;
+        for (int kill = 0; kill < 8; kill++) {
+            List<String> cmd = Files.exists(out.resolve("checkpoint")) ? resume(out, 400) : train(out, 400, 24);
+            Process p = start(cmd, log);
+            Thread.sleep(700 + random.nextInt(1500));
+            p.destroyForcibly();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+            // what the next run does first, under its lock
+            if (Files.isDirectory(out)) AtomicFiles.recoverDirectory(out.resolve("checkpoint"));
+            if (Files.exists(out.resolve("checkpoint"))) {
+                Checkpoint.Contents c = Checkpoint.load(out.resolve("checkpoint"));
+                assertTrue(c.weights().containsKey("conv2d.kernel"), "seed " + seed);
+                assertTrue(((Number) c.state().get("epoch")).intValue() >= checkpointsSeen, "seed " + seed);
+                checkpointsSeen = ((Number) c.state().get("epoch")).intValue();
+            }
+        }
+        assertTrue(checkpointsSeen > 0, "no checkpoint was ever completed (seed " + seed + "): " + Files.readString(log));
+        assertEquals(0, runToEnd(resume(out, checkpointsSeen + 1), log), Files.readString(log));
+        assertTrue(Files.readString(log).contains("Resuming " + MODEL), Files.readString(log));
+    }
+
+    @Test void interruptCheckpointsMidEpochAndResumesExactly(@TempDir Path tmp) throws Exception {
+        Path whole = tmp.resolve("whole"), split = tmp.resolve("split"), log = tmp.resolve("log.txt");
+        assertEquals(0, runToEnd(train(whole, 2, 400), log), Files.readString(log));
+
+        Process p = start(train(split, 2, 400), log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.readString(log).contains("3/50 [") && System.nanoTime() < deadline) Thread.sleep(20);
+        new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String printed = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(130, p.exitValue(), printed);
+        Map<String, Object> state = Json.parseObject(Files.readString(split.resolve("checkpoint/state.json")));
+        assertTrue(((Number) state.get("step")).intValue() > 0 || ((Number) state.get("epoch")).intValue() > 0, printed);
+
+        assertEquals(0, runToEnd(resume(split, 2), log), Files.readString(log));
+        assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint/weights.safetensors")),
+                Files.readAllBytes(split.resolve("checkpoint/weights.safetensors")));
+        List<String> a = Files.readAllLines(whole.resolve("metrics.csv")), b = Files.readAllLines(split.resolve("metrics.csv"));
+        for (int i = 0; i < a.size(); i++) {
+            // equal but for the timing columns
+            assertEquals(a.get(i).split(",", -1).length, b.get(i).split(",", -1).length);
+            assertEquals(String.join(",", List.of(a.get(i).split(",", -1)).subList(0, 6)),
+                    String.join(",", List.of(b.get(i).split(",", -1)).subList(0, 6)));
+        }
+    }
+
+    @Test void secondRunInTheSameFolderIsRefused(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), log = tmp.resolve("log.txt"), log2 = tmp.resolve("log2.txt");
+        Process first = start(train(out, 400, 24), log);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("Epoch 1/") && System.nanoTime() < deadline) Thread.sleep(20);
+            assertEquals(1, runToEnd(resume(out, 400), log2));
+            assertTrue(Files.readString(log2).contains("is in use by another run (process " + first.pid()),
+                    Files.readString(log2));
+        } finally {
+            first.destroyForcibly().waitFor();
+        }
+    }
+}
