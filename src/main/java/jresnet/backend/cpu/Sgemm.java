@@ -1,7 +1,6 @@
 package jresnet.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -98,15 +97,14 @@ final class Sgemm {
             c6 = FloatVector.broadcast(SPECIES, a[ak + 6 * rs]).fma(v, c6);
             c7 = FloatVector.broadcast(SPECIES, a[ak + 7 * rs]).fma(v, c7);
         }
-        VectorMask<Float> m = SPECIES.indexInRange(0, columns);
-        store(c0, m, c, cBase, load);
-        store(c1, m, c, cBase + ldc, load);
-        store(c2, m, c, cBase + 2 * ldc, load);
-        store(c3, m, c, cBase + 3 * ldc, load);
-        store(c4, m, c, cBase + 4 * ldc, load);
-        store(c5, m, c, cBase + 5 * ldc, load);
-        store(c6, m, c, cBase + 6 * ldc, load);
-        store(c7, m, c, cBase + 7 * ldc, load);
+        store(c0, c, cBase, load, columns);
+        store(c1, c, cBase + ldc, load, columns);
+        store(c2, c, cBase + 2 * ldc, load, columns);
+        store(c3, c, cBase + 3 * ldc, load, columns);
+        store(c4, c, cBase + 4 * ldc, load, columns);
+        store(c5, c, cBase + 5 * ldc, load, columns);
+        store(c6, c, cBase + 6 * ldc, load, columns);
+        store(c7, c, cBase + 7 * ldc, load, columns);
     }
 
     private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
@@ -116,11 +114,19 @@ final class Sgemm {
             acc = FloatVector.broadcast(SPECIES, a[aBase + kk * cs])
                     .fma(FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
         }
-        store(acc, SPECIES.indexInRange(0, columns), c, cBase, load);
+        store(acc, c, cBase, load, columns);
     }
 
-    private static void store(FloatVector v, VectorMask<Float> m, float[] c, int at, boolean load) {
-        if (load) v = v.add(FloatVector.fromArray(SPECIES, c, at, m));
-        v.intoArray(c, at, m);
+    /**
+     * Writes the first {@code columns} lanes. A partial tile goes lane by lane: JDK 17's masked loads
+     * and stores are not intrinsified (they allocate and run scalar code anyway).
+     */
+    private static void store(FloatVector v, float[] c, int at, boolean load, int columns) {
+        if (columns == LANES) {
+            if (load) v = v.add(FloatVector.fromArray(SPECIES, c, at));
+            v.intoArray(c, at);
+        } else {
+            for (int j = 0; j < columns; j++) c[at + j] = (load ? c[at + j] : 0f) + v.lane(j);
+        }
     }
 }
