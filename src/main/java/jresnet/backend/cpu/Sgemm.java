@@ -58,6 +58,7 @@ final class Sgemm {
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, float[] c, int cOffset, int ldc, boolean accumulate) {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
+        float[] edge = n % LANES == 0 ? null : new float[LANES];
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
             boolean load = accumulate || k0 > 0;
@@ -67,7 +68,7 @@ final class Sgemm {
                     int aBase = aOffset + i * aRowStride + k0 * aColStride;
                     for (int p = p0; p < p1; p++) {
                         kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, p * panelStride + k0 * LANES,
-                                c, cOffset + i * ldc + p * LANES, ldc, load, Math.min(LANES, n - p * LANES));
+                                c, cOffset + i * ldc + p * LANES, ldc, load, Math.min(LANES, n - p * LANES), edge);
                     }
                 }
             }
@@ -75,14 +76,14 @@ final class Sgemm {
                 int aBase = aOffset + i * aRowStride + k0 * aColStride;
                 for (int p = 0; p < panels; p++) {
                     kernel1x1(kc, a, aBase, aColStride, packedB, p * panelStride + k0 * LANES,
-                            c, cOffset + i * ldc + p * LANES, load, Math.min(LANES, n - p * LANES));
+                            c, cOffset + i * ldc + p * LANES, load, Math.min(LANES, n - p * LANES), edge);
                 }
             }
         }
     }
 
     private static void kernel8x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0,
-                                  float[] c, int cBase, int ldc, boolean load, int columns) {
+                                  float[] c, int cBase, int ldc, boolean load, int columns, float[] edge) {
         FloatVector z = FloatVector.zero(SPECIES);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         for (int kk = 0; kk < kc; kk++) {
@@ -97,36 +98,37 @@ final class Sgemm {
             c6 = FloatVector.broadcast(SPECIES, a[ak + 6 * rs]).fma(v, c6);
             c7 = FloatVector.broadcast(SPECIES, a[ak + 7 * rs]).fma(v, c7);
         }
-        store(c0, c, cBase, load, columns);
-        store(c1, c, cBase + ldc, load, columns);
-        store(c2, c, cBase + 2 * ldc, load, columns);
-        store(c3, c, cBase + 3 * ldc, load, columns);
-        store(c4, c, cBase + 4 * ldc, load, columns);
-        store(c5, c, cBase + 5 * ldc, load, columns);
-        store(c6, c, cBase + 6 * ldc, load, columns);
-        store(c7, c, cBase + 7 * ldc, load, columns);
+        store(c0, c, cBase, load, columns, edge);
+        store(c1, c, cBase + ldc, load, columns, edge);
+        store(c2, c, cBase + 2 * ldc, load, columns, edge);
+        store(c3, c, cBase + 3 * ldc, load, columns, edge);
+        store(c4, c, cBase + 4 * ldc, load, columns, edge);
+        store(c5, c, cBase + 5 * ldc, load, columns, edge);
+        store(c6, c, cBase + 6 * ldc, load, columns, edge);
+        store(c7, c, cBase + 7 * ldc, load, columns, edge);
     }
 
     private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
-                                  float[] c, int cBase, boolean load, int columns) {
+                                  float[] c, int cBase, boolean load, int columns, float[] edge) {
         FloatVector acc = FloatVector.zero(SPECIES);
         for (int kk = 0; kk < kc; kk++) {
             acc = FloatVector.broadcast(SPECIES, a[aBase + kk * cs])
                     .fma(FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
         }
-        store(acc, c, cBase, load, columns);
+        store(acc, c, cBase, load, columns, edge);
     }
 
     /**
-     * Writes the first {@code columns} lanes. A partial tile goes lane by lane: JDK 17's masked loads
-     * and stores are not intrinsified (they allocate and run scalar code anyway).
+     * Writes the first {@code columns} lanes; a partial tile goes through {@code edge}, because JDK
+     * 17's masked stores and variable-lane reads are not intrinsified (they box the vector on the heap).
      */
-    private static void store(FloatVector v, float[] c, int at, boolean load, int columns) {
+    private static void store(FloatVector v, float[] c, int at, boolean load, int columns, float[] edge) {
         if (columns == LANES) {
             if (load) v = v.add(FloatVector.fromArray(SPECIES, c, at));
             v.intoArray(c, at);
         } else {
-            for (int j = 0; j < columns; j++) c[at + j] = (load ? c[at + j] : 0f) + v.lane(j);
+            v.intoArray(edge, 0);
+            for (int j = 0; j < columns; j++) c[at + j] = (load ? c[at + j] : 0f) + edge[j];
         }
     }
 }
