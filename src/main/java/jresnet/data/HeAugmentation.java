@@ -30,6 +30,20 @@ public final class HeAugmentation implements BatchTransform {
         return new HeAugmentation(perPixelMean(images, n));
     }
 
+    /** The augmentation with the per-pixel mean of every image of the training set. */
+    public static HeAugmentation fromTrainingSet(Dataset train) {
+        if (train.size() == 0) throw new UserException("per-pixel mean: the training set is empty");
+        double[] sum = new double[IMAGE];
+        float[] image = new float[IMAGE];
+        for (int k = 0; k < train.size(); k++) {
+            train.copyImageNhwc(k, image, 0);
+            for (int i = 0; i < IMAGE; i++) sum[i] += image[i];
+        }
+        float[] mean = new float[IMAGE];
+        for (int i = 0; i < IMAGE; i++) mean[i] = (float) (sum[i] / train.size());
+        return new HeAugmentation(mean);
+    }
+
     /** The mean over n images of each of the 32·32·3 pixel values, accumulated in double. */
     public static float[] perPixelMean(float[] images, int n) {
         if (n <= 0) throw new UserException("per-pixel mean: need at least one training image, got " + n);

@@ -24,6 +24,20 @@ class HeAugmentationTest {
         assertEquals(images[IMAGE + 5] - 5, HeAugmentation.perPixelMean(images, 2)[5], 1e-4);
     }
 
+    @Test void meanOfADatasetEqualsTheMeanOfItsImages() {
+        int n = 5;
+        byte[] records = new byte[n * Dataset.RECORD_BYTES];
+        SplittableRandom random = new SplittableRandom(11);
+        for (int i = 0; i < n; i++) {
+            records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
+            for (int j = 1; j < Dataset.RECORD_BYTES; j++) records[i * Dataset.RECORD_BYTES + j] = (byte) random.nextInt(256);
+        }
+        Dataset train = Dataset.ofRecords(records);
+        float[] images = new float[n * IMAGE];
+        for (int i = 0; i < n; i++) train.copyImageNhwc(i, images, i * IMAGE);
+        assertArrayEquals(HeAugmentation.perPixelMean(images, n), HeAugmentation.fromTrainingSet(train).mean(), 1e-4f);
+    }
+
     /**
      * Each input pixel holds a code of its position, so output pixel (8, 8) — inside the image for any
      * crop — tells which crop and flip were drawn; every other output pixel must then be that crop's
