@@ -200,20 +200,13 @@ public final class Main {
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
-        int n = x.shape().dim(0), batch = a.integer("batch-size", 128, 1), image = 32 * 32 * 3;
-        float[] probabilities = new float[n * 10];
-        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(trained.model(), backend, batch)) {
-            float[] chunk = new float[batch * image];
-            for (int from = 0; from < n; from += batch) {
-                int count = Math.min(batch, n - from);
-                System.arraycopy(x.data(), from * image, chunk, 0, count * image);
-                if (trained.preprocessing() != null) trained.preprocessing().apply(chunk, count, null);
-                float[] p = ex.predictBatch(chunk, count);
-                System.arraycopy(p, 0, probabilities, from * 10, count * 10);
-            }
+        if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
+        HostArray probabilities;
+        try (Backend backend = Devices.open(device, err)) {
+            probabilities = trained.model().predict(backend, x, a.integer("batch-size", 128, 1));
         }
-        Npy.write(output, new HostArray(Shape.of(n, 10), probabilities));
-        out.printf("wrote %s: %d x 10 probabilities%n", output, n);
+        Npy.write(output, probabilities);
+        out.printf("wrote %s: %s probabilities%n", output, probabilities.shape());
         return 0;
     }
 
