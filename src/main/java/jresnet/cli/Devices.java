@@ -23,7 +23,7 @@ final class Devices {
                 DoctorReport report = Doctor.run();
                 if (report.ok()) yield CudaBackend.open();
                 String reason = report.lines().stream().filter(l -> l.startsWith("FAIL")).findFirst()
-                        .map(l -> l.substring(4).strip().split(";")[0]).orElse("CUDA is not usable here");
+                        .map(l -> l.substring(4).strip().split(";| in \\[")[0]).orElse("CUDA is not usable here");
                 notices.println("notice: CUDA unavailable (" + reason + "), using the CPU backend; `jresnet doctor` says more");
                 yield new CpuBackend();
             }
