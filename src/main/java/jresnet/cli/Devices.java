@@ -2,6 +2,10 @@ package jresnet.cli;
 
 import java.io.PrintStream;
 import jresnet.backend.Backend;
+import jresnet.backend.cpu.CpuBackend;
+import jresnet.backend.cuda.CudaBackend;
+import jresnet.backend.cuda.Doctor;
+import jresnet.backend.cuda.DoctorReport;
 import jresnet.backend.reference.ReferenceBackend;
 
 /** Opens the backend a --device flag names. */
@@ -12,7 +16,17 @@ final class Devices {
 
     static Backend open(String device, PrintStream notices) {
         return switch (device) {
+            case "cuda" -> CudaBackend.open();
+            case "cpu" -> new CpuBackend();
             case "reference" -> new ReferenceBackend();
+            case "auto" -> {
+                DoctorReport report = Doctor.run();
+                if (report.ok()) yield CudaBackend.open();
+                String reason = report.lines().stream().filter(l -> l.startsWith("FAIL")).findFirst()
+                        .map(l -> l.substring(4).strip().split(";| in \\[")[0]).orElse("CUDA is not usable here");
+                notices.println("notice: CUDA unavailable (" + reason + "), using the CPU backend; `jresnet doctor` says more");
+                yield new CpuBackend();
+            }
             default -> throw new UsageException("--device: expected one of auto|cuda|cpu|reference, got '" + device + "'");
         };
     }

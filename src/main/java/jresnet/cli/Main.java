@@ -14,6 +14,9 @@ import java.util.Map;
 import java.util.Set;
 import jresnet.UserException;
 import jresnet.backend.Backend;
+import jresnet.backend.cuda.Doctor;
+import jresnet.backend.cuda.DoctorReport;
+import jresnet.data.BatchTransform;
 import jresnet.data.Cifar10;
 import jresnet.data.DataLocator;
 import jresnet.data.Dataset;
@@ -26,6 +29,7 @@ import jresnet.report.ComparisonReport;
 import jresnet.report.ModelRun;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
+import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
 import jresnet.train.Recipe;
 import jresnet.train.Trainer;
@@ -42,6 +46,8 @@ public final class Main {
               train    --resume DIR [--epochs N] [--device D] [--data DIR]
               evaluate --model M --weights W [--limit-test N] [--batch-size 128] [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
+              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3]
+              doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
                        [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
             every command also takes --debug (stack traces on errors)
@@ -72,6 +78,8 @@ public final class Main {
                 case "evaluate" -> evaluate(args);
                 case "predict" -> predict(args);
                 case "compare" -> compare(args);
+                case "bench" -> bench(args);
+                case "doctor" -> doctor(args);
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
@@ -161,21 +169,25 @@ public final class Main {
         return m;
     }
 
-    private Model modelWithWeights(Args a, String command) throws IOException {
+    /** A model with the weights of --weights, and the inference preprocessing recorded with them. */
+    private record Trained(Model model, BatchTransform preprocessing) {}
+
+    private static Trained trained(Args a, String command) throws IOException {
         Model model = ModelZoo.create(a.required(command, "model"));
         Path w = Path.of(a.required(command, "weights"));
-        model.setWeights(Safetensors.read(w).tensors(), w.toString());
-        return model;
+        Safetensors.File file = Safetensors.read(w);
+        model.setWeights(file.tensors(), w.toString());
+        return new Trained(model, Recipe.inferenceTransform(file.metadata(), w.toString()));
     }
 
     private int evaluate(String[] argv) throws IOException {
         Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "batch-size", "device", "data"), Set.of());
         String device = device(a);
         int batch = a.integer("batch-size", 128, 1);
-        Model model = modelWithWeights(a, "evaluate");
+        Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
-        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
-            double[] r = Trainer.evaluate(ex, test, batch, Recipe.defaultFor(model.name()).inferenceTransform(null));
+        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(trained.model(), backend, batch)) {
+            double[] r = Trainer.evaluate(ex, test, batch, trained.preprocessing());
             out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), r[0], r[1]);
         }
         return 0;
@@ -184,24 +196,41 @@ public final class Main {
     private int predict(String[] argv) throws IOException {
         Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
         String device = device(a);
-        Model model = modelWithWeights(a, "predict");
+        Trained trained = trained(a, "predict");
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
-        int n = x.shape().dim(0), batch = a.integer("batch-size", 128, 1), image = 32 * 32 * 3;
-        float[] probabilities = new float[n * 10];
-        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(model, backend, batch)) {
-            float[] chunk = new float[batch * image];
-            for (int from = 0; from < n; from += batch) {
-                int count = Math.min(batch, n - from);
-                System.arraycopy(x.data(), from * image, chunk, 0, count * image);
-                float[] p = ex.predictBatch(chunk, count);
-                System.arraycopy(p, 0, probabilities, from * 10, count * 10);
-            }
+        if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
+        HostArray probabilities;
+        try (Backend backend = Devices.open(device, err)) {
+            probabilities = trained.model().predict(backend, x, a.integer("batch-size", 128, 1));
         }
-        Npy.write(output, new HostArray(Shape.of(n, 10), probabilities));
-        out.printf("wrote %s: %d x 10 probabilities%n", output, n);
+        Npy.write(output, probabilities);
+        out.printf("wrote %s: %s probabilities%n", output, probabilities.shape());
         return 0;
+    }
+
+    private int bench(String[] argv) {
+        Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of());
+        String name = a.required("bench", "model");
+        String device = device(a);
+        int batch = a.integer("batch-size", 128, 1), steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
+        Model model = ModelZoo.create(name);
+        try (Backend backend = Devices.open(device, err)) {
+            out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
+            Benchmark.Result r = Benchmark.run(model, backend, Recipe.defaultFor(name).optimizer(), batch, warmup, steps,
+                    a.longValue("seed", 0));
+            out.println(r.toJson());
+        }
+        return 0;
+    }
+
+    private int doctor(String[] argv) {
+        new Args("doctor", argv, 1, Set.of(), Set.of());
+        DoctorReport report = Doctor.run();
+        report.lines().forEach(out::println);
+        out.println(report.ok() ? "CUDA training can run here." : "CUDA training cannot run here (the CPU backend can: --device cpu).");
+        return report.ok() ? 0 : 1;
     }
 
     private int compare(String[] argv) throws IOException {

@@ -27,7 +27,6 @@ public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     /** NumPy aligns the data start to 64 bytes so arrays can be memory-mapped. */
     private static final int ALIGNMENT = 64;
-    private static final int CHUNK_ELEMENTS = 1 << 14;
 
     private Npy() {}
 
@@ -52,7 +51,7 @@ public final class Npy {
     private static HostArray read(Path path, FileChannel channel) throws IOException {
         long fileSize = channel.size();
         if (fileSize < MAGIC.length + 2) throw bad(path, "not a .npy file: only " + fileSize + " bytes");
-        ByteBuffer preamble = readFully(channel, 0, (int) Math.min(fileSize, MAGIC.length + 2 + 4)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer preamble = LittleEndianFloats.readFully(channel, 0, (int) Math.min(fileSize, MAGIC.length + 2 + 4)).order(ByteOrder.LITTLE_ENDIAN);
         for (byte b : MAGIC) {
             if (preamble.get() != b) throw bad(path, "not a .npy file: it does not start with \\x93NUMPY");
         }
@@ -70,7 +69,7 @@ public final class Npy {
         }
         if (headerLength > 1_000_000) throw bad(path, "header length " + headerLength + " is not plausible");
         // Version 3.0 allows UTF-8 in the header; 1.0 and 2.0 are Latin-1.
-        String header = new String(readFully(channel, headerStart, (int) headerLength).array(),
+        String header = new String(LittleEndianFloats.readFully(channel, headerStart, (int) headerLength).array(),
                 major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
 
         Map<String, Object> dict;
@@ -135,10 +134,7 @@ public final class Npy {
     }
 
     private static float[] decode(FileChannel channel, long position, Dtype dtype, int elements) throws IOException {
-        float[] out = new float[elements];
-        for (int start = 0; start < elements; start += CHUNK_ELEMENTS) {
-            int n = Math.min(CHUNK_ELEMENTS, elements - start);
-            ByteBuffer buf = readFully(channel, position + (long) start * dtype.bytes, n * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        return LittleEndianFloats.read(channel, position, elements, dtype.bytes, (buf, out, start, n) -> {
             switch (dtype) {
                 case FLOAT32 -> buf.asFloatBuffer().get(out, start, n);
                 case FLOAT64 -> {
@@ -148,8 +144,7 @@ public final class Npy {
                     for (int i = 0; i < n; i++) out[start + i] = buf.get() & 0xFF;
                 }
             }
-        }
-        return out;
+        });
     }
 
     /**
@@ -193,22 +188,8 @@ public final class Npy {
         float[] data = array.data();
         AtomicFiles.write(path, out -> {
             out.write(head.array());
-            ByteBuffer chunk = ByteBuffer.allocate(4 * CHUNK_ELEMENTS).order(ByteOrder.LITTLE_ENDIAN);
-            for (int start = 0; start < data.length; start += CHUNK_ELEMENTS) {
-                int n = Math.min(CHUNK_ELEMENTS, data.length - start);
-                chunk.clear();
-                chunk.asFloatBuffer().put(data, start, n);
-                out.write(chunk.array(), 0, 4 * n);
-            }
+            LittleEndianFloats.writeFloat32(out, data);
         });
-    }
-
-    private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        while (buf.hasRemaining()) {
-            if (channel.read(buf, position + buf.position()) < 0) throw new EOFException("file shrank while being read");
-        }
-        return buf.flip();
     }
 
     private static UserException bad(Path path, String message) {

@@ -32,7 +32,6 @@ public final class Safetensors {
     /** Real headers are kilobytes; anything this large is a corrupt length field. */
     static final long MAX_HEADER_BYTES = 100_000_000L;
     private static final String METADATA_KEY = "__metadata__";
-    private static final int CHUNK_FLOATS = 1 << 14;
 
     private Safetensors() {}
 
@@ -83,18 +82,8 @@ public final class Safetensors {
 
         AtomicFiles.write(path, out -> {
             out.write(prefix.array());
-            for (HostArray t : tensors.values()) writeFloats(out, t.data());
+            for (HostArray t : tensors.values()) LittleEndianFloats.writeFloat32(out, t.data());
         });
-    }
-
-    private static void writeFloats(OutputStream out, float[] data) throws IOException {
-        ByteBuffer chunk = ByteBuffer.allocate(4 * CHUNK_FLOATS).order(ByteOrder.LITTLE_ENDIAN);
-        for (int start = 0; start < data.length; start += CHUNK_FLOATS) {
-            int n = Math.min(CHUNK_FLOATS, data.length - start);
-            chunk.clear();
-            chunk.asFloatBuffer().put(data, start, n);
-            out.write(chunk.array(), 0, 4 * n);
-        }
     }
 
     public static File read(Path path) throws IOException {
@@ -112,7 +101,7 @@ public final class Safetensors {
         if (fileSize < 8) {
             throw bad(path, "not a safetensors file: " + fileSize + " bytes, shorter than the 8-byte header length");
         }
-        ByteBuffer lengthField = readFully(channel, 0, 8);
+        ByteBuffer lengthField = LittleEndianFloats.readFully(channel, 0, 8);
         long headerLength = lengthField.order(ByteOrder.LITTLE_ENDIAN).getLong();
         if (headerLength < 0 || headerLength > MAX_HEADER_BYTES) {
             throw bad(path, "header length " + Long.toUnsignedString(headerLength) + " is not plausible (limit "
@@ -126,7 +115,7 @@ public final class Safetensors {
             headerText = StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(readFully(channel, 8, (int) headerLength)).toString();
+                    .decode(LittleEndianFloats.readFully(channel, 8, (int) headerLength)).toString();
         } catch (CharacterCodingException e) {
             throw bad(path, "header is not valid UTF-8");
         }
@@ -236,10 +225,7 @@ public final class Safetensors {
     }
 
     private static float[] decode(FileChannel channel, long position, Dtype dtype, int elements) throws IOException {
-        float[] out = new float[elements];
-        for (int start = 0; start < elements; start += CHUNK_FLOATS) {
-            int n = Math.min(CHUNK_FLOATS, elements - start);
-            ByteBuffer buf = readFully(channel, position + (long) start * dtype.bytes, n * dtype.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        return LittleEndianFloats.read(channel, position, elements, dtype.bytes, (buf, out, start, n) -> {
             switch (dtype) {
                 case F32 -> buf.asFloatBuffer().get(out, start, n);
                 case F64 -> {
@@ -252,8 +238,7 @@ public final class Safetensors {
                     for (int i = 0; i < n; i++) out[start + i] = Float.intBitsToFloat((buf.getShort() & 0xFFFF) << 16);
                 }
             }
-        }
-        return out;
+        });
     }
 
     /** IEEE 754 binary16 to float32 (exact: every half value is a float value). */
@@ -267,14 +252,6 @@ public final class Safetensors {
             return sign == 0 ? magnitude : -magnitude;
         }
         return Float.intBitsToFloat(sign | (exponent + 112) << 23 | mantissa << 13);
-    }
-
-    private static ByteBuffer readFully(FileChannel channel, long position, int length) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(length);
-        while (buf.hasRemaining()) {
-            if (channel.read(buf, position + buf.position()) < 0) throw new EOFException("file shrank while being read");
-        }
-        return buf.flip();
     }
 
     private static UserException bad(Path path, String message) {

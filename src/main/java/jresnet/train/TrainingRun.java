@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import jresnet.UserException;
 import jresnet.backend.Backend;
+import jresnet.data.BatchTransform;
 import jresnet.data.Dataset;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
@@ -139,7 +140,12 @@ public final class TrainingRun {
         Recipe recipe = config.parsedRecipe();
         int epochs = config.epochs() > 0 ? config.epochs()
                 : recipe.defaultEpochs(BatchLoader.batches(data.train().size(), config.batchSize()));
-        Map<String, String> metadata = Map.of("model", config.model(), "format", "jresnet");
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "jresnet");
+        metadata.put("model", config.model());
+        metadata.putAll(recipe.inferenceMetadata(data.train()));
+        BatchTransform trainTransform = recipe.trainTransform(metadata);
+        BatchTransform validationTransform = Recipe.inferenceTransform(metadata, "recipe " + recipe.cliName());
         try (Executor executor = new Executor(model, backend, config.batchSize());
              RunRecorder recorder = new RunRecorder(out, executor, metadata)) {
             executor.attachOptimizer(recipe.optimizer());
@@ -148,8 +154,8 @@ public final class TrainingRun {
                         out.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.OPTIMIZER).toString());
             }
             List<Callback> callbacks = new ArrayList<>(List.of(new ProgressBar(console, terminal), recorder));
-            Trainer trainer = new Trainer(executor, config.batchSize(), config.seed(), recipe.trainTransform(data.train()),
-                    recipe.inferenceTransform(data.train()), Trainer.NonFinitePolicy.valueOf(config.onNan().toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
+            Trainer trainer = new Trainer(executor, config.batchSize(), config.seed(), trainTransform, validationTransform,
+                    Trainer.NonFinitePolicy.valueOf(config.onNan().toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
                     callbacks);
             Interrupts.onInterrupt(() -> trainer.requestStop("interrupted"));
             try {

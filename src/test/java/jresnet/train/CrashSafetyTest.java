@@ -30,7 +30,7 @@ class CrashSafetyTest {
 
     private static List<String> command(String... args) {
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
         c.addAll(List.of(args));
         return c;
     }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import jresnet.TestData;
 import jresnet.UserException;
-import jresnet.backend.reference.ReferenceBackend;
+import jresnet.backend.cpu.CpuBackend;
 import jresnet.io.Checkpoint;
 import jresnet.io.Json;
 import org.junit.jupiter.api.Test;
@@ -31,17 +31,17 @@ class ResumeTest {
         Path data = TestData.cifar10();
         Path whole = tmp.resolve("whole"), split = tmp.resolve("split");
         List<EpochMetrics> expected;
-        try (ReferenceBackend b = new ReferenceBackend()) {
+        try (CpuBackend b = new CpuBackend()) {
             expected = TrainingRun.start(config(3), b, data, whole, QUIET, false, Map.of());
         }
-        try (ReferenceBackend b = new ReferenceBackend()) {
+        try (CpuBackend b = new CpuBackend()) {
             TrainingRun.start(config(1), b, data, split, QUIET, false, Map.of());
         }
         Map<String, Object> saved = Json.parseObject(Files.readString(split.resolve("checkpoint/state.json")));
         assertEquals(1, ((Number) saved.get("epoch")).intValue());
         assertEquals(3, ((Number) saved.get("iterations")).intValue(), "40 images in batches of 16");
         List<EpochMetrics> resumed;
-        try (ReferenceBackend b = new ReferenceBackend()) {
+        try (CpuBackend b = new CpuBackend()) {
             resumed = TrainingRun.resume(split, 3, b, data, QUIET, false);
         }
         assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint/weights.safetensors")),
@@ -56,7 +56,7 @@ class ResumeTest {
     }
 
     @Test void startRefusesAFolderHoldingARun(@TempDir Path tmp) throws Exception {
-        try (ReferenceBackend b = new ReferenceBackend()) {
+        try (CpuBackend b = new CpuBackend()) {
             TrainingRun.start(config(1), b, TestData.cifar10(), tmp, QUIET, false, Map.of());
             UserException e = assertThrows(UserException.class,
                     () -> TrainingRun.start(config(1), b, TestData.cifar10(), tmp, QUIET, false, Map.of()));
@@ -65,7 +65,7 @@ class ResumeTest {
         assertTrue(Files.isRegularFile(tmp.resolve("checkpoint").resolve(Checkpoint.WEIGHTS)));
         Map<String, Object> config = Json.parseObject(Files.readString(tmp.resolve("config.json")));
         assertEquals("tutorial-resnet-1-w2", config.get("model"));
-        assertEquals("reference", config.get("device"));
+        assertEquals("cpu", config.get("device"));
         assertEquals(11L, ((Number) config.get("seed")).longValue());
         assertEquals(0.001, ((Number) ((Map<?, ?>) config.get("optimizer")).get("learning_rate")).doubleValue());
     }

@@ -4,11 +4,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A fixed set of threads that share out numbered tasks; the calling thread works as worker 0, so a
- * pool of one thread runs everything inline. Tasks are handed out one at a time (dynamic balance).
+ * pool of one thread runs everything inline. Worker w runs tasks w, w + workers, w + 2·workers, ...:
+ * a fixed assignment, so per-worker partial sums add up in the same order on every run and training
+ * is bit-for-bit reproducible (which exact resume relies on).
  */
 final class WorkerPool implements AutoCloseable {
     /** One task; {@code worker} in [0, threads) indexes per-worker scratch buffers. */
@@ -41,14 +42,13 @@ final class WorkerPool implements AutoCloseable {
             for (int i = 0; i < count; i++) task.run(i, 0);
             return;
         }
-        AtomicInteger next = new AtomicInteger();
         for (int w = 1; w < used; w++) {
             int worker = w;
-            pending[w] = helpers.submit(() -> drain(next, count, task, worker));
+            pending[w] = helpers.submit(() -> runShare(worker, used, count, task));
         }
         Throwable failure = null;
         try {
-            drain(next, count, task, 0);
+            runShare(0, used, count, task);
         } catch (RuntimeException | Error e) {
             failure = e;
         }
@@ -82,8 +82,8 @@ final class WorkerPool implements AutoCloseable {
         void run(int from, int to, int worker);
     }
 
-    private static void drain(AtomicInteger next, int count, Task task, int worker) {
-        for (int i; (i = next.getAndIncrement()) < count; ) task.run(i, worker);
+    private static void runShare(int worker, int workers, int count, Task task) {
+        for (int i = worker; i < count; i += workers) task.run(i, worker);
     }
 
     @Override public void close() {

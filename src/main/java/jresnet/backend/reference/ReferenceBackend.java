@@ -43,72 +43,65 @@ public final class ReferenceBackend implements Backend {
 
     // ---- convolution ----
 
-    @Override public void conv2dForward(Tensor x, Tensor kernel, Tensor bias, Tensor y, ConvGeometry g) {
-        double[] in = data(x), k = data(kernel), out = data(y);
-        double[] b = bias == null ? null : data(bias);
+    /** One tap of a convolution window: output pixel (n, oh, ow) reads input pixel (ih, iw) through kernel tap (kh, kw). */
+    private interface Tap {
+        void visit(int n, int oh, int ow, int ih, int iw, int kh, int kw);
+    }
+
+    /** Visits every tap that lands inside the input (padding contributes zeros, so it is skipped). */
+    private static void forEachTap(ConvGeometry g, Tap tap) {
         for (int n = 0; n < g.batch(); n++)
             for (int oh = 0; oh < g.outH(); oh++)
                 for (int ow = 0; ow < g.outW(); ow++)
-                    for (int co = 0; co < g.outC(); co++) {
-                        double sum = b == null ? 0 : b[co];
-                        for (int kh = 0; kh < g.kernelH(); kh++) {
-                            int ih = oh * g.strideH() - g.padTop() + kh;
-                            if (ih < 0 || ih >= g.inH()) continue;
-                            for (int kw = 0; kw < g.kernelW(); kw++) {
-                                int iw = ow * g.strideW() - g.padLeft() + kw;
-                                if (iw < 0 || iw >= g.inW()) continue;
-                                for (int ci = 0; ci < g.inC(); ci++) {
-                                    sum += in[inputIndex(g, n, ih, iw, ci)] * k[kernelIndex(g, kh, kw, ci, co)];
-                                }
-                            }
+                    for (int kh = 0; kh < g.kernelH(); kh++) {
+                        int ih = oh * g.strideH() - g.padTop() + kh;
+                        if (ih < 0 || ih >= g.inH()) continue;
+                        for (int kw = 0; kw < g.kernelW(); kw++) {
+                            int iw = ow * g.strideW() - g.padLeft() + kw;
+                            if (iw >= 0 && iw < g.inW()) tap.visit(n, oh, ow, ih, iw, kh, kw);
                         }
-                        out[outputIndex(g, n, oh, ow, co)] = sum;
                     }
+    }
+
+    @Override public void conv2dForward(Tensor x, Tensor kernel, Tensor bias, Tensor y, ConvGeometry g) {
+        double[] in = data(x), k = data(kernel), out = data(y);
+        for (int i = 0; i < size(y); i++) out[i] = bias == null ? 0 : data(bias)[i % g.outC()];
+        forEachTap(g, (n, oh, ow, ih, iw, kh, kw) -> {
+            for (int co = 0; co < g.outC(); co++) {
+                double sum = 0;
+                for (int ci = 0; ci < g.inC(); ci++) {
+                    sum += in[inputIndex(g, n, ih, iw, ci)] * k[kernelIndex(g, kh, kw, ci, co)];
+                }
+                out[outputIndex(g, n, oh, ow, co)] += sum;
+            }
+        });
     }
 
     @Override public void conv2dBackwardData(Tensor dy, Tensor kernel, Tensor dx, ConvGeometry g) {
         double[] gout = data(dy), k = data(kernel), gin = data(dx);
         java.util.Arrays.fill(gin, 0, size(dx), 0);
-        for (int n = 0; n < g.batch(); n++)
-            for (int oh = 0; oh < g.outH(); oh++)
-                for (int ow = 0; ow < g.outW(); ow++)
-                    for (int kh = 0; kh < g.kernelH(); kh++) {
-                        int ih = oh * g.strideH() - g.padTop() + kh;
-                        if (ih < 0 || ih >= g.inH()) continue;
-                        for (int kw = 0; kw < g.kernelW(); kw++) {
-                            int iw = ow * g.strideW() - g.padLeft() + kw;
-                            if (iw < 0 || iw >= g.inW()) continue;
-                            for (int ci = 0; ci < g.inC(); ci++) {
-                                double sum = 0;
-                                for (int co = 0; co < g.outC(); co++) {
-                                    sum += gout[outputIndex(g, n, oh, ow, co)] * k[kernelIndex(g, kh, kw, ci, co)];
-                                }
-                                gin[inputIndex(g, n, ih, iw, ci)] += sum;
-                            }
-                        }
-                    }
+        forEachTap(g, (n, oh, ow, ih, iw, kh, kw) -> {
+            for (int ci = 0; ci < g.inC(); ci++) {
+                double sum = 0;
+                for (int co = 0; co < g.outC(); co++) {
+                    sum += gout[outputIndex(g, n, oh, ow, co)] * k[kernelIndex(g, kh, kw, ci, co)];
+                }
+                gin[inputIndex(g, n, ih, iw, ci)] += sum;
+            }
+        });
     }
 
     @Override public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dKernel, Tensor dBias, ConvGeometry g) {
         double[] in = data(x), gout = data(dy), gk = data(dKernel);
         java.util.Arrays.fill(gk, 0, size(dKernel), 0);
-        for (int n = 0; n < g.batch(); n++)
-            for (int oh = 0; oh < g.outH(); oh++)
-                for (int ow = 0; ow < g.outW(); ow++)
-                    for (int kh = 0; kh < g.kernelH(); kh++) {
-                        int ih = oh * g.strideH() - g.padTop() + kh;
-                        if (ih < 0 || ih >= g.inH()) continue;
-                        for (int kw = 0; kw < g.kernelW(); kw++) {
-                            int iw = ow * g.strideW() - g.padLeft() + kw;
-                            if (iw < 0 || iw >= g.inW()) continue;
-                            for (int ci = 0; ci < g.inC(); ci++) {
-                                double v = in[inputIndex(g, n, ih, iw, ci)];
-                                for (int co = 0; co < g.outC(); co++) {
-                                    gk[kernelIndex(g, kh, kw, ci, co)] += v * gout[outputIndex(g, n, oh, ow, co)];
-                                }
-                            }
-                        }
-                    }
+        forEachTap(g, (n, oh, ow, ih, iw, kh, kw) -> {
+            for (int ci = 0; ci < g.inC(); ci++) {
+                double v = in[inputIndex(g, n, ih, iw, ci)];
+                for (int co = 0; co < g.outC(); co++) {
+                    gk[kernelIndex(g, kh, kw, ci, co)] += v * gout[outputIndex(g, n, oh, ow, co)];
+                }
+            }
+        });
         if (dBias != null) sumOverRows(gout, size(dy), g.outC(), data(dBias));
     }
 
