@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import jresnet.UserException;
 import jresnet.backend.Backend;
+import jresnet.backend.DeviceOutOfMemoryException;
 import jresnet.backend.cuda.Doctor;
 import jresnet.backend.cuda.DoctorReport;
 import jresnet.data.BatchTransform;
@@ -54,6 +55,8 @@ public final class Main {
             models: %s""";
 
     private final PrintStream out, err;
+    /** The batch size of the command being run, for out-of-memory advice. */
+    private int batchSize = 128;
 
     Main(PrintStream out, PrintStream err) {
         this.out = out;
@@ -98,8 +101,12 @@ public final class Main {
             err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
             if (debug) e.printStackTrace(err);
             return 1;
+        } catch (DeviceOutOfMemoryException e) {
+            err.println("error: " + e.getMessage() + " at batch size " + batchSize + "; try --batch-size " + Math.max(1, batchSize / 2));
+            return 1;
         } catch (OutOfMemoryError e) {
-            err.println("error: out of memory (" + e.getMessage() + "); try a smaller --batch-size");
+            err.println("error: out of host memory (" + e.getMessage() + ") at batch size " + batchSize + "; try --batch-size "
+                    + Math.max(1, batchSize / 2) + " or a larger heap (JRESNET_JAVA_OPTS=-Xmx...)");
             return 1;
         } catch (RuntimeException e) {
             err.println("error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
@@ -121,6 +128,7 @@ public final class Main {
 
     private int train(String[] argv) throws IOException {
         Args a = new Args("train", argv, 1, TRAIN_FLAGS, Set.of());
+        batchSize = a.integer("batch-size", 128, 1);
         if (a.has("resume")) {
             for (String f : List.of("model", "out", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe", "val-split", "on-nan")) {
                 if (a.has(f)) throw new UsageException("train --resume takes the run's own configuration; --" + f + " cannot change it");
@@ -182,8 +190,9 @@ public final class Main {
 
     private int evaluate(String[] argv) throws IOException {
         Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "batch-size", "device", "data"), Set.of());
+        batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
-        int batch = a.integer("batch-size", 128, 1);
+        int batch = batchSize;
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
         try (Backend backend = Devices.open(device, err); Executor ex = new Executor(trained.model(), backend, batch)) {
@@ -195,6 +204,7 @@ public final class Main {
 
     private int predict(String[] argv) throws IOException {
         Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
+        batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         Trained trained = trained(a, "predict");
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
@@ -203,7 +213,7 @@ public final class Main {
         if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
         HostArray probabilities;
         try (Backend backend = Devices.open(device, err)) {
-            probabilities = trained.model().predict(backend, x, a.integer("batch-size", 128, 1));
+            probabilities = trained.model().predict(backend, x, batchSize);
         }
         Npy.write(output, probabilities);
         out.printf("wrote %s: %s probabilities%n", output, probabilities.shape());
@@ -212,9 +222,10 @@ public final class Main {
 
     private int bench(String[] argv) {
         Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of());
+        batchSize = a.integer("batch-size", 128, 1);
         String name = a.required("bench", "model");
         String device = device(a);
-        int batch = a.integer("batch-size", 128, 1), steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
+        int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
         Model model = ModelZoo.create(name);
         try (Backend backend = Devices.open(device, err)) {
             out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
@@ -236,6 +247,7 @@ public final class Main {
     private int compare(String[] argv) throws IOException {
         Args a = new Args("compare", argv, 1, Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
                 "batch-size", "recipe", "device", "data", "val-split"), Set.of("quick"));
+        batchSize = a.integer("batch-size", 128, 1);
         boolean quick = a.has("quick");
         List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(","));
         for (String m : models) ModelZoo.create(m);

@@ -1,5 +1,7 @@
 package jresnet.backend.cuda;
 
+import jresnet.backend.DeviceOutOfMemoryException;
+
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 
@@ -74,8 +76,9 @@ public final class DevicePool implements AutoCloseable {
             releaseCached();
             status = cuMemAlloc(ptr, size);
         }
-        CudaCheck.driver(status, "cuMemAlloc(" + size + " bytes; pool holds " + bytesReserved + " bytes, "
-                + bytesInUse + " in use)");
+        String what = "cuMemAlloc(" + size + " bytes; pool holds " + bytesReserved + " bytes, " + bytesInUse + " in use)";
+        if (status == CUresult.CUDA_ERROR_OUT_OF_MEMORY) throw new DeviceOutOfMemoryException("GPU out of memory: " + what);
+        CudaCheck.driver(status, what);
         deviceAllocations++;
         bytesReserved += size;
         return new Block(ptr, size);
