@@ -265,7 +265,7 @@ public final class Main {
 
     private static TrainingRun.Config quickLimits(TrainingRun.Config c, Args a) {
         return new TrainingRun.Config(c.model(), c.recipe(), c.epochs(), c.batchSize(), c.seed(),
-                a.integer("limit-train", 10_000, 1), a.integer("limit-test", 2_000, 1), c.validationSplit(),
+                a.integer("limit-train", 20_000, 1), a.integer("limit-test", 5_000, 1), c.validationSplit(),
                 c.initialWeights(), c.onNan());
     }
 }
