@@ -13,7 +13,7 @@ import jresnet.tensor.Tensor;
  * The fast CPU backend: float32 NHWC arrays, convolutions as im2col + the Vector-API {@link Sgemm},
  * every heavy op shared out over all available processors. Scratch buffers (im2col, packed kernels,
  * per-worker partial sums) belong to the backend and only grow, so steady-state steps allocate
- * nothing of tensor size.
+ * nothing of tensor size. Ops are called from one thread at a time (the scratch is shared).
  */
 public final class CpuBackend implements Backend {
     private static final VectorSpecies<Float> S = Sgemm.SPECIES;
