@@ -29,7 +29,6 @@ import jresnet.nn.Model;
 import jresnet.report.ComparisonReport;
 import jresnet.report.ModelRun;
 import jresnet.tensor.HostArray;
-import jresnet.tensor.Shape;
 import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
 import jresnet.train.Recipe;

@@ -4,7 +4,6 @@ import jresnet.UserException;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
-import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

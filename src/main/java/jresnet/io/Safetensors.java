@@ -4,9 +4,7 @@ import jresnet.UserException;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;

@@ -113,13 +113,16 @@ public final class TrainingRun {
         if (!Files.isRegularFile(configFile)) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
-            Config config;
+            Map<String, Object> recorded;
             try {
-                config = Config.fromJson(Json.parseObject(Files.readString(configFile)), configFile);
+                recorded = Json.parseObject(Files.readString(configFile));
             } catch (IllegalArgumentException e) {
                 throw new UserException(configFile + ": not valid JSON: " + e.getMessage());
             }
-            if (epochs > 0) {
+            Config config = Config.fromJson(recorded, configFile);
+            if (epochs > 0 && epochs != config.epochs()) {
+                recorded.put("epochs", epochs);
+                AtomicFiles.writeString(configFile, Json.write(recorded, true));
                 config = new Config(config.model(), config.recipe(), epochs, config.batchSize(), config.seed(),
                         config.limitTrain(), config.limitTest(), config.validationSplit(), config.initialWeights(), config.onNan());
             }

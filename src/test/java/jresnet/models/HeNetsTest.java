@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import jresnet.backend.reference.RefTensor;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.nn.Input;
 import jresnet.nn.Model;
