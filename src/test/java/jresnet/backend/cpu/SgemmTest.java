@@ -23,13 +23,18 @@ class SgemmTest {
                     float[] stored = transposedA ? transpose(a, m, k) : a;
                     Sgemm.multiply(m, n, k, stored, 0, transposedA ? 1 : k, transposedA ? m : 1, packed, c, 0, n,
                             accumulate);
+                    // Relative to the magnitudes summed, not to the result: a float sum may cancel (1x1x1
+                    // accumulating c + a·b ≈ 0), and rounding is bounded by what went into it.
                     double diff = 0, norm = 0;
                     for (int i = 0; i < m; i++)
                         for (int j = 0; j < n; j++) {
-                            double expected = accumulate ? before[i * n + j] : 0;
-                            for (int q = 0; q < k; q++) expected += (double) a[i * k + q] * b[q * n + j];
+                            double expected = accumulate ? before[i * n + j] : 0, magnitude = Math.abs(expected);
+                            for (int q = 0; q < k; q++) {
+                                expected += (double) a[i * k + q] * b[q * n + j];
+                                magnitude += Math.abs((double) a[i * k + q] * b[q * n + j]);
+                            }
                             diff += (c[i * n + j] - expected) * (c[i * n + j] - expected);
-                            norm += expected * expected;
+                            norm += magnitude * magnitude;
                         }
                     double error = Math.sqrt(diff / norm);
                     assertTrue(error < 1e-6, m + "x" + n + "x" + k + (transposedA ? " transposed" : "")
