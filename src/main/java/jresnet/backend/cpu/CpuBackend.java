@@ -272,6 +272,33 @@ public final class CpuBackend implements Backend {
      * Float within blocks of STAT_BLOCK rows, double across blocks and workers.
      */
     private double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
+        return channelSumPairs(rows, channels, (r, sum, squares) -> {
+            int base = r * channels, c = 0;
+            for (; c + L <= channels; c += L) {
+                FloatVector v = FloatVector.fromArray(S, x, base + c);
+                if (relu) v = v.max(0f);
+                v = v.sub(FloatVector.fromArray(S, shift, c));
+                v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
+                v.fma(v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
+            }
+            for (; c < channels; c++) {
+                float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
+                sum[c] += v;
+                squares[c] += v * v;
+            }
+        });
+    }
+
+    /** Adds one row's contributions to two per-channel float accumulators. */
+    private interface RowSums {
+        void add(int row, float[] first, float[] second);
+    }
+
+    /**
+     * Two per-channel sums over all rows: float within blocks of STAT_BLOCK rows, double across blocks
+     * and workers (each worker's blocks are fixed, so the result is the same on every run).
+     */
+    private double[][] channelSumPairs(int rows, int channels, RowSums rowSums) {
         int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK;
         int used = Math.min(pool.threads(), blocks);
         for (int w = 0; w < used; w++) {
@@ -281,29 +308,15 @@ public final class CpuBackend implements Backend {
             Arrays.fill(channelSums2[w], 0, channels, 0);
         }
         pool.runRanges(blocks, 4, (from, to, w) -> {
-            float[] sum = new float[channels], squares = new float[channels];
+            float[] first = new float[channels], second = new float[channels];
             for (int block = from; block < to; block++) {
-                Arrays.fill(sum, 0f);
-                Arrays.fill(squares, 0f);
+                Arrays.fill(first, 0f);
+                Arrays.fill(second, 0f);
                 int r1 = Math.min(rows, (block + 1) * STAT_BLOCK);
-                for (int r = block * STAT_BLOCK; r < r1; r++) {
-                    int base = r * channels, c = 0;
-                    for (; c + L <= channels; c += L) {
-                        FloatVector v = FloatVector.fromArray(S, x, base + c);
-                        if (relu) v = v.max(0f);
-                        v = v.sub(FloatVector.fromArray(S, shift, c));
-                        v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
-                        v.fma(v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
-                    }
-                    for (; c < channels; c++) {
-                        float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
-                        sum[c] += v;
-                        squares[c] += v * v;
-                    }
-                }
+                for (int r = block * STAT_BLOCK; r < r1; r++) rowSums.add(r, first, second);
                 for (int c = 0; c < channels; c++) {
-                    channelSums[w][c] += sum[c];
-                    channelSums2[w][c] += squares[c];
+                    channelSums[w][c] += first[c];
+                    channelSums2[w][c] += second[c];
                 }
             }
         });
@@ -463,50 +476,22 @@ public final class CpuBackend implements Backend {
 
     /** {Σdy, Σdy·(x − mean)} per channel. */
     private double[][] gradientSums(float[] x, float[] dy, int rows, int channels, float[] mean, boolean relu) {
-        int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK;
-        int used = Math.min(pool.threads(), blocks);
-        for (int w = 0; w < used; w++) {
-            if (channelSums[w].length < channels) channelSums[w] = new double[channels];
-            if (channelSums2[w].length < channels) channelSums2[w] = new double[channels];
-            Arrays.fill(channelSums[w], 0, channels, 0);
-            Arrays.fill(channelSums2[w], 0, channels, 0);
-        }
-        pool.runRanges(blocks, 4, (from, to, w) -> {
-            float[] accDy = new float[channels], accCentered = new float[channels];
-            for (int block = from; block < to; block++) {
-                Arrays.fill(accDy, 0f);
-                Arrays.fill(accCentered, 0f);
-                int r1 = Math.min(rows, (block + 1) * STAT_BLOCK);
-                for (int r = block * STAT_BLOCK; r < r1; r++) {
-                    int base = r * channels, c = 0;
-                    for (; c + L <= channels; c += L) {
-                        FloatVector v = FloatVector.fromArray(S, x, base + c);
-                        if (relu) v = v.max(0f);
-                        FloatVector gv = FloatVector.fromArray(S, dy, base + c);
-                        gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
-                        v.sub(FloatVector.fromArray(S, mean, c))
-                                .fma(gv, FloatVector.fromArray(S, accCentered, c)).intoArray(accCentered, c);
-                    }
-                    for (; c < channels; c++) {
-                        float v = relu ? Math.max(x[base + c], 0f) : x[base + c];
-                        accDy[c] += dy[base + c];
-                        accCentered[c] += (v - mean[c]) * dy[base + c];
-                    }
-                }
-                for (int c = 0; c < channels; c++) {
-                    channelSums[w][c] += accDy[c];
-                    channelSums2[w][c] += accCentered[c];
-                }
+        return channelSumPairs(rows, channels, (r, accDy, accCentered) -> {
+            int base = r * channels, c = 0;
+            for (; c + L <= channels; c += L) {
+                FloatVector v = FloatVector.fromArray(S, x, base + c);
+                if (relu) v = v.max(0f);
+                FloatVector gv = FloatVector.fromArray(S, dy, base + c);
+                gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
+                v.sub(FloatVector.fromArray(S, mean, c)).fma(gv, FloatVector.fromArray(S, accCentered, c))
+                        .intoArray(accCentered, c);
+            }
+            for (; c < channels; c++) {
+                float v = relu ? Math.max(x[base + c], 0f) : x[base + c];
+                accDy[c] += dy[base + c];
+                accCentered[c] += (v - mean[c]) * dy[base + c];
             }
         });
-        double[][] total = new double[2][channels];
-        for (int w = 0; w < used; w++) {
-            for (int c = 0; c < channels; c++) {
-                total[0][c] += channelSums[w][c];
-                total[1][c] += channelSums2[w][c];
-            }
-        }
-        return total;
     }
 
     // ---- elementwise ----
