@@ -1,10 +1,10 @@
 package jresnet.train;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.Map;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import jresnet.UserException;
 import jresnet.data.BatchTransform;
 import jresnet.data.Dataset;
@@ -52,7 +52,7 @@ public enum Recipe {
 
     /** Weights-file metadata that inference needs to preprocess like training does (computed from the training images). */
     public Map<String, String> inferenceMetadata(Dataset train) {
-        return this == HE2015 ? Map.of(PIXEL_MEAN, encode(pixelMean(train))) : Map.of();
+        return this == HE2015 ? Map.of(PIXEL_MEAN, encode(HeAugmentation.fromTrainingSet(train).mean())) : Map.of();
     }
 
     /** Preprocessing of training batches, given {@link #inferenceMetadata} (null: none). */
@@ -87,19 +87,5 @@ public enum Recipe {
         ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(values);
         return Base64.getEncoder().encodeToString(b.array());
-    }
-
-    /** The mean image of a dataset, streamed one image at a time. */
-    static float[] pixelMean(Dataset data) {
-        int image = Dataset.HEIGHT * Dataset.WIDTH * Dataset.CHANNELS;
-        float[] buffer = new float[image];
-        double[] sum = new double[image];
-        for (int i = 0; i < data.size(); i++) {
-            data.copyImageNhwc(i, buffer, 0);
-            for (int k = 0; k < image; k++) sum[k] += buffer[k];
-        }
-        float[] mean = new float[image];
-        for (int k = 0; k < image; k++) mean[k] = (float) (sum[k] / data.size());
-        return mean;
     }
 }
