@@ -32,6 +32,7 @@ public final class Executor implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final Tensor labels, logitGradient, probabilities;
     private final Tensor[] trainableParams, gradients;
+    private Tensor[] statistics, statisticsBackup;
     private Optimizer optimizer;
     private final List<Tensor[]> slots = new ArrayList<>();
     private long iterations;
@@ -174,13 +175,33 @@ public final class Executor implements AutoCloseable {
     // ---- running ----
 
     /**
+     * Keeps the moving statistics of the last good step when a step's loss is not finite (the forward
+     * pass updates them before the loss is known), so a skipped batch leaves no trace. Costs a copy of
+     * the non-trainable weights per step, so only runs that skip bad batches ask for it.
+     */
+    public void keepStatisticsOfSkippedSteps() {
+        if (statisticsBackup != null) return;
+        statistics = model.weightList().stream().filter(w -> !w.trainable()).map(w -> params.get(w.name()))
+                .toArray(Tensor[]::new);
+        statisticsBackup = java.util.Arrays.stream(statistics).map(t -> allocateParameter(t.shape())).toArray(Tensor[]::new);
+    }
+
+    /**
      * Runs one training step on a batch (NHWC pixels, labels as class indices); returns {loss sum,
-     * correct}. A non-finite loss leaves the weights untouched (no update is applied).
+     * correct}. A non-finite loss applies no update (see also {@link #keepStatisticsOfSkippedSteps}).
      */
     public double[] trainStep(float[] images, float[] classLabels, int n) {
         if (optimizer == null) throw new IllegalStateException("attachOptimizer first");
+        if (statisticsBackup != null) {
+            for (int i = 0; i < statisticsBackup.length; i++) backend.copy(statistics[i], statisticsBackup[i]);
+        }
         double[] result = lossAndGradients(images, classLabels, n);
-        if (!Double.isFinite(result[0])) return result;
+        if (!Double.isFinite(result[0])) {
+            if (statisticsBackup != null) {
+                for (int i = 0; i < statisticsBackup.length; i++) backend.copy(statisticsBackup[i], statistics[i]);
+            }
+            return result;
+        }
         iterations++;
         optimizer.update(backend, trainableParams, gradients, slots, iterations);
         return result;

@@ -39,6 +39,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
         try {
             executor.pullWeights();
             Map<String, HostArray> weights = executor.model().weights();
+            requireFinite(weights, "after epoch " + (m.epoch() + 1));
             writeMetrics(state);
             double best = state.history.stream().mapToDouble(EpochMetrics::valAccuracy).filter(Double::isFinite)
                     .max().orElse(Double.NaN);
@@ -59,9 +60,25 @@ public final class RunRecorder implements Callback, AutoCloseable {
         if (reason.startsWith("non-finite")) return;
         try {
             executor.pullWeights();
+            requireFinite(executor.model().weights(), "at epoch " + (state.epoch + 1) + ", step " + state.step);
             saveCheckpoint(state);
         } catch (IOException e) {
             throw new UncheckedIOException("writing checkpoint in " + runDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The loss is checked every step, but a non-finite gradient can still reach the weights through a
+     * finite loss; such weights must never replace the last good checkpoint.
+     */
+    private static void requireFinite(Map<String, HostArray> weights, String when) {
+        for (Map.Entry<String, HostArray> e : weights.entrySet()) {
+            for (float v : e.getValue().data()) {
+                if (!Float.isFinite(v)) {
+                    throw new Trainer.Stopped("non-finite weight " + e.getKey() + " " + when
+                            + " (a gradient was not finite); the last good checkpoint is kept");
+                }
+            }
         }
     }
 

@@ -38,6 +38,7 @@ public final class Trainer {
         this.validationTransform = validationTransform;
         this.nonFinite = nonFinite;
         this.callbacks = List.copyOf(callbacks);
+        if (nonFinite == NonFinitePolicy.SKIP_BATCH) executor.keepStatisticsOfSkippedSteps();
     }
 
     /** Asks the loop to stop after the step in progress (safe from any thread, e.g. a signal handler). */

@@ -54,10 +54,42 @@ class BadInputTest {
         assertOneLineError("non-finite loss NaN at epoch 1, step 1");
         assertFalse(Files.exists(out.resolve("checkpoint")), "no checkpoint from a non-finite run");
 
-        assertEquals(0, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+        // skip-batch leaves out every batch here (the weights themselves are NaN), and such weights are
+        // never checkpointed
+        assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
                 "--limit-test", "8", "--weights", bad.toString(), "--on-nan", "skip-batch", "--device", "reference",
                 "--data", TestData.cifar10().toString(), "--out", tmp.resolve("skip").toString()));
         assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("warning: skipped batch: non-finite loss NaN at epoch 1, step 2"));
+        assertOneLineError("non-finite weight dense.kernel after epoch 1");
+        assertFalse(Files.exists(tmp.resolve("skip").resolve("checkpoint")));
+    }
+
+    /**
+     * A weight that no loss sees (a batch-norm moving statistic) turns non-finite: the loss stays finite,
+     * but the epoch's weights must not replace the last good checkpoint.
+     */
+    @Test void nonFiniteWeightsNeverReachACheckpoint(@TempDir Path tmp) throws Exception {
+        String name = "tutorial-resnet-1-w2";
+        Path out = tmp.resolve("run");
+        String[] train = {"train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--device", "reference", "--data", TestData.cifar10().toString(), "--out", out.toString()};
+        assertEquals(0, run(train));
+        byte[] good = Files.readAllBytes(out.resolve("checkpoint/weights.safetensors"));
+        Model m = ModelZoo.create(name);
+        m.setWeights(Safetensors.read(out.resolve("checkpoint/weights.safetensors")).tensors(), "checkpoint");
+        Map<String, HostArray> w = new java.util.LinkedHashMap<>(m.weights());
+        float[] variance = w.get("batch_normalization.moving_variance").data().clone();
+        variance[0] = Float.POSITIVE_INFINITY;
+        w.put("batch_normalization.moving_variance", new HostArray(w.get("batch_normalization.moving_variance").shape(), variance));
+        Path bad = tmp.resolve("inf.safetensors");
+        Safetensors.write(bad, w, Map.of());
+        Path second = tmp.resolve("second");
+        assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--weights", bad.toString(), "--device", "reference", "--data",
+                TestData.cifar10().toString(), "--out", second.toString()));
+        assertOneLineError("non-finite weight batch_normalization.moving_variance after epoch 1");
+        assertFalse(Files.exists(second.resolve("checkpoint")));
+        assertTrue(java.util.Arrays.equals(good, Files.readAllBytes(out.resolve("checkpoint/weights.safetensors"))));
     }
 
     @Test void missingWeightsFileAndCorruptHeader(@TempDir Path tmp) throws Exception {

@@ -1,0 +1,65 @@
+package jresnet.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import jresnet.backend.cpu.CpuBackend;
+import jresnet.data.BatchTransform;
+import jresnet.data.Dataset;
+import jresnet.models.ModelZoo;
+import jresnet.nn.Executor;
+import jresnet.nn.Model;
+import jresnet.optim.Adam;
+import org.junit.jupiter.api.Test;
+
+/** One poisoned batch: stop names where it happened; skip-batch leaves it out and trains on. */
+class NonFinitePolicyTest {
+    private static Dataset randomData(int n) {
+        SplittableRandom random = new SplittableRandom(5);
+        byte[] records = new byte[n * Dataset.RECORD_BYTES];
+        random.nextBytes(records);
+        for (int i = 0; i < n; i++) records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
+        return Dataset.ofRecords(records);
+    }
+
+    /** Puts a NaN pixel into the second batch of every epoch. */
+    private static BatchTransform poisonSecondBatch() {
+        int[] calls = {0};
+        return (images, n, random) -> {
+            if (calls[0]++ % 4 == 1) images[0] = Float.NaN;
+        };
+    }
+
+    @Test void stopNamesEpochAndStepAndLeavesWeightsUntouched() {
+        Model model = ModelZoo.create("tutorial-resnet-1-w2");
+        try (CpuBackend b = new CpuBackend(); Executor ex = new Executor(model, b, 8)) {
+            ex.attachOptimizer(new Adam());
+            Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.STOP, List.of());
+            Trainer.Stopped e = assertThrows(Trainer.Stopped.class, () -> t.fit(randomData(32), null, 1, new TrainingState()));
+            assertEquals("non-finite loss NaN at epoch 1, step 2; the last good checkpoint is kept", e.getMessage());
+            assertEquals(1, ex.iterations(), "the poisoned batch applied no update");
+        }
+    }
+
+    @Test void skipBatchLeavesThePoisonedBatchOutAndTrainsOn() {
+        Model model = ModelZoo.create("tutorial-resnet-1-w2");
+        List<String> skipped = new ArrayList<>();
+        Callback record = new Callback() {
+            @Override public void onBatchSkipped(String reason) { skipped.add(reason); }
+        };
+        try (CpuBackend b = new CpuBackend(); Executor ex = new Executor(model, b, 8)) {
+            ex.attachOptimizer(new Adam());
+            Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.SKIP_BATCH, List.of(record));
+            List<EpochMetrics> history = t.fit(randomData(32), null, 2, new TrainingState());
+            assertEquals(List.of("non-finite loss NaN at epoch 1, step 2", "non-finite loss NaN at epoch 2, step 2"), skipped);
+            assertEquals(6, ex.iterations(), "3 of 4 batches per epoch applied");
+            assertTrue(Double.isFinite(history.get(1).loss()));
+            ex.pullWeights();
+            for (var w : model.weights().values()) for (float v : w.data()) assertTrue(Float.isFinite(v));
+        }
+    }
+}
