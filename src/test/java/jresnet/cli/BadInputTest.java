@@ -38,15 +38,19 @@ class BadInputTest {
         assertFalse(e.contains("\tat "), e);
     }
 
+    /** Writes weights with element 0 of one tensor replaced. */
+    private static void writeWith(Map<String, HostArray> weights, String tensor, float value, Path file) throws Exception {
+        Map<String, HostArray> w = new java.util.LinkedHashMap<>(weights);
+        float[] values = w.get(tensor).data().clone();
+        values[0] = value;
+        w.put(tensor, new HostArray(w.get(tensor).shape(), values));
+        Safetensors.write(file, w, Map.of());
+    }
+
     @Test void nonFiniteLossStopsNamingEpochAndStep(@TempDir Path tmp) throws Exception {
         String name = "tutorial-resnet-1-w2";
-        Model m = ModelZoo.create(name);
-        Map<String, HostArray> w = new java.util.LinkedHashMap<>(m.weights());
-        float[] kernel = w.get("dense.kernel").data().clone();
-        kernel[0] = Float.NaN;
-        w.put("dense.kernel", new HostArray(w.get("dense.kernel").shape(), kernel));
         Path bad = tmp.resolve("nan.safetensors");
-        Safetensors.write(bad, w, Map.of());
+        writeWith(ModelZoo.create(name).weights(), "dense.kernel", Float.NaN, bad);
         Path out = tmp.resolve("run");
         assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
                 "--limit-test", "8", "--weights", bad.toString(), "--device", "reference", "--data",
@@ -65,31 +69,22 @@ class BadInputTest {
     }
 
     /**
-     * A weight that no loss sees (a batch-norm moving statistic) turns non-finite: the loss stays finite,
-     * but the epoch's weights must not replace the last good checkpoint.
+     * A weight that no loss sees (a batch-norm moving statistic) turns non-finite: the loss stays
+     * finite, but the epoch's weights must not replace the checkpoint the run continued from.
      */
     @Test void nonFiniteWeightsNeverReachACheckpoint(@TempDir Path tmp) throws Exception {
         String name = "tutorial-resnet-1-w2";
-        Path out = tmp.resolve("run");
-        String[] train = {"train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
-                "--limit-test", "8", "--device", "reference", "--data", TestData.cifar10().toString(), "--out", out.toString()};
-        assertEquals(0, run(train));
-        byte[] good = Files.readAllBytes(out.resolve("checkpoint/weights.safetensors"));
-        Model m = ModelZoo.create(name);
-        m.setWeights(Safetensors.read(out.resolve("checkpoint/weights.safetensors")).tensors(), "checkpoint");
-        Map<String, HostArray> w = new java.util.LinkedHashMap<>(m.weights());
-        float[] variance = w.get("batch_normalization.moving_variance").data().clone();
-        variance[0] = Float.POSITIVE_INFINITY;
-        w.put("batch_normalization.moving_variance", new HostArray(w.get("batch_normalization.moving_variance").shape(), variance));
-        Path bad = tmp.resolve("inf.safetensors");
-        Safetensors.write(bad, w, Map.of());
-        Path second = tmp.resolve("second");
-        assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
-                "--limit-test", "8", "--weights", bad.toString(), "--device", "reference", "--data",
-                TestData.cifar10().toString(), "--out", second.toString()));
-        assertOneLineError("non-finite weight batch_normalization.moving_variance after epoch 1");
-        assertFalse(Files.exists(second.resolve("checkpoint")));
-        assertTrue(java.util.Arrays.equals(good, Files.readAllBytes(out.resolve("checkpoint/weights.safetensors"))));
+        Path out = tmp.resolve("run"), weights = out.resolve("checkpoint/weights.safetensors");
+        assertEquals(0, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--device", "reference", "--data", TestData.cifar10().toString(), "--out", out.toString()));
+        writeWith(Safetensors.read(weights).tensors(), "batch_normalization.moving_variance", Float.POSITIVE_INFINITY, weights);
+        byte[] kept = Files.readAllBytes(weights), keptState = Files.readAllBytes(out.resolve("checkpoint/state.json"));
+        assertEquals(1, run("train", "--resume", out.toString(), "--epochs", "2", "--device", "reference", "--data",
+                TestData.cifar10().toString()));
+        assertOneLineError("non-finite weight batch_normalization.moving_variance after epoch 2");
+        assertTrue(java.util.Arrays.equals(kept, Files.readAllBytes(weights)), "checkpoint replaced");
+        assertTrue(java.util.Arrays.equals(keptState, Files.readAllBytes(out.resolve("checkpoint/state.json"))));
+        assertEquals(2, Files.readAllLines(out.resolve("metrics.csv")).size(), "header and epoch 1 only");
     }
 
     @Test void missingWeightsFileAndCorruptHeader(@TempDir Path tmp) throws Exception {
