@@ -13,7 +13,6 @@ import java.util.Map;
 import jresnet.TestData;
 import jresnet.io.Safetensors;
 import jresnet.models.ModelZoo;
-import jresnet.nn.Model;
 import jresnet.tensor.HostArray;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
