@@ -81,6 +81,7 @@ final class PinnedStaging implements AutoCloseable {
         slot.host = new Pointer();
         CudaCheck.driver(cuMemAllocHost(slot.host, bytes), what + ": cuMemAllocHost(" + bytes + " bytes)");
         slot.device = pool.acquire(bytes);
+        CudaCheck.driver(cuEventRecord(slot.consumed, computeStream), what);
         slot.capacity = bytes;
     }
 
