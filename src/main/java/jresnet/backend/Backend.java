@@ -61,9 +61,12 @@ public interface Backend extends AutoCloseable {
     void batchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
                                Tensor y, double epsilon);
 
-    /** Gradients of the training forward; savedMean/savedInvStd come from it. */
+    /**
+     * Gradients of the training forward; savedMean/savedInvStd come from it, epsilon is the one it used
+     * (cuDNN's backward asks for it).
+     */
     void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                           Tensor dx, Tensor dGamma, Tensor dBeta);
+                           Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon);
 
     /** The tutorial's relu_bn: batch normalization of relu(x), training forward. */
     void reluBatchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,

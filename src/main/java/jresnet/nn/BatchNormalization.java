@@ -62,7 +62,7 @@ public final class BatchNormalization extends Layer {
                     c.inputGradient(0), c.paramGradient("gamma"), c.paramGradient("beta"));
         } else {
             c.backend().batchNormBackward(c.input(0), c.outputGradient(), c.param("gamma"), c.saved(0), c.saved(1),
-                    c.inputGradient(0), c.paramGradient("gamma"), c.paramGradient("beta"));
+                    c.inputGradient(0), c.paramGradient("gamma"), c.paramGradient("beta"), epsilon);
         }
     }
 }

@@ -422,7 +422,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                                            Tensor dx, Tensor dGamma, Tensor dBeta) {
+                                            Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
         normalizationGradients(x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, false);
     }
 

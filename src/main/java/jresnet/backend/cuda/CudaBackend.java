@@ -345,7 +345,6 @@ public final class CudaBackend implements Backend {
                 d[0], cuda(x).ptr(), d[0], cuda(y).ptr(), d[1], cuda(gamma).ptr(), cuda(beta).ptr(), 1 - momentum,
                 cuda(movingMean).ptr(), cuda(movingVariance).ptr(), epsilon, cuda(savedMean).ptr(),
                 cuda(savedInvStd).ptr()), "batchNormTrainForward " + x.shape());
-        cuda(savedInvStd).savedEpsilon = epsilon;
     }
 
     @Override public void batchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
@@ -358,13 +357,9 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                                            Tensor dx, Tensor dGamma, Tensor dBeta) {
+                                            Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
         bind();
         cudnnTensorDescriptor[] d = batchNormDescriptors(x.shape());
-        double epsilon = cuda(savedInvStd).savedEpsilon;
-        if (Double.isNaN(epsilon)) {
-            throw new IllegalStateException("batchNormBackward " + x.shape() + ": savedInvStd was not written by batchNormTrainForward");
-        }
         CudaCheck.cudnn(cudnnBatchNormalizationBackward(cudnn, CUDNN_BATCHNORM_SPATIAL, one(), zero(), one(), zero(),
                 d[0], cuda(x).ptr(), d[0], cuda(dy).ptr(), d[0], cuda(dx).ptr(), d[1], cuda(gamma).ptr(),
                 cuda(dGamma).ptr(), cuda(dBeta).ptr(), epsilon, cuda(savedMean).ptr(), cuda(savedInvStd).ptr()),

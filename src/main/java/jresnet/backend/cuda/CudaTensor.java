@@ -18,9 +18,6 @@ final class CudaTensor implements Tensor {
     private final CudaTensor base;
     private boolean closed;
 
-    /** The epsilon of the last batch-norm training forward that saved statistics into this tensor. */
-    double savedEpsilon = Double.NaN;
-
     CudaTensor(CudaBackend owner, Shape shape, DevicePool.Block block, boolean kernelLayout) {
         this(owner, shape, block, kernelLayout, null);
     }

@@ -132,7 +132,7 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                                            Tensor dx, Tensor dGamma, Tensor dBeta) {
+                                            Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
         batchNormGradients(data(x), data(dy), size(x), gamma, savedMean, savedInvStd, data(dx), dGamma, dBeta);
     }
 

@@ -234,7 +234,7 @@ class CudaBackendGpuTest {
                         pick(dx, c), pick(dGamma, c), pick(dBeta, c));
             } else {
                 b.batchNormBackward(pick(x, c), pick(dy, c), pick(gamma, c), pick(savedMean, c), pick(savedInvStd, c),
-                        pick(dx, c), pick(dGamma, c), pick(dBeta, c));
+                        pick(dx, c), pick(dGamma, c), pick(dBeta, c), epsilon);
             }
         }
         expectClose(name + "Backward dx", dx, REDUCTION);
