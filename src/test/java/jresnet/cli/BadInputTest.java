@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +17,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Bad input gives one line naming the file or flag, exit 1 or 2, and no stack trace. */
 class BadInputTest {
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream(), stderr = new ByteArrayOutputStream();
+    private final CliRun cli = new CliRun();
 
-    private int run(String... args) {
-        stdout.reset();
-        stderr.reset();
-        return new Main(new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8)).run(args);
-    }
+    private int run(String... args) { return cli.run(args); }
 
-    private String err() { return stderr.toString(StandardCharsets.UTF_8); }
+    private String out() { return cli.out(); }
+
+    private String err() { return cli.err(); }
 
     private void assertOneLineError(String mustContain) {
         String e = err().strip();
@@ -62,7 +58,7 @@ class BadInputTest {
         assertEquals(1, run("train", "--model", name, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
                 "--limit-test", "8", "--weights", bad.toString(), "--on-nan", "skip-batch", "--device", "reference",
                 "--data", TestData.cifar10().toString(), "--out", tmp.resolve("skip").toString()));
-        assertTrue(stdout.toString(StandardCharsets.UTF_8).contains("warning: skipped batch: non-finite loss NaN at epoch 1, step 2"));
+        assertTrue(out().contains("warning: skipped batch: non-finite loss NaN at epoch 1, step 2"));
         assertOneLineError("non-finite weight dense.kernel after epoch 1");
         assertFalse(Files.exists(tmp.resolve("skip").resolve("checkpoint")));
     }

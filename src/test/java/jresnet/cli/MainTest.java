@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import jresnet.TestData;
@@ -22,17 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream(), stderr = new ByteArrayOutputStream();
+    private final CliRun cli = new CliRun();
 
-    private int run(String... args) {
-        stdout.reset();
-        stderr.reset();
-        return new Main(new PrintStream(stdout, true, StandardCharsets.UTF_8), new PrintStream(stderr, true, StandardCharsets.UTF_8)).run(args);
-    }
+    private int run(String... args) { return cli.run(args); }
 
-    private String out() { return stdout.toString(StandardCharsets.UTF_8); }
+    private String out() { return cli.out(); }
 
-    private String err() { return stderr.toString(StandardCharsets.UTF_8); }
+    private String err() { return cli.err(); }
 
     @Test void summaryPrintsKerasTotals() {
         assertEquals(0, run("summary", "--model", "plain30"));

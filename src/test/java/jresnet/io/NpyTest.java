@@ -77,7 +77,7 @@ class NpyTest {
 
     @Test
     void readsHandWrittenFloat32() throws IOException {
-        Path file = craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", floats(1.5f, -0.25f, 3e38f));
+        Path file = craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", LittleEndianBytes.floats(1.5f, -0.25f, 3e38f));
         HostArray a = Npy.read(file);
         assertEquals(Shape.of(3), a.shape());
         assertArrayEquals(new float[] {1.5f, -0.25f, 3e38f}, a.data());
@@ -97,7 +97,7 @@ class NpyTest {
 
     @Test
     void readsAScalar() throws IOException {
-        HostArray a = Npy.read(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", floats(42f)));
+        HostArray a = Npy.read(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", LittleEndianBytes.floats(42f)));
         assertEquals(0, a.shape().rank());
         assertArrayEquals(new float[] {42f}, a.data());
     }
@@ -113,36 +113,36 @@ class NpyTest {
 
     @Test
     void rejectsUnsupportedVersion() throws IOException {
-        assertMessage(craft(4, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", floats(1)), "unsupported .npy format version 4.0");
+        assertMessage(craft(4, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }", LittleEndianBytes.floats(1)), "unsupported .npy format version 4.0");
     }
 
     @Test
     void rejectsUnparsableHeader() throws IOException {
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,) ", floats(1)), "cannot parse the header");
-        assertMessage(craft(1, "{'descr': '<f4' 'fortran_order': False}", floats(1)), "cannot parse the header");
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", floats(1)), "cannot parse the header");
-        assertMessage(craft(1, "['descr', '<f4']", floats(1)), "the header is not a dict");
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, }", floats(1)), "header lacks 'shape'");
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,), }", floats(1)), "cannot parse the header");
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ('a',), }", floats(1)), "'shape' must hold non-negative integers");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,) ", LittleEndianBytes.floats(1)), "cannot parse the header");
+        assertMessage(craft(1, "{'descr': '<f4' 'fortran_order': False}", LittleEndianBytes.floats(1)), "cannot parse the header");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", LittleEndianBytes.floats(1)), "cannot parse the header");
+        assertMessage(craft(1, "['descr', '<f4']", LittleEndianBytes.floats(1)), "the header is not a dict");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, }", LittleEndianBytes.floats(1)), "header lacks 'shape'");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1.5,), }", LittleEndianBytes.floats(1)), "cannot parse the header");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': ('a',), }", LittleEndianBytes.floats(1)), "'shape' must hold non-negative integers");
         assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 3), }", new byte[0]), "no elements");
     }
 
     @Test
     void rejectsFortranOrder() throws IOException {
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", floats(1, 2, 3, 4)), "Fortran order");
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", LittleEndianBytes.floats(1, 2, 3, 4)), "Fortran order");
     }
 
     @Test
     void rejectsOtherDtypesByName() throws IOException {
-        assertMessage(craft(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", floats(1)), "dtype '>f4' is big-endian");
+        assertMessage(craft(1, "{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", LittleEndianBytes.floats(1)), "dtype '>f4' is big-endian");
         assertMessage(craft(1, "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", new byte[8]), "dtype '<i8' is not supported");
-        assertMessage(craft(1, "{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (1,), }", floats(1)), "structured dtype");
+        assertMessage(craft(1, "{'descr': [('x', '<f4')], 'fortran_order': False, 'shape': (1,), }", LittleEndianBytes.floats(1)), "structured dtype");
     }
 
     @Test
     void rejectsDataSizeMismatch() throws IOException {
-        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", floats(1, 2, 3, 4, 5)),
+        assertMessage(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", LittleEndianBytes.floats(1, 2, 3, 4, 5)),
                 "data is 20 bytes, but shape (2, 3) of <f4 needs 24");
         assertMessage(craft(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", new byte[3]),
                 "data is 3 bytes, but shape (2,) of |u1 needs 2");
@@ -198,9 +198,4 @@ class NpyTest {
         return file;
     }
 
-    private static byte[] floats(float... values) {
-        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) b.putFloat(v);
-        return b.array();
-    }
 }

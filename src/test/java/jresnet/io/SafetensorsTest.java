@@ -88,7 +88,7 @@ class SafetensorsTest {
     @Test
     void readsTensorsInDataOrderWhateverTheHeaderOrder() throws IOException {
         Path file = craft("{\"second\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]},"
-                + "\"first\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", floats(3f, 4f));
+                + "\"first\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", LittleEndianBytes.floats(3f, 4f));
         Safetensors.File read = Safetensors.read(file);
         assertEquals(List.of("first", "second"), new ArrayList<>(read.tensors().keySet()));
         assertEquals(3f, read.tensors().get("first").data()[0]);
@@ -176,7 +176,7 @@ class SafetensorsTest {
             "`{\"w\":{\"dtype\":\"F32\",\"shape\":[65536,65536],\"data_offsets\":[0,8]}}`|too many elements",
     })
     void rejectsBadHeaders(String header, String message) throws IOException {
-        assertMessage(craft(header, floats(1f, 2f, 3f)), message);
+        assertMessage(craft(header, LittleEndianBytes.floats(1f, 2f, 3f)), message);
     }
 
     @Test
@@ -212,9 +212,4 @@ class SafetensorsTest {
         return file;
     }
 
-    private static byte[] floats(float... values) {
-        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) b.putFloat(v);
-        return b.array();
-    }
 }
