@@ -2,7 +2,8 @@
 # Native part of the Maven build (generate-resources). Each part is skipped with a notice when its tool
 # is missing; a compile error or a register spill in a kernel fails the build.
 #   1. kernels/*.cu -> one fatbin (PTX compute_80 + cubins sm_80, sm_90) at
-#      TARGET/classes/jresnet/kernels/jresnet.fatbin, so the jar carries it. Needs nvcc.
+#      TARGET/classes/jresnet/kernels/jresnet.fatbin, so the jar carries it, with each kernel's
+#      parameter kinds beside it (jresnet.signatures). Needs nvcc.
 #   2. forwarding libraries libcudnn.so.8 -> libcudnn.so.9 and libcublas.so.12 -> libcublas.so.13 at
 #      TARGET/native/, their function lists taken from the JCudnn/JCublas2 natives. Needs gcc, objdump.
 #
@@ -35,7 +36,8 @@ build_kernels() {
         return
     fi
     local work="$target/kernels" out="$target/classes/jresnet/kernels"
-    if up_to_date "$out/jresnet.fatbin" "$repo"/kernels/* "$here/build.sh"; then
+    if up_to_date "$out/jresnet.fatbin" "$repo"/kernels/* "$here/build.sh" &&
+       up_to_date "$out/jresnet.signatures" "$repo"/kernels/* "$here/build.sh"; then
         echo "[native-build] kernels up to date: $out/jresnet.fatbin"
         return
     fi
@@ -59,7 +61,26 @@ build_kernels() {
         echo "$spills" >&2
         exit 1
     fi
+    write_signatures "$out/jresnet.signatures"
     echo "[native-build] kernels: $out/jresnet.fatbin ($(grep -c 'Compiling entry function' "$work/ptxas.log") entries, no spills)"
+}
+
+# Each kernel's parameter kinds (pointer, int, long, float), one "name<TAB>kinds" line per kernel:
+# KernelModule checks every launch against them, since cuLaunchKernel reads each argument with the
+# size the kernel declares and a Java Integer passed for a long long would be read past its end.
+write_signatures() {
+    perl -0777 -ne '
+        while (/extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)/g) {
+            my ($name, @kinds) = ($1);
+            for my $parameter (split /,/, $2) {
+                push @kinds, $parameter =~ /\*/ ? "pointer"
+                           : $parameter =~ /\blong\s+long\b/ ? "long"
+                           : $parameter =~ /\bint\b/ ? "int"
+                           : $parameter =~ /\bfloat\b/ ? "float"
+                           : die "kernel $name: unsupported parameter type in \"$parameter\"\n";
+            }
+            print "$name\t", join(",", @kinds), "\n";
+        }' "$repo"/kernels/*.cu > "$1"
 }
 
 build_forwarders() {

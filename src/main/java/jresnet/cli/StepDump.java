@@ -27,7 +27,7 @@ import jresnet.tensor.Shape;
  * semantics against an independent implementation (bench/peers/crosscheck.py): the weights before
  * the step, the batch, the loss, every gradient and the moving statistics after the forward pass.
  * Usage: java -cp target/jresnet.jar jresnet.cli.StepDump --model resnet30 --out DIR [--batch-size 4]
- * [--device cpu|reference] [--seed S] [--data DIR]
+ * [--device cpu|reference|cuda] [--seed S] [--data DIR]
  */
 public final class StepDump {
     private StepDump() {}
@@ -48,7 +48,7 @@ public final class StepDump {
         Safetensors.write(out.resolve("weights.safetensors"), model.weights(), Map.of());
         Npy.write(out.resolve("images.npy"), new HostArray(Shape.of(n, 32, 32, 3), images));
         Npy.write(out.resolve("labels.npy"), new HostArray(Shape.of(n), labels));
-        try (Backend backend = Devices.open(a.choice("device", "cpu", "cpu", "reference"), System.err);
+        try (Backend backend = Devices.open(a.choice("device", "cpu", "cpu", "reference", "cuda"), System.err);
              Executor executor = new Executor(model, backend, n)) {
             double loss = executor.lossAndGradients(images, labels, n)[0] / n;
             Map<String, HostArray> gradients = new LinkedHashMap<>(), moving = new LinkedHashMap<>();

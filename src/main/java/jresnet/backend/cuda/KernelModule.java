@@ -19,8 +19,11 @@ import jresnet.UserException;
 /** The kernels of kernels/*.cu, compiled by native-build/build.sh into one fatbin the jar carries. */
 final class KernelModule implements AutoCloseable {
     static final String RESOURCE = "/jresnet/kernels/jresnet.fatbin";
+    static final String SIGNATURES = "/jresnet/kernels/jresnet.signatures";
 
     private final CUmodule module = new CUmodule();
+    private final KernelSignatures signatures = KernelSignatures.parse(new String(resource(SIGNATURES),
+            java.nio.charset.StandardCharsets.UTF_8));
     private final Map<String, CUfunction> functions = new HashMap<>();
 
     /** Loads the module into the current context. */
@@ -34,9 +37,13 @@ final class KernelModule implements AutoCloseable {
     }
 
     static byte[] image() {
-        try (InputStream in = KernelModule.class.getResourceAsStream(RESOURCE)) {
+        return resource(RESOURCE);
+    }
+
+    private static byte[] resource(String name) {
+        try (InputStream in = KernelModule.class.getResourceAsStream(name)) {
             if (in == null) {
-                throw new UserException("the CUDA kernels " + RESOURCE + " are not in the jar: it was built without "
+                throw new UserException("the CUDA kernels " + name + " are not in the jar: it was built without "
                         + "nvcc; rebuild with the CUDA toolkit's nvcc on PATH (mvn package runs native-build/build.sh)");
             }
             return in.readAllBytes();
@@ -58,6 +65,7 @@ final class KernelModule implements AutoCloseable {
      * pointer), Integer, Long, Float.
      */
     void launch(String name, int gridX, int gridY, int blockX, int blockY, CUstream stream, Object... args) {
+        signatures.check(name, args);
         Pointer[] params = new Pointer[args.length];
         for (int i = 0; i < args.length; i++) params[i] = parameter(args[i]);
         int status = cuLaunchKernel(function(name), gridX, gridY, 1, blockX, blockY, 1, 0, stream,

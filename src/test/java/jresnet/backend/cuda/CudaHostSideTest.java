@@ -2,10 +2,12 @@ package jresnet.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import jresnet.tensor.Shape;
+import jcuda.Pointer;
 import org.junit.jupiter.api.Test;
 
 /** The host-side arithmetic of the CUDA backend: kernel layout translation and pool size classes. */
@@ -39,6 +41,32 @@ class CudaHostSideTest {
             long size = DevicePool.sizeClass(bytes);
             assertTrue(size >= bytes && size < 2 * bytes + 512 && size - bytes < Math.max(bytes, 2L << 20),
                     bytes + " -> " + size);
+        }
+    }
+
+    @Test
+    void launchesAreCheckedAgainstTheKernelsParameterKinds() {
+        KernelSignatures s = KernelSignatures.parse("residual_add\tpointer,pointer,pointer,long\nscale\tpointer,float,int\n");
+        s.check("residual_add", new Object[] {new Pointer(), null, new Pointer(), 12L});
+        s.check("scale", new Object[] {new Pointer(), 0.5f, 3});
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> s.check("residual_add", new Object[] {new Pointer(), new Pointer(), new Pointer(), 12})).getMessage();
+        assertEquals("kernel residual_add argument 3: expected long, got Integer", message);
+        assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {new Pointer(), 0.5, 3}));
+        assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {3, 0.5f, 3}));
+        assertEquals("kernel scale takes 3 arguments, got 2",
+                assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {null, 0.5f})).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> s.check("missing", new Object[0]));
+    }
+
+    @Test
+    void theBuildRecordsEveryKernelsParameterKinds() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(KernelModule.present(), "built without nvcc: no kernels");
+        try (var in = KernelModule.class.getResourceAsStream(KernelModule.SIGNATURES)) {
+            assertTrue(in != null, "the fatbin is there, its signatures are not");
+            KernelSignatures s = KernelSignatures.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            s.check("relu_bn_stat_finalize", new Object[] {null, 1, 2, 3, 0.9f, 1e-3f, null, null, null, null});
+            s.check("adam_update", new Object[] {null, null, 1f, 0.9f, 0.999f, 1e-7f});
         }
     }
 }

@@ -1,0 +1,37 @@
+package jresnet.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Whether the `gpu` tests can run here. They run on a real GPU, or on the emulated device that the
+ * Maven build makes (native-build/emulated-device.sh) and puts on LD_LIBRARY_PATH for its
+ * emulated-device test run. Where that device was built, a failing doctor is a bug, not a missing GPU.
+ */
+public final class GpuAvailability {
+    private static DoctorReport report;
+
+    private GpuAvailability() {}
+
+    /** Empty when CUDA training can run; else why the gpu tests skip (doctor's findings). */
+    public static synchronized Optional<String> skipReason() {
+        if (report == null) {
+            report = Doctor.run();
+            System.out.println("gpu tests, doctor says:\n" + String.join("\n", report.lines()));
+        }
+        if (report.ok()) return Optional.empty();
+        String reason = "no usable CUDA device:\n" + String.join("\n", report.lines());
+        assertTrue(emulatedDevice().isEmpty() || !KernelModule.present(),
+                "the emulated device in " + emulatedDevice().orElse("") + " is built but " + reason);
+        return Optional.of(reason);
+    }
+
+    /** The emulated device's folder when this run is meant for it and the build made it. */
+    static Optional<String> emulatedDevice() {
+        return Optional.ofNullable(System.getProperty("jresnet.emulatedDevice"))
+                .filter(dir -> Files.isRegularFile(Path.of(dir, "libcuda.so.1")));
+    }
+}
