@@ -7,12 +7,8 @@ extern "C" __global__ void avg_pool_forward(const float* x, float* y, int batch,
     long long n = (long long)batch * outH * outW * channels;
     float scale = 1.0f / (kernelH * kernelW);
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % channels);
-        long long rest = i / channels;
-        int ow = (int)(rest % outW); rest /= outW;
-        int oh = (int)(rest % outH);
-        int b = (int)(rest / outH);
-        const float* window = x + (((long long)b * inH + oh * strideH) * inW + ow * strideW) * channels + c;
+        NhwcIndex at = decode_nhwc(i, outH, outW, channels);
+        const float* window = x + (((long long)at.b * inH + at.h * strideH) * inW + at.w * strideW) * channels + at.c;
         float sum = 0.0f;
         for (int kh = 0; kh < kernelH; kh++) {
             for (int kw = 0; kw < kernelW; kw++) sum += window[((long long)kh * inW + kw) * channels];
@@ -28,11 +24,8 @@ extern "C" __global__ void avg_pool_backward(const float* dy, float* dx, int bat
     long long n = (long long)batch * inH * inW * channels;
     float scale = 1.0f / (kernelH * kernelW);
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % channels);
-        long long rest = i / channels;
-        int w = (int)(rest % inW); rest /= inW;
-        int h = (int)(rest % inH);
-        int b = (int)(rest / inH);
+        NhwcIndex at = decode_nhwc(i, inH, inW, channels);
+        int h = at.h, w = at.w;
         int ohFirst = h < kernelH ? 0 : (h - kernelH) / strideH + 1;
         int ohLast = min(outH - 1, h / strideH);
         int owFirst = w < kernelW ? 0 : (w - kernelW) / strideW + 1;
@@ -40,7 +33,7 @@ extern "C" __global__ void avg_pool_backward(const float* dy, float* dx, int bat
         float sum = 0.0f;
         for (int oh = ohFirst; oh <= ohLast; oh++) {
             for (int ow = owFirst; ow <= owLast; ow++) {
-                sum += dy[(((long long)b * outH + oh) * outW + ow) * channels + c];
+                sum += dy[(((long long)at.b * outH + oh) * outW + ow) * channels + at.c];
             }
         }
         dx[i] = sum * scale;

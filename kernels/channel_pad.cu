@@ -6,14 +6,10 @@ extern "C" __global__ void subsample_channel_pad_forward(const float* x, float* 
                                                          int padBefore) {
     long long n = (long long)batch * outH * outW * outC;
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % outC);
-        long long rest = i / outC;
-        int ow = (int)(rest % outW); rest /= outW;
-        int oh = (int)(rest % outH);
-        int b = (int)(rest / outH);
-        int ic = c - padBefore;
+        NhwcIndex at = decode_nhwc(i, outH, outW, outC);
+        int ic = at.c - padBefore;
         y[i] = (ic >= 0 && ic < inC)
-                ? x[(((long long)b * inH + oh * stride) * inW + ow * stride) * inC + ic]
+                ? x[(((long long)at.b * inH + at.h * stride) * inW + at.w * stride) * inC + ic]
                 : 0.0f;
     }
 }
@@ -23,13 +19,10 @@ extern "C" __global__ void subsample_channel_pad_backward(const float* dy, float
                                                           int padBefore) {
     long long n = (long long)batch * inH * inW * inC;
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % inC);
-        long long rest = i / inC;
-        int w = (int)(rest % inW); rest /= inW;
-        int h = (int)(rest % inH);
-        int b = (int)(rest / inH);
+        NhwcIndex at = decode_nhwc(i, inH, inW, inC);
+        int h = at.h, w = at.w;
         bool sampled = h % stride == 0 && w % stride == 0 && h / stride < outH && w / stride < outW;
-        dx[i] = sampled ? dy[(((long long)b * outH + h / stride) * outW + w / stride) * outC + c + padBefore]
+        dx[i] = sampled ? dy[(((long long)at.b * outH + h / stride) * outW + w / stride) * outC + at.c + padBefore]
                         : 0.0f;
     }
 }

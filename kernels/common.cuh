@@ -7,6 +7,22 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
          i += (long long)gridDim.x * blockDim.x)
 
+// Coordinates of flat index i in an NHWC tensor of the given height, width and channels.
+struct NhwcIndex {
+    int b, h, w, c;
+};
+
+__device__ __forceinline__ NhwcIndex decode_nhwc(long long i, int height, int width, int channels) {
+    NhwcIndex at;
+    at.c = (int)(i % channels);
+    long long rest = i / channels;
+    at.w = (int)(rest % width);
+    rest /= width;
+    at.h = (int)(rest % height);
+    at.b = (int)(rest / height);
+    return at;
+}
+
 // Column reductions run in blocks of COLUMN_TILE channels x ROW_LANES rows: a warp reads 32
 // consecutive channels of one row, which is one coalesced transaction for NHWC data.
 #define COLUMN_TILE 32

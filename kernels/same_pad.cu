@@ -6,13 +6,10 @@ extern "C" __global__ void pad_nhwc(const float* x, float* padded, int batch, in
                                     int padH, int padW, int padTop, int padLeft) {
     long long n = (long long)batch * padH * padW * channels;
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % channels);
-        long long rest = i / channels;
-        int w = (int)(rest % padW) - padLeft; rest /= padW;
-        int h = (int)(rest % padH) - padTop;
-        int b = (int)(rest / padH);
+        NhwcIndex at = decode_nhwc(i, padH, padW, channels);
+        int h = at.h - padTop, w = at.w - padLeft;
         padded[i] = (h >= 0 && h < inH && w >= 0 && w < inW)
-                ? x[(((long long)b * inH + h) * inW + w) * channels + c]
+                ? x[(((long long)at.b * inH + h) * inW + w) * channels + at.c]
                 : 0.0f;
     }
 }
@@ -22,11 +19,7 @@ extern "C" __global__ void crop_nhwc(const float* padded, float* x, int batch, i
                                      int padH, int padW, int padTop, int padLeft) {
     long long n = (long long)batch * inH * inW * channels;
     FOR_EACH_INDEX(i, n) {
-        int c = (int)(i % channels);
-        long long rest = i / channels;
-        int w = (int)(rest % inW); rest /= inW;
-        int h = (int)(rest % inH);
-        int b = (int)(rest / inH);
-        x[i] = padded[(((long long)b * padH + h + padTop) * padW + w + padLeft) * channels + c];
+        NhwcIndex at = decode_nhwc(i, inH, inW, channels);
+        x[i] = padded[(((long long)at.b * padH + at.h + padTop) * padW + at.w + padLeft) * channels + at.c];
     }
 }

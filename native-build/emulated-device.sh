@@ -78,6 +78,15 @@ g++ -std=c++17 -O2 -fPIC -shared -Wall -Wextra -Werror -I"$sources" \
     -o "$out/libcuda.so.1" "$sources/cuda.cpp" "$work/kernels.o" "$work/cuda_stubs.o" \
     -Wl,-soname,libcuda.so.1 -Wl,--version-script,"$work/cuda.map"
 
+# The libcuda stand-in against kernels written to be wrong: it must catch each of them.
+g++ -std=c++17 -O2 -Wall -Wextra -Werror -Wno-sign-compare -I"$sources" -o "$work/self_test" \
+    "$sources/self_test.cpp" "$sources/cuda.cpp" -pthread
+"$work/self_test" > "$work/self_test.log" 2>&1 || {
+    cat "$work/self_test.log" >&2
+    echo "[native-build] the emulated libcuda failed its self-test" >&2
+    exit 1
+}
+
 # libcudnn.so.8 / libcublas.so.12: the version nodes the JCuda natives import from.
 build_library() {
     local client=$1 soname=$2 prefix=$3 status=$4 source=$5

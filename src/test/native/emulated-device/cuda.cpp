@@ -5,8 +5,9 @@
 // fiber so that __syncthreads() works. It is strict where the real driver is, and stricter where a
 // bug would otherwise go unnoticed:
 //   - fresh allocations are filled with 0xFF bytes (NaN as float), so a read of unwritten memory shows;
-//   - every allocation has guard bytes on both sides, checked after each launch and copy: a write out
-//     of bounds fails like an illegal address, and as in the real driver the context stays broken;
+//   - every allocation has guard bytes on both sides, checked after each launch and copy and at every
+//     synchronization: a write out of bounds fails like an illegal address, and as in the real driver
+//     the context stays broken;
 //   - copies and memsets must lie inside one allocation;
 //   - the current context is per thread, as in the real driver;
 //   - a block whose threads do not all reach the same __syncthreads() fails the launch, and between
@@ -104,6 +105,10 @@ bool guards_intact(uintptr_t user, size_t bytes) {
     }
     return true;
 }
+
+// Launches and copies are checked as they happen; a guard found damaged at a synchronization point
+// was hit by a cuDNN or cuBLAS call, which write device memory without going through this library.
+constexpr const char *LIBRARY_CALLS = "a cuDNN or cuBLAS call since the last check";
 
 // After anything that wrote device memory: a damaged guard means a write out of bounds.
 CUresult check_guards(const char *after) {
@@ -369,6 +374,7 @@ API CUresult cuCtxGetCurrent(CUcontext *context) {
 API CUresult cuCtxSynchronize() {
     LOCKED;
     REQUIRE_CONTEXT;
+    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return CUDA_SUCCESS;
 }
 
@@ -449,6 +455,8 @@ CUresult host_to_device(CUdeviceptr dst, const void *src, size_t bytes, CUstream
 CUresult device_to_host(void *dst, CUdeviceptr src, size_t bytes, CUstream stream) {
     LOCKED;
     REQUIRE_CONTEXT;
+    CUresult damaged = check_guards(LIBRARY_CALLS);
+    if (damaged != CUDA_SUCCESS) return damaged;
     if (!valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
     if (bytes != 0 && dst == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUresult status = copy_check(src, bytes, "cuMemcpyDtoH source");
@@ -572,6 +580,7 @@ API CUresult cuStreamDestroy_v2(CUstream stream) {
 API CUresult cuStreamSynchronize(CUstream stream) {
     LOCKED;
     REQUIRE_CONTEXT;
+    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
@@ -601,6 +610,7 @@ API CUresult cuEventRecord(CUevent event, CUstream stream) {
 API CUresult cuEventSynchronize(CUevent event) {
     LOCKED;
     REQUIRE_CONTEXT;
+    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return events.count(event) != 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 

@@ -17,12 +17,13 @@ import static jcuda.jcudnn.JCudnn.cudnnSetTensor4dDescriptor;
 import static jcuda.jcudnn.cudnnConvolutionMode.CUDNN_CROSS_CORRELATION;
 import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
 import static jcuda.jcudnn.cudnnMathType.CUDNN_FMA_MATH;
-import static jcuda.jcudnn.cudnnMathType.CUDNN_TENSOR_OP_MATH;
-import static jcuda.jcudnn.cudnnMathType.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+import static jcuda.jcudnn.cudnnStatus.CUDNN_STATUS_SUCCESS;
 import static jcuda.jcudnn.cudnnTensorFormat.CUDNN_TENSOR_NHWC;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.IntUnaryOperator;
 import jcuda.jcudnn.cudnnConvolutionBwdDataAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionBwdFilterAlgoPerf;
 import jcuda.jcudnn.cudnnConvolutionDescriptor;
@@ -39,7 +40,15 @@ import jresnet.backend.ConvGeometry;
  */
 final class ConvolutionPlans implements AutoCloseable {
 
-    /** Descriptors of one geometry and the algorithm chosen per direction (-1: not chosen yet). */
+    /** The algorithm cuDNN chose for one direction of a plan and the workspace it needs. */
+    static final class Choice {
+        int algorithm = -1;
+        long workspace;
+
+        boolean made() { return algorithm >= 0; }
+    }
+
+    /** Descriptors of one geometry and the algorithm chosen per direction. */
     static final class Plan {
         final ConvGeometry geometry;
         final boolean explicitPadding;
@@ -48,8 +57,7 @@ final class ConvolutionPlans implements AutoCloseable {
         final cudnnTensorDescriptor y = new cudnnTensorDescriptor();
         final cudnnFilterDescriptor w = new cudnnFilterDescriptor();
         final cudnnConvolutionDescriptor conv = new cudnnConvolutionDescriptor();
-        int forwardAlgorithm = -1, backwardDataAlgorithm = -1, backwardFilterAlgorithm = -1;
-        long forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace;
+        final Choice forward = new Choice(), backwardData = new Choice(), backwardFilter = new Choice();
 
         Plan(ConvGeometry g) {
             geometry = g;
@@ -102,66 +110,59 @@ final class ConvolutionPlans implements AutoCloseable {
         return plans.computeIfAbsent(g, Plan::new);
     }
 
-    /** The fastest forward algorithm by cuDNN's own measurement, chosen on first use. */
+    /**
+     * The fastest algorithm per direction by cuDNN's own measurement, chosen on first use. The
+     * descriptor's CUDNN_FMA_MATH already keeps tensor-op (TF32) algorithms out of the results; JCudnn
+     * does not copy the results' mathType back, so it could not be checked here anyway.
+     */
     void chooseForward(Plan p) {
-        if (p.forwardAlgorithm >= 0) return;
+        if (p.forward.made()) return;
         cudnnConvolutionFwdAlgoPerf[] perf = new cudnnConvolutionFwdAlgoPerf[CANDIDATES];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionFwdAlgoPerf();
+        Arrays.setAll(perf, i -> new cudnnConvolutionFwdAlgoPerf());
         int[] count = new int[1];
         String what = "cudnnFindConvolutionForwardAlgorithm " + p.geometry;
         CudaCheck.cudnn(cudnnFindConvolutionForwardAlgorithm(handle, p.x, p.w, p.conv, p.y, perf.length, count, perf), what);
-        for (int i = 0; i < count[0]; i++) {
-            if (usable(perf[i].status, perf[i].mathType)) {
-                p.forwardAlgorithm = perf[i].algo;
-                p.forwardWorkspace = perf[i].memory;
-                return;
-            }
-        }
-        throw new IllegalStateException(what + ": no algorithm without tensor-op math succeeded");
+        int i = firstSucceeded(count[0], k -> perf[k].status, what);
+        p.forward.algorithm = perf[i].algo;
+        p.forward.workspace = perf[i].memory;
     }
 
     void chooseBackwardData(Plan p) {
-        if (p.backwardDataAlgorithm >= 0) return;
+        if (p.backwardData.made()) return;
         cudnnConvolutionBwdDataAlgoPerf[] perf = new cudnnConvolutionBwdDataAlgoPerf[CANDIDATES];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdDataAlgoPerf();
+        Arrays.setAll(perf, i -> new cudnnConvolutionBwdDataAlgoPerf());
         int[] count = new int[1];
         String what = "cudnnFindConvolutionBackwardDataAlgorithm " + p.geometry;
         CudaCheck.cudnn(cudnnFindConvolutionBackwardDataAlgorithm(handle, p.w, p.y, p.conv, p.x, perf.length, count, perf), what);
-        for (int i = 0; i < count[0]; i++) {
-            if (usable(perf[i].status, perf[i].mathType)) {
-                p.backwardDataAlgorithm = perf[i].algo;
-                p.backwardDataWorkspace = perf[i].memory;
-                return;
-            }
-        }
-        throw new IllegalStateException(what + ": no algorithm without tensor-op math succeeded");
+        int i = firstSucceeded(count[0], k -> perf[k].status, what);
+        p.backwardData.algorithm = perf[i].algo;
+        p.backwardData.workspace = perf[i].memory;
     }
 
     void chooseBackwardFilter(Plan p) {
-        if (p.backwardFilterAlgorithm >= 0) return;
+        if (p.backwardFilter.made()) return;
         cudnnConvolutionBwdFilterAlgoPerf[] perf = new cudnnConvolutionBwdFilterAlgoPerf[CANDIDATES];
-        for (int i = 0; i < perf.length; i++) perf[i] = new cudnnConvolutionBwdFilterAlgoPerf();
+        Arrays.setAll(perf, i -> new cudnnConvolutionBwdFilterAlgoPerf());
         int[] count = new int[1];
         String what = "cudnnFindConvolutionBackwardFilterAlgorithm " + p.geometry;
         CudaCheck.cudnn(cudnnFindConvolutionBackwardFilterAlgorithm(handle, p.x, p.y, p.conv, p.w, perf.length, count, perf), what);
-        for (int i = 0; i < count[0]; i++) {
-            if (usable(perf[i].status, perf[i].mathType)) {
-                p.backwardFilterAlgorithm = perf[i].algo;
-                p.backwardFilterWorkspace = perf[i].memory;
-                return;
-            }
-        }
-        throw new IllegalStateException(what + ": no algorithm without tensor-op math succeeded");
+        int i = firstSucceeded(count[0], k -> perf[k].status, what);
+        p.backwardFilter.algorithm = perf[i].algo;
+        p.backwardFilter.workspace = perf[i].memory;
     }
 
-    private static boolean usable(int status, int mathType) {
-        return status == 0 && mathType != CUDNN_TENSOR_OP_MATH && mathType != CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    /** The index of the first result (cuDNN sorts them fastest first) whose trial run succeeded. */
+    private static int firstSucceeded(int count, IntUnaryOperator status, String what) {
+        for (int i = 0; i < count; i++) {
+            if (status.applyAsInt(i) == CUDNN_STATUS_SUCCESS) return i;
+        }
+        throw new IllegalStateException(what + ": none of the " + count + " algorithms cuDNN tried succeeded");
     }
 
     /** The algorithms chosen so far, for diagnostics: geometry -> forward/backward-data/backward-filter. */
     Map<ConvGeometry, int[]> chosenAlgorithms() {
         Map<ConvGeometry, int[]> out = new HashMap<>();
-        plans.forEach((g, p) -> out.put(g, new int[] {p.forwardAlgorithm, p.backwardDataAlgorithm, p.backwardFilterAlgorithm}));
+        plans.forEach((g, p) -> out.put(g, new int[] {p.forward.algorithm, p.backwardData.algorithm, p.backwardFilter.algorithm}));
         return out;
     }
 

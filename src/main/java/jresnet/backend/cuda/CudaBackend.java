@@ -246,17 +246,9 @@ public final class CudaBackend implements Backend {
         bind();
         ConvolutionPlans.Plan p = convolutions.plan(g);
         convolutions.chooseForward(p);
-        String what = "conv2dForward " + g;
-        DevicePool.Block padded = p.explicitPadding ? padInput(cuda(x), p) : null;
-        DevicePool.Block workspace = pool.acquire(p.forwardWorkspace);
-        try {
-            CudaCheck.cudnn(cudnnConvolutionForward(cudnn, one(), p.x, padded != null ? padded.ptr : cuda(x).ptr(),
-                    p.w, cuda(kernel).ptr(), p.conv, p.forwardAlgorithm, workspace.ptr, p.forwardWorkspace,
-                    zero(), p.y, cuda(y).ptr()), what + " algorithm " + p.forwardAlgorithm);
-        } finally {
-            pool.release(workspace);
-            if (padded != null) pool.release(padded);
-        }
+        ConvolutionPlans.Choice c = p.forward;
+        convolve(p, cuda(x), false, c, "conv2dForward", (xSide, workspace) -> cudnnConvolutionForward(cudnn, one(),
+                p.x, xSide, p.w, cuda(kernel).ptr(), p.conv, c.algorithm, workspace, c.workspace, zero(), p.y, cuda(y).ptr()));
         if (bias != null) {
             CudaTensor out = cuda(y);
             kernels.launch("bias_add", blocks(out.elements()), 1, THREADS, 1, stream, out, cuda(bias), out.elements(), g.outC());
@@ -267,40 +259,48 @@ public final class CudaBackend implements Backend {
         bind();
         ConvolutionPlans.Plan p = convolutions.plan(g);
         convolutions.chooseBackwardData(p);
-        String what = "conv2dBackwardData " + g;
-        DevicePool.Block padded = p.explicitPadding ? pool.acquire(paddedBytes(p)) : null;
-        DevicePool.Block workspace = pool.acquire(p.backwardDataWorkspace);
-        try {
-            CudaCheck.cudnn(cudnnConvolutionBackwardData(cudnn, one(), p.w, cuda(kernel).ptr(), p.y, cuda(dy).ptr(),
-                    p.conv, p.backwardDataAlgorithm, workspace.ptr, p.backwardDataWorkspace, zero(), p.x,
-                    padded != null ? padded.ptr : cuda(dx).ptr()), what + " algorithm " + p.backwardDataAlgorithm);
-            if (padded != null) {
-                CudaTensor out = cuda(dx);
-                kernels.launch("crop_nhwc", blocks(out.elements()), 1, THREADS, 1, stream, padded.ptr, out,
-                        g.batch(), g.inH(), g.inW(), g.inC(), p.paddedH, p.paddedW, g.padTop(), g.padLeft());
-            }
-        } finally {
-            pool.release(workspace);
-            if (padded != null) pool.release(padded);
-        }
+        ConvolutionPlans.Choice c = p.backwardData;
+        convolve(p, cuda(dx), true, c, "conv2dBackwardData", (xSide, workspace) -> cudnnConvolutionBackwardData(cudnn,
+                one(), p.w, cuda(kernel).ptr(), p.y, cuda(dy).ptr(), p.conv, c.algorithm, workspace, c.workspace, zero(),
+                p.x, xSide));
     }
 
     @Override public void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dKernel, Tensor dBias, ConvGeometry g) {
         bind();
         ConvolutionPlans.Plan p = convolutions.plan(g);
         convolutions.chooseBackwardFilter(p);
-        String what = "conv2dBackwardFilter " + g;
-        DevicePool.Block padded = p.explicitPadding ? padInput(cuda(x), p) : null;
-        DevicePool.Block workspace = pool.acquire(p.backwardFilterWorkspace);
+        ConvolutionPlans.Choice c = p.backwardFilter;
+        convolve(p, cuda(x), false, c, "conv2dBackwardFilter", (xSide, workspace) -> cudnnConvolutionBackwardFilter(cudnn,
+                one(), p.x, xSide, p.y, cuda(dy).ptr(), p.conv, c.algorithm, workspace, c.workspace, zero(), p.w,
+                cuda(dKernel).ptr()));
+        if (dBias != null) columnSums(cuda(dy), g.batch() * g.outH() * g.outW(), g.outC(), cuda(dBias));
+    }
+
+    /** One cuDNN convolution call, given the buffer to use on the x side and the workspace. */
+    private interface CudnnConvolution {
+        int run(Pointer xSide, Pointer workspace);
+    }
+
+    /**
+     * Runs call with the algorithm's workspace, on x or, where TF padding is asymmetric, on a padded
+     * copy of it: padded before the call when the call reads x, cropped into x after when it writes x.
+     */
+    private void convolve(ConvolutionPlans.Plan p, CudaTensor x, boolean writesX, ConvolutionPlans.Choice choice,
+                          String op, CudnnConvolution call) {
+        DevicePool.Block padded = !p.explicitPadding ? null : writesX ? pool.acquire(paddedBytes(p)) : padInput(x, p);
+        DevicePool.Block workspace = pool.acquire(choice.workspace);
         try {
-            CudaCheck.cudnn(cudnnConvolutionBackwardFilter(cudnn, one(), p.x, padded != null ? padded.ptr : cuda(x).ptr(),
-                    p.y, cuda(dy).ptr(), p.conv, p.backwardFilterAlgorithm, workspace.ptr, p.backwardFilterWorkspace,
-                    zero(), p.w, cuda(dKernel).ptr()), what + " algorithm " + p.backwardFilterAlgorithm);
+            CudaCheck.cudnn(call.run(padded != null ? padded.ptr : x.ptr(), workspace.ptr),
+                    op + " " + p.geometry + " algorithm " + choice.algorithm);
+            if (padded != null && writesX) {
+                ConvGeometry g = p.geometry;
+                kernels.launch("crop_nhwc", blocks(x.elements()), 1, THREADS, 1, stream, padded.ptr, x,
+                        g.batch(), g.inH(), g.inW(), g.inC(), p.paddedH, p.paddedW, g.padTop(), g.padLeft());
+            }
         } finally {
             pool.release(workspace);
             if (padded != null) pool.release(padded);
         }
-        if (dBias != null) columnSums(cuda(dy), g.batch() * g.outH() * g.outW(), g.outC(), cuda(dBias));
     }
 
     private long paddedBytes(ConvolutionPlans.Plan p) {
