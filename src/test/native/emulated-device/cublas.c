@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tf32.h"
+
 typedef enum {
     CUBLAS_STATUS_SUCCESS = 0, CUBLAS_STATUS_NOT_INITIALIZED = 1, CUBLAS_STATUS_ALLOC_FAILED = 3,
     CUBLAS_STATUS_INVALID_VALUE = 7, CUBLAS_STATUS_ARCH_MISMATCH = 8, CUBLAS_STATUS_MAPPING_ERROR = 11,
@@ -135,17 +137,6 @@ static const char *status_text(cublasStatus_t status, int name) {
 
 const char *cublasGetStatusName(cublasStatus_t status) { return status_text(status, 1); }
 const char *cublasGetStatusString(cublasStatus_t status) { return status_text(status, 0); }
-
-/* TF32 (and the FP16 of the deprecated tensor-op mode) keep 10 mantissa bits, rounded to nearest even. */
-static double operand(float v, int reduced) {
-    if (!reduced || v != v || v - v != 0.0f) return v;
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    bits += 0xfffu + ((bits >> 13) & 1u);
-    bits &= ~0x1fffu;
-    memcpy(&v, &bits, sizeof v);
-    return v;
-}
 
 static int valid_op(cublasOperation_t op) { return op == CUBLAS_OP_N || op == CUBLAS_OP_T || op == CUBLAS_OP_C; }
 static int max1(int v) { return v > 1 ? v : 1; }

@@ -91,6 +91,20 @@ std::map<uintptr_t, size_t> device_allocations;  // user address -> requested by
 std::set<void *> host_allocations;
 size_t bytes_allocated = 0;
 
+// Modules, streams and events: handles the library hands out and must recognize when they come back.
+template <typename Handle> CUresult create_handle(std::set<Handle *> &live, Handle **out) {
+    Handle *handle = new Handle();
+    live.insert(handle);
+    *out = handle;
+    return CUDA_SUCCESS;
+}
+
+template <typename Handle> CUresult destroy_handle(std::set<Handle *> &live, Handle *handle) {
+    if (live.erase(handle) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    delete handle;
+    return CUDA_SUCCESS;
+}
+
 CUresult fail(CUresult status, const std::string &message) {
     std::fprintf(stderr, "emulated libcuda: %s\n", message.c_str());
     return status;
@@ -508,10 +522,7 @@ API CUresult cuModuleLoadData(CUmodule *module, const void *image) {
     uint32_t magic;
     std::memcpy(&magic, image, sizeof magic);
     if (magic != FATBIN_MAGIC) return fail(CUDA_ERROR_INVALID_IMAGE, "cuModuleLoadData: the image is not a fatbin");
-    Module *m = new Module();
-    modules.insert(m);
-    *module = m;
-    return CUDA_SUCCESS;
+    return create_handle(modules, module);
 }
 
 API CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const char *name) {
@@ -531,9 +542,7 @@ API CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const ch
 API CUresult cuModuleUnload(CUmodule module) {
     LOCKED;
     REQUIRE_CONTEXT;
-    if (modules.erase(module) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete module;
-    return CUDA_SUCCESS;
+    return destroy_handle(modules, module);
 }
 
 API CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ, unsigned blockX,
@@ -563,18 +572,13 @@ API CUresult cuStreamCreate(CUstream *stream, unsigned int flags) {
     LOCKED;
     REQUIRE_CONTEXT;
     if (stream == nullptr || flags > 1) return CUDA_ERROR_INVALID_VALUE;
-    Stream *s = new Stream();
-    streams.insert(s);
-    *stream = s;
-    return CUDA_SUCCESS;
+    return create_handle(streams, stream);
 }
 
 API CUresult cuStreamDestroy_v2(CUstream stream) {
     LOCKED;
     REQUIRE_CONTEXT;
-    if (streams.erase(stream) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete stream;
-    return CUDA_SUCCESS;
+    return destroy_handle(streams, stream);
 }
 
 API CUresult cuStreamSynchronize(CUstream stream) {
@@ -595,10 +599,7 @@ API CUresult cuEventCreate(CUevent *event, unsigned int flags) {
     LOCKED;
     REQUIRE_CONTEXT;
     if (event == nullptr || flags > 0xF) return CUDA_ERROR_INVALID_VALUE;
-    Event *e = new Event();
-    events.insert(e);
-    *event = e;
-    return CUDA_SUCCESS;
+    return create_handle(events, event);
 }
 
 API CUresult cuEventRecord(CUevent event, CUstream stream) {
@@ -617,9 +618,7 @@ API CUresult cuEventSynchronize(CUevent event) {
 API CUresult cuEventDestroy_v2(CUevent event) {
     LOCKED;
     REQUIRE_CONTEXT;
-    if (events.erase(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete event;
-    return CUDA_SUCCESS;
+    return destroy_handle(events, event);
 }
 
 namespace {

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tf32.h"
+
 typedef enum {
     CUDNN_STATUS_SUCCESS = 0, CUDNN_STATUS_NOT_INITIALIZED = 1, CUDNN_STATUS_ALLOC_FAILED = 2,
     CUDNN_STATUS_BAD_PARAM = 3, CUDNN_STATUS_INTERNAL_ERROR = 4, CUDNN_STATUS_INVALID_VALUE = 5,
@@ -372,17 +374,6 @@ static cudnnStatus_t check_workspace(const char *fn, const geometry *g, enum dir
     /* A workspace that aliases live data must show: fill it with NaN, as a real kernel would overwrite it. */
     for (size_t i = 0; i < need / sizeof(float); i++) ((float *)ws)[i] = NAN;
     return CUDNN_STATUS_SUCCESS;
-}
-
-/* TF32 keeps 10 mantissa bits, rounded to nearest even. */
-static double operand(float v, int tf32) {
-    if (!tf32 || !isfinite(v)) return v;
-    uint32_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    bits += 0xfffu + ((bits >> 13) & 1u);
-    bits &= ~0x1fffu;
-    memcpy(&v, &bits, sizeof v);
-    return v;
 }
 
 static float scale(const void *factor) { return *(const float *)factor; }
