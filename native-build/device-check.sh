@@ -3,7 +3,7 @@
 # native-build/pack-device-check.sh and runs, each under a time limit (8 minutes in all):
 #   1. doctor                      driver, device, cuBLAS, cuDNN (real or forwarded), kernels
 #   2. the gpu-tagged JUnit tests  every CUDA op and a small ResNet's training against the reference
-#   3. bench --device cuda         resnet30 and plain30, batch 128 (extra flags: $BENCH_ARGS)
+#   3. bench --device cuda         resnet30 and plain30, batch $BENCH_BATCH (128), extra flags $BENCH_ARGS
 # then prints a short table. Logs go to $OUT/device-check/ when OUT is set, else to the work folder.
 # Exit status 0 only when every stage passed.
 #
@@ -69,7 +69,8 @@ stage gpu-tests 210 tests_summary "$java" -Xmx8g -jar "$root/tests/junit-platfor
     --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
 for model in resnet30 plain30; do
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
-    stage "bench-$model" 90 last_line "$root/bin/jresnet" bench --device cuda --model "$model" --batch-size 128 ${BENCH_ARGS:-}
+    stage "bench-$model" 90 last_line "$root/bin/jresnet" bench --device cuda --model "$model" \
+        --batch-size "${BENCH_BATCH:-128}" ${BENCH_ARGS:-}
 done
 
 echo
