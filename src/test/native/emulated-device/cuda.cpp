@@ -105,6 +105,27 @@ template <typename Handle> CUresult destroy_handle(std::set<Handle *> &live, Han
     return CUDA_SUCCESS;
 }
 
+// How often each API function was called: written, one "name count" line each, to the file that
+// $JRESNET_EMULATED_DEVICE_CALLS names when the library is unloaded (so tests can count per-step work).
+// The destructor of the object that owns the counts writes them, so they still exist then.
+struct CallCounts {
+    std::mutex lock;
+    std::map<std::string, long> counts;
+
+    ~CallCounts() {
+        const char *path = std::getenv("JRESNET_EMULATED_DEVICE_CALLS");
+        FILE *out = path == nullptr ? nullptr : std::fopen(path, "w");
+        if (out == nullptr) return;
+        for (const auto &[api, count] : counts) std::fprintf(out, "%s %ld\n", api.c_str(), count);
+        std::fclose(out);
+    }
+} calls;
+
+void count_call(const char *api) {
+    std::lock_guard<std::mutex> guard(calls.lock);
+    calls.counts[api]++;
+}
+
 CUresult fail(CUresult status, const std::string &message) {
     std::fprintf(stderr, "emulated libcuda: %s\n", message.c_str());
     return status;
@@ -291,6 +312,7 @@ void __syncthreads() {
 
 #define API extern "C" __attribute__((visibility("default")))
 #define LOCKED std::lock_guard<std::mutex> guard(device_lock)
+#define ENTER count_call(__func__); LOCKED
 #define REQUIRE_CONTEXT                              \
     do {                                             \
         CUresult status_ = require_context();        \
@@ -298,7 +320,7 @@ void __syncthreads() {
     } while (0)
 
 API CUresult cuInit(unsigned int flags) {
-    LOCKED;
+    ENTER;
     if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
     initialized = true;
     return CUDA_SUCCESS;
@@ -311,7 +333,7 @@ API CUresult cuDriverGetVersion(int *version) {
 }
 
 API CUresult cuDeviceGetCount(int *count) {
-    LOCKED;
+    ENTER;
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
     if (count == nullptr) return CUDA_ERROR_INVALID_VALUE;
     *count = 1;
@@ -319,7 +341,7 @@ API CUresult cuDeviceGetCount(int *count) {
 }
 
 API CUresult cuDeviceGet(CUdevice *device, int ordinal) {
-    LOCKED;
+    ENTER;
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
     if (device == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (ordinal != 0) return CUDA_ERROR_INVALID_DEVICE;
@@ -352,7 +374,7 @@ API CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice device) {
 }
 
 API CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
-    LOCKED;
+    ENTER;
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
     if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
     if (context == nullptr) return CUDA_ERROR_INVALID_VALUE;
@@ -362,7 +384,7 @@ API CUresult cuDevicePrimaryCtxRetain(CUcontext *context, CUdevice device) {
 }
 
 API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
-    LOCKED;
+    ENTER;
     if (device != 0) return CUDA_ERROR_INVALID_DEVICE;
     if (primary_context.retained == 0) return fail(CUDA_ERROR_INVALID_CONTEXT, "primary context released more often than retained");
     primary_context.retained--;
@@ -370,7 +392,7 @@ API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice device) {
 }
 
 API CUresult cuCtxSetCurrent(CUcontext context) {
-    LOCKED;
+    ENTER;
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
     if (context != nullptr && (context != &primary_context || primary_context.retained == 0)) {
         return fail(CUDA_ERROR_INVALID_CONTEXT, "cuCtxSetCurrent with a context that is not retained");
@@ -386,14 +408,14 @@ API CUresult cuCtxGetCurrent(CUcontext *context) {
 }
 
 API CUresult cuCtxSynchronize() {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return CUDA_SUCCESS;
 }
 
 API CUresult cuMemGetInfo_v2(size_t *free, size_t *total) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (free == nullptr || total == nullptr) return CUDA_ERROR_INVALID_VALUE;
     *total = TOTAL_MEMORY;
@@ -402,7 +424,7 @@ API CUresult cuMemGetInfo_v2(size_t *free, size_t *total) {
 }
 
 API CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (ptr == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     if (bytes > TOTAL_MEMORY - bytes_allocated) return CUDA_ERROR_OUT_OF_MEMORY;
@@ -420,7 +442,7 @@ API CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
 }
 
 API CUresult cuMemFree_v2(CUdeviceptr ptr) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     auto it = device_allocations.find(static_cast<uintptr_t>(ptr));
     if (it == device_allocations.end()) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFree of a pointer not from cuMemAlloc");
@@ -435,7 +457,7 @@ API CUresult cuMemFree_v2(CUdeviceptr ptr) {
 }
 
 API CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (ptr == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     void *host = std::aligned_alloc(ALIGNMENT, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
@@ -446,7 +468,7 @@ API CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
 }
 
 API CUresult cuMemFreeHost(void *ptr) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (host_allocations.erase(ptr) == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeHost of a pointer not from cuMemAllocHost");
     std::free(ptr);
@@ -504,17 +526,17 @@ CUresult set_words(CUdeviceptr dst, unsigned int value, size_t count, CUstream s
 
 }  // namespace
 
-API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) { return host_to_device(dst, src, bytes, nullptr); }
-API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream) { return host_to_device(dst, src, bytes, stream); }
-API CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) { return device_to_host(dst, src, bytes, nullptr); }
-API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes, CUstream stream) { return device_to_host(dst, src, bytes, stream); }
-API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) { return device_to_device(dst, src, bytes, nullptr); }
-API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) { return device_to_device(dst, src, bytes, stream); }
-API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count) { return set_words(dst, value, count, nullptr); }
-API CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, CUstream stream) { return set_words(dst, value, count, stream); }
+API CUresult cuMemcpyHtoD_v2(CUdeviceptr dst, const void *src, size_t bytes) { count_call(__func__); return host_to_device(dst, src, bytes, nullptr); }
+API CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream) { count_call(__func__); return host_to_device(dst, src, bytes, stream); }
+API CUresult cuMemcpyDtoH_v2(void *dst, CUdeviceptr src, size_t bytes) { count_call(__func__); return device_to_host(dst, src, bytes, nullptr); }
+API CUresult cuMemcpyDtoHAsync_v2(void *dst, CUdeviceptr src, size_t bytes, CUstream stream) { count_call(__func__); return device_to_host(dst, src, bytes, stream); }
+API CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes) { count_call(__func__); return device_to_device(dst, src, bytes, nullptr); }
+API CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) { count_call(__func__); return device_to_device(dst, src, bytes, stream); }
+API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned int value, size_t count) { count_call(__func__); return set_words(dst, value, count, nullptr); }
+API CUresult cuMemsetD32Async(CUdeviceptr dst, unsigned int value, size_t count, CUstream stream) { count_call(__func__); return set_words(dst, value, count, stream); }
 
 API CUresult cuModuleLoadData(CUmodule *module, const void *image) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (module == nullptr || image == nullptr) return CUDA_ERROR_INVALID_VALUE;
     // The machine code is not run here (the kernels were compiled from the same sources for the CPU),
@@ -526,7 +548,7 @@ API CUresult cuModuleLoadData(CUmodule *module, const void *image) {
 }
 
 API CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const char *name) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (function == nullptr || name == nullptr) return CUDA_ERROR_INVALID_VALUE;
     if (modules.count(module) == 0) return CUDA_ERROR_INVALID_HANDLE;
@@ -540,7 +562,7 @@ API CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const ch
 }
 
 API CUresult cuModuleUnload(CUmodule module) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     return destroy_handle(modules, module);
 }
@@ -548,7 +570,7 @@ API CUresult cuModuleUnload(CUmodule module) {
 API CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY, unsigned gridZ, unsigned blockX,
                             unsigned blockY, unsigned blockZ, unsigned sharedMemBytes, CUstream stream,
                             void **kernelParams, void **extra) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (function == nullptr || function < emulated_kernels || function >= emulated_kernels + emulated_kernel_count) {
         return CUDA_ERROR_INVALID_HANDLE;
@@ -569,54 +591,54 @@ API CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
 }
 
 API CUresult cuStreamCreate(CUstream *stream, unsigned int flags) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (stream == nullptr || flags > 1) return CUDA_ERROR_INVALID_VALUE;
     return create_handle(streams, stream);
 }
 
 API CUresult cuStreamDestroy_v2(CUstream stream) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     return destroy_handle(streams, stream);
 }
 
 API CUresult cuStreamSynchronize(CUstream stream) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
 API CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned int flags) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (!valid_stream(stream) || events.count(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
     return flags == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 API CUresult cuEventCreate(CUevent *event, unsigned int flags) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (event == nullptr || flags > 0xF) return CUDA_ERROR_INVALID_VALUE;
     return create_handle(events, event);
 }
 
 API CUresult cuEventRecord(CUevent event, CUstream stream) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     return events.count(event) != 0 && valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
 API CUresult cuEventSynchronize(CUevent event) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
     return events.count(event) != 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
 API CUresult cuEventDestroy_v2(CUevent event) {
-    LOCKED;
+    ENTER;
     REQUIRE_CONTEXT;
     return destroy_handle(events, event);
 }

@@ -30,7 +30,7 @@ public final class GpuAvailability {
     }
 
     /** The emulated device's folder when this run is meant for it and the build made it. */
-    static Optional<String> emulatedDevice() {
+    public static Optional<String> emulatedDevice() {
         return Optional.ofNullable(System.getProperty("jresnet.emulatedDevice"))
                 .filter(dir -> Files.isRegularFile(Path.of(dir, "libcuda.so.1")));
     }

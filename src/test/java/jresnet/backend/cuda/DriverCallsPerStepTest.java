@@ -1,0 +1,74 @@
+package jresnet.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What one training step asks of the driver, counted by the emulated libcuda: two `bench` runs that
+ * differ only in their number of steps, in child JVMs, and the difference of their call counts. A
+ * step must not allocate (device or pinned memory), must upload its batch asynchronously from pinned
+ * memory, and must read the loss back at most once.
+ */
+@Tag("gpu")
+class DriverCallsPerStepTest {
+
+    @Test
+    void aTrainingStepAllocatesNothingUploadsAsynchronouslyAndReadsBackOnce(@TempDir Path tmp) throws Exception {
+        assumeTrue(GpuAvailability.emulatedDevice().isPresent(), "call counts come from the emulated libcuda");
+        Map<String, Long> few = calls(tmp, 2), more = calls(tmp, 5);
+        Map<String, Double> perStep = new HashMap<>();
+        for (String api : more.keySet()) perStep.put(api, (more.get(api) - few.getOrDefault(api, 0L)) / 3.0);
+        String all = "per step: " + perStep;
+
+        assertEquals(0.0, perStep.getOrDefault("cuMemAlloc_v2", 0.0), all);
+        assertEquals(0.0, perStep.getOrDefault("cuMemAllocHost_v2", 0.0), all);
+        assertEquals(0.0, perStep.getOrDefault("cuMemFree_v2", 0.0), all);
+        assertEquals(0.0, perStep.getOrDefault("cuMemcpyHtoD_v2", 0.0), "no synchronous upload; " + all);
+        assertEquals(2.0, perStep.getOrDefault("cuMemcpyHtoDAsync_v2", 0.0), "images and labels; " + all);
+        assertTrue(perStep.getOrDefault("cuMemcpyDtoH_v2", 0.0) <= 1, "the loss, once; " + all);
+        assertEquals(0.0, perStep.getOrDefault("cuCtxSynchronize", 0.0), all);
+        // One before the loss is read back, one from bench's own timing.
+        assertTrue(perStep.getOrDefault("cuStreamSynchronize", 0.0) <= 2, all);
+        double launches = perStep.getOrDefault("cuLaunchKernel", 0.0);
+        assertTrue(launches > 0 && launches == Math.rint(launches), "the same launches every step; " + all);
+    }
+
+    /** The emulated libcuda's call counts for `bench` of a small model with the given number of steps. */
+    private static Map<String, Long> calls(Path tmp, int steps) throws Exception {
+        Path counts = tmp.resolve("calls-" + steps + ".txt"), log = tmp.resolve("bench-" + steps + ".log");
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main",
+                "bench", "--model", "tutorial-resnet-1-w2", "--device", "cuda", "--batch-size", "4",
+                "--warmup", "1", "--steps", String.valueOf(steps));
+        pb.environment().put("LD_LIBRARY_PATH", GpuAvailability.emulatedDevice().orElseThrow());
+        pb.environment().put("JRESNET_EMULATED_DEVICE_CALLS", counts.toString());
+        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "bench did not finish");
+        assertEquals(0, p.exitValue(), () -> "bench failed:\n" + read(log));
+        Map<String, Long> result = new HashMap<>();
+        for (String line : List.of(read(counts).split("\n"))) {
+            String[] parts = line.split(" ");
+            result.put(parts[0], Long.parseLong(parts[1]));
+        }
+        return result;
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.isRegularFile(file) ? Files.readString(file) : "(" + file + " was not written)";
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
