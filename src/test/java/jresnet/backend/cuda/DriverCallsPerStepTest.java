@@ -18,7 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * What one training step asks of the driver, counted by the emulated libcuda: two `bench` runs that
  * differ only in their number of steps, in child JVMs, and the difference of their call counts. A
  * step must not allocate (device or pinned memory), must upload its batch asynchronously from pinned
- * memory, and must read the loss back at most once.
+ * memory, and must read the loss back at most once; and a run must release all it created.
  */
 @Tag("gpu")
 class DriverCallsPerStepTest {
@@ -40,6 +40,12 @@ class DriverCallsPerStepTest {
         assertEquals(0.0, perStep.getOrDefault("cuCtxSynchronize", 0.0), all);
         // One before the loss is read back, one from bench's own timing.
         assertTrue(perStep.getOrDefault("cuStreamSynchronize", 0.0) <= 2, all);
+        // Everything the run created was released by the time it exited.
+        for (String[] pair : new String[][] {{"cuMemAlloc_v2", "cuMemFree_v2"}, {"cuMemAllocHost_v2", "cuMemFreeHost"},
+                {"cuStreamCreate", "cuStreamDestroy_v2"}, {"cuEventCreate", "cuEventDestroy_v2"},
+                {"cuModuleLoadData", "cuModuleUnload"}, {"cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRelease_v2"}}) {
+            assertEquals(more.getOrDefault(pair[0], 0L), more.getOrDefault(pair[1], 0L), pair[0] + " against " + pair[1]);
+        }
         double launches = perStep.getOrDefault("cuLaunchKernel", 0.0);
         assertTrue(launches > 0 && launches == Math.rint(launches), "the same launches every step; " + all);
     }
