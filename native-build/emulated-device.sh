@@ -69,7 +69,7 @@ kernel_names=$(grep -ho 'extern "C" __global__ void [A-Za-z0-9_]*' "$repo"/kerne
     echo '};'
     echo "const int emulated_kernel_count = sizeof emulated_kernels / sizeof emulated_kernels[0];"
 } > "$work/kernels.cpp"
-echo '{ global: cu*; local: *; };' > "$work/cuda.map"
+echo '{ global: cu*; jresnet_emulator_*; local: *; };' > "$work/cuda.map"
 gcc -c -O2 -fPIC -Wall -Werror -o "$work/cuda_stubs.o" "$work/cuda_stubs.c"
 # nvcc does not warn when a kernel compares threadIdx (unsigned) with an int; g++ would.
 g++ -c -std=c++17 -O2 -fPIC -Wall -Wextra -Werror -Wno-sign-compare -I"$sources" -I"$repo/kernels" \
@@ -93,7 +93,7 @@ build_library() {
     write_stubs "$client" "$soname" "$prefix" "$status" "$soname" "$work/${soname}_stubs.c"
     echo "$soname { global: $prefix*; local: *; };" > "$work/$soname.map"
     gcc -std=c11 -O2 -fPIC -shared -Wall -Wextra -Werror -o "$out/$soname" "$source" "$work/${soname}_stubs.c" \
-        -Wl,-soname,"$soname" -Wl,--version-script,"$work/$soname.map" -lm
+        -Wl,-soname,"$soname" -Wl,--version-script,"$work/$soname.map" -lm -ldl
 }
 # CUDNN_STATUS_NOT_SUPPORTED = 9, CUBLAS_STATUS_NOT_SUPPORTED = 15
 build_library "$work"/libJCudnn-*-linux-x86_64.so libcudnn.so.8 cudnn 9 "$sources/cudnn.c"

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emulator_drain.h"
 #include "tf32.h"
 
 typedef enum {
@@ -164,6 +165,7 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, c
     int use_products = a != 0.0f && k > 0;
     /* A NULL device pointer would make the kernel fault on a real device. */
     if (!C || (use_products && (!A || !B))) return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn, "A, B or C is NULL");
+    if (drain_stream(handle->stream) != 0) return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int base = handle->math_mode & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION;
     int reduced = base == CUBLAS_TF32_TENSOR_OP_MATH || base == CUBLAS_TENSOR_OP_MATH;
     for (int j = 0; j < n; j++) {

@@ -1,9 +1,13 @@
 // A stand-in for libcuda.so.1 (the CUDA driver API) that runs on the CPU, for tests only.
 //
-// "Device" memory is host memory, so a CUdeviceptr is a host address; streams execute every call at
-// once, in call order; kernels are kernels/*.cu compiled as C++ (device_builtins.h), each CUDA thread a
-// fiber so that __syncthreads() works. It is strict where the real driver is, and stricter where a
-// bug would otherwise go unnoticed:
+// "Device" memory is host memory, so a CUdeviceptr is a host address; kernels are kernels/*.cu compiled
+// as C++ (device_builtins.h), each CUDA thread a fiber so that __syncthreads() works. It is strict
+// where the real driver is, and stricter where a bug would otherwise go unnoticed:
+//   - work queued on a stream runs as late as the API allows: only when something waits for it (a
+//     synchronization, an event wait, a synchronous copy, a cuDNN/cuBLAS call on that stream, a free).
+//     So a pinned buffer rewritten before its asynchronous copy ran, or a stream that reads another
+//     stream's result without waiting for its event, gets the wrong data; and like the real driver,
+//     an error in queued work is reported by a later call;
 //   - fresh allocations are filled with 0xFF bytes (NaN as float), so a read of unwritten memory shows;
 //   - every allocation has guard bytes on both sides, checked after each launch and copy and at every
 //     synchronization: a write out of bounds fails like an illegal address, and as in the real driver
@@ -13,8 +17,8 @@
 //   - a block whose threads do not all reach the same __syncthreads() fails the launch, and between
 //     barriers its threads run in a shuffled order, so a missing barrier shows as a wrong result.
 // A kernel whose first launch never reaches __syncthreads() runs later launches without fibers.
-// What it cannot show: races between streams (there is no concurrency), timing, or hardware numerics
-// (no FMA contraction, host libm instead of the CUDA math library).
+// What it cannot show: the other legal orders of independent work (it tries only the latest one),
+// timing, or hardware numerics (no FMA contraction, host libm instead of the CUDA math library).
 #include <ucontext.h>
 
 #include <cinttypes>
@@ -22,7 +26,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -62,8 +69,18 @@ enum { ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75, ATTRIBUTE_COMPUTE_CAPABILITY_MIN
 
 struct Context { int retained = 0; };
 struct Module { int unused; };
-struct Stream { int unused; };
-struct Event { int unused; };
+// Work queued on a stream; completed counts the operations that have run, enqueued those queued.
+struct Stream {
+    bool blocking = true;  // created without CU_STREAM_NON_BLOCKING: ordered with the legacy stream
+    std::deque<std::function<void()>> pending;
+    uint64_t enqueued = 0, completed = 0;
+};
+
+// Where an event was last recorded: done once its stream has completed that many operations.
+struct Event {
+    Stream *stream = nullptr;
+    uint64_t ticket = 0;
+};
 
 uint3 threadIdx, blockIdx;
 dim3 blockDim, gridDim;
@@ -86,6 +103,7 @@ Context primary_context;
 thread_local CUcontext current_context = nullptr;
 std::set<Module *> modules;
 std::set<Stream *> streams;
+Stream legacy_stream;  // the null stream, CU_STREAM_LEGACY and CU_STREAM_PER_THREAD
 std::set<Event *> events;
 std::map<uintptr_t, size_t> device_allocations;  // user address -> requested bytes
 std::set<void *> host_allocations;
@@ -174,9 +192,49 @@ CUresult require_context() {
 }
 
 // The null stream and the two special handles (legacy, per-thread) are valid without being created.
-bool valid_stream(CUstream s) {
-    uintptr_t v = reinterpret_cast<uintptr_t>(s);
-    return v == 0 || v == 1 || v == 2 || streams.count(s) != 0;
+bool special_stream(CUstream s) { return reinterpret_cast<uintptr_t>(s) <= 2; }
+
+bool valid_stream(CUstream s) { return special_stream(s) || streams.count(s) != 0; }
+
+Stream *resolve(CUstream s) { return special_stream(s) ? &legacy_stream : s; }
+
+// Runs s's queued work until it has completed ticket operations; an operation that waits for
+// another stream's event runs that stream first.
+void run_until(Stream *s, uint64_t ticket) {
+    while (s->completed < ticket) {
+        std::function<void()> operation = std::move(s->pending.front());
+        s->pending.pop_front();
+        s->completed++;
+        if (sticky_error == CUDA_SUCCESS) operation();  // after a fault the rest is discarded
+    }
+}
+
+void finish(Stream *s) { run_until(s, s->enqueued); }
+
+void finish_blocking_streams() {
+    for (Stream *s : streams) if (s->blocking) finish(s);
+}
+
+void finish_all() {
+    for (Stream *s : streams) finish(s);
+}
+
+// Runs all work queued on stream (for the legacy stream: on every blocking stream), then reports.
+CUresult drain(CUstream stream) {
+    if (!valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
+    if (special_stream(stream)) finish_blocking_streams(); else finish(stream);
+    return sticky_error != CUDA_SUCCESS ? sticky_error : check_guards(LIBRARY_CALLS);
+}
+
+// Queues operation on s; on the legacy stream it runs at once, after all blocking streams' work.
+void enqueue(Stream *s, std::function<void()> operation) {
+    if (s == &legacy_stream) {
+        finish_blocking_streams();
+        if (sticky_error == CUDA_SUCCESS) operation();
+        return;
+    }
+    s->pending.push_back(std::move(operation));
+    s->enqueued++;
 }
 
 CUresult copy_check(CUdeviceptr device, size_t bytes, const char *what) {
@@ -263,7 +321,7 @@ bool run_block(unsigned threads) {
     }
 }
 
-CUresult launch(const KernelEntry *kernel, dim3 grid, dim3 block, void **params) {
+void launch(const KernelEntry *kernel, dim3 grid, dim3 block, void **params) {
     unsigned threads = block.x * block.y * block.z;
     if (fibers.size() < threads) {
         fibers.resize(threads);
@@ -289,15 +347,29 @@ CUresult launch(const KernelEntry *kernel, dim3 grid, dim3 block, void **params)
                     }
                 } else if (!run_block(threads)) {
                     sticky_error = CUDA_ERROR_LAUNCH_FAILED;
-                    return fail(CUDA_ERROR_LAUNCH_FAILED, std::string(kernel->name)
+                    fail(CUDA_ERROR_LAUNCH_FAILED, std::string(kernel->name)
                             + ": threads of one block did not all reach the same __syncthreads()");
+                    return;
                 }
             }
         }
     }
     if (!plain && !block_reached_barrier) kernels_without_barriers.insert(kernel);
-    return check_guards(kernel->name);
+    check_guards(kernel->name);
 }
+
+// The argument values, copied when the launch is queued (as the driver does), and pointers to them.
+struct Arguments {
+    std::vector<uint64_t> storage;  // 8 bytes per parameter: every kernel parameter fits
+    std::vector<void *> pointers;
+
+    Arguments(const KernelEntry *kernel, void **params) : storage(kernel->parameter_count), pointers(kernel->parameter_count) {
+        for (size_t i = 0; i < kernel->parameter_count; i++) {
+            std::memcpy(&storage[i], params[i], kernel->parameter_sizes[i]);
+            pointers[i] = &storage[i];
+        }
+    }
+};
 
 }  // namespace
 
@@ -410,8 +482,8 @@ API CUresult cuCtxGetCurrent(CUcontext *context) {
 API CUresult cuCtxSynchronize() {
     ENTER;
     REQUIRE_CONTEXT;
-    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
-    return CUDA_SUCCESS;
+    finish_all();
+    return sticky_error != CUDA_SUCCESS ? sticky_error : check_guards(LIBRARY_CALLS);
 }
 
 API CUresult cuMemGetInfo_v2(size_t *free, size_t *total) {
@@ -444,6 +516,7 @@ API CUresult cuMemAlloc_v2(CUdeviceptr *ptr, size_t bytes) {
 API CUresult cuMemFree_v2(CUdeviceptr ptr) {
     ENTER;
     REQUIRE_CONTEXT;
+    finish_all();  // cuMemFree waits for the work that may still use the memory
     auto it = device_allocations.find(static_cast<uintptr_t>(ptr));
     if (it == device_allocations.end()) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFree of a pointer not from cuMemAlloc");
     if (!guards_intact(it->first, it->second)) {
@@ -470,6 +543,7 @@ API CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
 API CUresult cuMemFreeHost(void *ptr) {
     ENTER;
     REQUIRE_CONTEXT;
+    finish_all();
     if (host_allocations.erase(ptr) == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeHost of a pointer not from cuMemAllocHost");
     std::free(ptr);
     return CUDA_SUCCESS;
@@ -477,6 +551,8 @@ API CUresult cuMemFreeHost(void *ptr) {
 
 namespace {
 
+// Copies run when their stream gets to them: an asynchronous upload reads the host buffer then, as the
+// copy engine reads pinned memory, and an asynchronous download writes it then.
 CUresult host_to_device(CUdeviceptr dst, const void *src, size_t bytes, CUstream stream) {
     LOCKED;
     REQUIRE_CONTEXT;
@@ -484,21 +560,19 @@ CUresult host_to_device(CUdeviceptr dst, const void *src, size_t bytes, CUstream
     if (bytes != 0 && src == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUresult status = copy_check(dst, bytes, "cuMemcpyHtoD destination");
     if (status != CUDA_SUCCESS) return status;
-    std::memcpy(reinterpret_cast<void *>(dst), src, bytes);
-    return CUDA_SUCCESS;
+    enqueue(resolve(stream), [=] { std::memcpy(reinterpret_cast<void *>(dst), src, bytes); });
+    return sticky_error;
 }
 
 CUresult device_to_host(void *dst, CUdeviceptr src, size_t bytes, CUstream stream) {
     LOCKED;
     REQUIRE_CONTEXT;
-    CUresult damaged = check_guards(LIBRARY_CALLS);
-    if (damaged != CUDA_SUCCESS) return damaged;
     if (!valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
     if (bytes != 0 && dst == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUresult status = copy_check(src, bytes, "cuMemcpyDtoH source");
     if (status != CUDA_SUCCESS) return status;
-    std::memcpy(dst, reinterpret_cast<const void *>(src), bytes);
-    return CUDA_SUCCESS;
+    enqueue(resolve(stream), [=] { std::memcpy(dst, reinterpret_cast<const void *>(src), bytes); });
+    return sticky_error != CUDA_SUCCESS ? sticky_error : check_guards(LIBRARY_CALLS);
 }
 
 CUresult device_to_device(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstream stream) {
@@ -508,8 +582,10 @@ CUresult device_to_device(CUdeviceptr dst, CUdeviceptr src, size_t bytes, CUstre
     CUresult status = copy_check(src, bytes, "cuMemcpyDtoD source");
     if (status == CUDA_SUCCESS) status = copy_check(dst, bytes, "cuMemcpyDtoD destination");
     if (status != CUDA_SUCCESS) return status;
-    std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src), bytes);
-    return CUDA_SUCCESS;
+    enqueue(resolve(stream), [=] {
+        std::memmove(reinterpret_cast<void *>(dst), reinterpret_cast<const void *>(src), bytes);
+    });
+    return sticky_error;
 }
 
 CUresult set_words(CUdeviceptr dst, unsigned int value, size_t count, CUstream stream) {
@@ -519,9 +595,11 @@ CUresult set_words(CUdeviceptr dst, unsigned int value, size_t count, CUstream s
     if (dst % 4 != 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemsetD32 on an address not aligned to 4 bytes");
     CUresult status = copy_check(dst, count * 4, "cuMemsetD32");
     if (status != CUDA_SUCCESS) return status;
-    auto *words = reinterpret_cast<unsigned int *>(dst);
-    for (size_t i = 0; i < count; i++) words[i] = value;
-    return CUDA_SUCCESS;
+    enqueue(resolve(stream), [=] {
+        auto *words = reinterpret_cast<unsigned int *>(dst);
+        for (size_t i = 0; i < count; i++) words[i] = value;
+    });
+    return sticky_error;
 }
 
 }  // namespace
@@ -564,6 +642,7 @@ API CUresult cuModuleGetFunction(CUfunction *function, CUmodule module, const ch
 API CUresult cuModuleUnload(CUmodule module) {
     ENTER;
     REQUIRE_CONTEXT;
+    finish_all();
     return destroy_handle(modules, module);
 }
 
@@ -587,34 +666,47 @@ API CUresult cuLaunchKernel(CUfunction function, unsigned gridX, unsigned gridY,
         return fail(CUDA_ERROR_INVALID_VALUE, what + ": more than 1024 threads per block");
     }
     if (kernelParams == nullptr) return fail(CUDA_ERROR_INVALID_VALUE, what + ": kernelParams is null");
-    return launch(function, dim3{gridX, gridY, gridZ}, dim3{blockX, blockY, blockZ}, kernelParams);
+    auto arguments = std::make_shared<Arguments>(function, kernelParams);
+    dim3 grid{gridX, gridY, gridZ}, block{blockX, blockY, blockZ};
+    enqueue(resolve(stream), [=] { launch(function, grid, block, arguments->pointers.data()); });
+    return sticky_error;
 }
 
 API CUresult cuStreamCreate(CUstream *stream, unsigned int flags) {
     ENTER;
     REQUIRE_CONTEXT;
     if (stream == nullptr || flags > 1) return CUDA_ERROR_INVALID_VALUE;
-    return create_handle(streams, stream);
+    create_handle(streams, stream);
+    (*stream)->blocking = (flags & 1) == 0;  // CU_STREAM_NON_BLOCKING = 1
+    return CUDA_SUCCESS;
 }
 
 API CUresult cuStreamDestroy_v2(CUstream stream) {
     ENTER;
     REQUIRE_CONTEXT;
+    if (streams.count(stream) != 0) finish(stream);  // queued work still completes
     return destroy_handle(streams, stream);
 }
 
 API CUresult cuStreamSynchronize(CUstream stream) {
     ENTER;
     REQUIRE_CONTEXT;
-    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
-    return valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    return drain(stream);
 }
 
 API CUresult cuStreamWaitEvent(CUstream stream, CUevent event, unsigned int flags) {
     ENTER;
     REQUIRE_CONTEXT;
     if (!valid_stream(stream) || events.count(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    return flags == 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+    if (flags != 0) return CUDA_ERROR_INVALID_VALUE;
+    Stream *recorded = event->stream;
+    uint64_t ticket = event->ticket;
+    if (recorded != nullptr) {
+        enqueue(resolve(stream), [=] {
+            if (streams.count(recorded) != 0) run_until(recorded, ticket);
+        });
+    }
+    return sticky_error;
 }
 
 API CUresult cuEventCreate(CUevent *event, unsigned int flags) {
@@ -627,14 +719,33 @@ API CUresult cuEventCreate(CUevent *event, unsigned int flags) {
 API CUresult cuEventRecord(CUevent event, CUstream stream) {
     ENTER;
     REQUIRE_CONTEXT;
-    return events.count(event) != 0 && valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    if (events.count(event) == 0 || !valid_stream(stream)) return CUDA_ERROR_INVALID_HANDLE;
+    Stream *s = resolve(stream);
+    if (s == &legacy_stream) {
+        finish_blocking_streams();
+        event->stream = nullptr;  // everything before it has run
+    } else {
+        enqueue(s, [] {});
+        event->stream = s;
+        event->ticket = s->enqueued;
+    }
+    return sticky_error;
 }
 
 API CUresult cuEventSynchronize(CUevent event) {
     ENTER;
     REQUIRE_CONTEXT;
-    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return CUDA_ERROR_ILLEGAL_ADDRESS;
-    return events.count(event) != 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+    if (events.count(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    if (event->stream != nullptr && streams.count(event->stream) != 0) run_until(event->stream, event->ticket);
+    return sticky_error != CUDA_SUCCESS ? sticky_error : check_guards(LIBRARY_CALLS);
+}
+
+// For the cuDNN and cuBLAS stand-ins, which run their work at call time: the stream's queued work
+// first, as the real libraries' kernels would follow it on that stream.
+API CUresult jresnet_emulator_drain(CUstream stream) {
+    LOCKED;
+    REQUIRE_CONTEXT;
+    return drain(stream);
 }
 
 API CUresult cuEventDestroy_v2(CUevent event) {

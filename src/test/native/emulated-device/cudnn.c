@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emulator_drain.h"
 #include "tf32.h"
 
 typedef enum {
@@ -523,6 +524,7 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void *alpha, c
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, FWD_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, FORWARD, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int ydims[4] = {g.n, g.k, g.p, g.q};
     double *acc = calloc((size_t)elements(ydims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
@@ -545,6 +547,7 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void *alp
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_DATA_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_DATA, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int xdims[4] = {g.n, g.c, g.h, g.w};
     double *acc = calloc((size_t)elements(xdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
@@ -567,6 +570,7 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void *a
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_FILTER_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_FILTER, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int fdims[4] = {g.k, g.c, g.r, g.s};
     double *acc = calloc((size_t)elements(fdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
@@ -672,6 +676,7 @@ cudnnStatus_t cudnnBatchNormalizationForwardTraining(cudnnHandle_t handle, cudnn
         return bad(fn, "exactly one of the saved mean/inverse variance pointers is NULL");
     cudnnStatus_t st = bn_check(fn, handle, mode, xDesc, yDesc, NULL, bnScaleBiasMeanVarDesc, epsilon, &g);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     if (resultRunningMean && g.count < 2)
         return bad(fn, "one value per channel has no unbiased variance for the running average");
     const float *xf = x, *gamma = bnScale, *bias = bnBias;
@@ -711,6 +716,7 @@ cudnnStatus_t cudnnBatchNormalizationForwardInference(cudnnHandle_t handle, cudn
         return bad(fn, "alpha, beta, x, y, bnScale, bnBias, estimatedMean or estimatedVariance is NULL");
     cudnnStatus_t st = bn_check(fn, handle, mode, xDesc, yDesc, NULL, bnScaleBiasMeanVarDesc, epsilon, &g);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     const float *xf = x, *gamma = bnScale, *bias = bnBias, *mean = estimatedMean, *var = estimatedVariance;
     float a = scale(alpha), b = scale(beta);
     for (long i = 0; i < g.groups; i++) {
@@ -738,6 +744,7 @@ cudnnStatus_t cudnnBatchNormalizationBackward(cudnnHandle_t handle, cudnnBatchNo
     if (!savedMean != !savedInvVariance) return bad(fn, "exactly one of savedMean, savedInvVariance is NULL");
     cudnnStatus_t st = bn_check(fn, handle, mode, xDesc, dyDesc, dxDesc, dBnScaleBiasDesc, epsilon, &g);
     if (st != CUDNN_STATUS_SUCCESS) return st;
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     const float *xf = x, *dyf = dy, *gamma = bnScale, *smean = savedMean, *sinv = savedInvVariance;
     float *dxf = dx, *dgamma = dBnScaleResult, *dbeta = dBnBiasResult;
     float ad = scale(alphaDataDiff), bd = scale(betaDataDiff), ap = scale(alphaParamDiff), bp = scale(betaParamDiff);

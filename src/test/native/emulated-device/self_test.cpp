@@ -50,6 +50,13 @@ int cuCtxSetCurrent(void *);
 int cuMemAlloc_v2(CUdeviceptr *, size_t);
 int cuMemcpyHtoD_v2(CUdeviceptr, const void *, size_t);
 int cuMemcpyDtoH_v2(void *, CUdeviceptr, size_t);
+int cuMemcpyHtoDAsync_v2(CUdeviceptr, const void *, size_t, void *);
+int cuMemcpyDtoDAsync_v2(CUdeviceptr, CUdeviceptr, size_t, void *);
+int cuStreamCreate(void **, unsigned);
+int cuStreamSynchronize(void *);
+int cuEventCreate(void **, unsigned);
+int cuEventRecord(void *, void *);
+int cuStreamWaitEvent(void *, void *, unsigned);
 int cuModuleLoadData(void **, const void *);
 int cuModuleGetFunction(const KernelEntry **, void *, const char *);
 int cuLaunchKernel(const KernelEntry *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, void *,
@@ -112,19 +119,53 @@ int main() {
     expect(result[1] == 256.0f, "a block reduction with its barriers sums 256 ones to 256");
     expect(result[0] != 256.0f, "the same reduction without the loop's barrier gives a wrong sum");
 
+    // Queued work runs as late as it may.
+    void *copies, *reader, *copied;
+    cuStreamCreate(&copies, 1);  // CU_STREAM_NON_BLOCKING, like the backend's copy stream
+    cuStreamCreate(&reader, 0);
+    cuEventCreate(&copied, 2);
+    CUdeviceptr a, b, c;
+    cuMemAlloc_v2(&a, sizeof(float));
+    cuMemAlloc_v2(&b, sizeof(float));
+    cuMemAlloc_v2(&c, sizeof(float));
+    float pinned = 1.0f, seen = 0.0f;
+    cuMemcpyHtoDAsync_v2(a, &pinned, sizeof pinned, copies);
+    pinned = 2.0f;
+    cuStreamSynchronize(copies);
+    cuMemcpyDtoH_v2(&seen, a, sizeof seen);
+    expect(seen == 2.0f, "an asynchronous upload reads its host buffer when its stream runs it, not when queued");
+
+    pinned = 3.0f;
+    cuMemcpyHtoDAsync_v2(b, &pinned, sizeof pinned, copies);
+    cuEventRecord(copied, copies);
+    cuStreamWaitEvent(reader, copied, 0);
+    cuMemcpyDtoDAsync_v2(c, b, sizeof(float), reader);
+    cuStreamSynchronize(reader);
+    cuMemcpyDtoH_v2(&seen, c, sizeof seen);
+    expect(seen == 3.0f, "a stream that waits for another stream's event sees that stream's copy");
+
+    pinned = 4.0f;
+    cuMemcpyHtoDAsync_v2(b, &pinned, sizeof pinned, copies);
+    cuMemcpyDtoDAsync_v2(c, b, sizeof(float), reader);
+    cuStreamSynchronize(reader);
+    cuMemcpyDtoH_v2(&seen, c, sizeof seen);
+    expect(seen == 3.0f, "without the wait it reads what was there before the other stream's copy");
+    cuStreamSynchronize(copies);
+
     // A failed launch breaks the context for good, as on a GPU: each of these runs in its own process.
     expect(in_child([&] {
                void *params[] = {&y};
-               return cuLaunchKernel(kernel(module, "divergent_barrier"), 1, 1, 1, 64, 1, 1, 0, nullptr, params, nullptr) == 719;
+               cuLaunchKernel(kernel(module, "divergent_barrier"), 1, 1, 1, 64, 1, 1, 0, copies, params, nullptr);
+               return cuStreamSynchronize(copies) == 719;
            }),
-           "threads leaving while others wait at __syncthreads() fail the launch");
+           "threads leaving while others wait at __syncthreads() fail the launch, reported at the next synchronization");
     expect(in_child([&] {
                long long n = 257;
                void *params[] = {&y, &n};
-               return cuLaunchKernel(kernel(module, "write_index"), 2, 1, 1, 256, 1, 1, 0, nullptr, params, nullptr) == 700
-                   && cuMemcpyDtoH_v2(&fresh, y, sizeof fresh) == 700;
+               return cuLaunchKernel(kernel(module, "write_index"), 2, 1, 1, 256, 1, 1, 0, copies, params, nullptr) == 0
+                   && cuStreamSynchronize(copies) == 700 && cuMemcpyDtoH_v2(&fresh, y, sizeof fresh) == 700;
            }),
-           "a kernel writing one float past its allocation fails with CUDA_ERROR_ILLEGAL_ADDRESS, and so does "
-           "every call after it");
+           "a queued kernel writing one float past its allocation makes the next synchronization fail with "
+           "CUDA_ERROR_ILLEGAL_ADDRESS, and every call after it");
     return failures == 0 ? 0 : 1;
 }
