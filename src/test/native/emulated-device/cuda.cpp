@@ -88,7 +88,11 @@ dim3 blockDim, gridDim;
 namespace {
 
 constexpr const char *DEVICE_NAME = "jresnet emulated device (CPU stand-in for tests, not a GPU)";
-constexpr size_t TOTAL_MEMORY = size_t(16) << 30;
+// 16 GiB, or the bytes $JRESNET_EMULATED_DEVICE_MEMORY says (to test running out of device memory).
+const size_t TOTAL_MEMORY = [] {
+    const char *bytes = std::getenv("JRESNET_EMULATED_DEVICE_MEMORY");
+    return bytes != nullptr ? size_t(std::strtoull(bytes, nullptr, 10)) : size_t(16) << 30;
+}();
 constexpr size_t ALIGNMENT = 256;
 constexpr size_t GUARD = 256;
 constexpr unsigned char GUARD_BYTE = 0xA5;

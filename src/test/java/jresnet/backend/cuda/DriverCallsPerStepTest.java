@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,15 +52,10 @@ class DriverCallsPerStepTest {
     /** The emulated libcuda's call counts for `bench` of a small model with the given number of steps. */
     private static Map<String, Long> calls(Path tmp, int steps) throws Exception {
         Path counts = tmp.resolve("calls-" + steps + ".txt"), log = tmp.resolve("bench-" + steps + ".log");
-        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main",
+        int status = GpuAvailability.runOnEmulatedDevice(Map.of("JRESNET_EMULATED_DEVICE_CALLS", counts.toString()), log,
                 "bench", "--model", "tutorial-resnet-1-w2", "--device", "cuda", "--batch-size", "4",
                 "--warmup", "1", "--steps", String.valueOf(steps));
-        pb.environment().put("LD_LIBRARY_PATH", GpuAvailability.emulatedDevice().orElseThrow());
-        pb.environment().put("JRESNET_EMULATED_DEVICE_CALLS", counts.toString());
-        Process p = pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "bench did not finish");
-        assertEquals(0, p.exitValue(), () -> "bench failed:\n" + read(log));
+        assertEquals(0, status, () -> "bench failed:\n" + read(log));
         Map<String, Long> result = new HashMap<>();
         for (String line : List.of(read(counts).split("\n"))) {
             String[] parts = line.split(" ");

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Whether the `gpu` tests can run here. They run on a real GPU, or on the emulated device that the
@@ -33,5 +37,21 @@ public final class GpuAvailability {
     public static Optional<String> emulatedDevice() {
         return Optional.ofNullable(System.getProperty("jresnet.emulatedDevice"))
                 .filter(dir -> Files.isRegularFile(Path.of(dir, "libcuda.so.1")));
+    }
+
+    /**
+     * Runs the command line in a child JVM on the emulated device, with extra environment variables for
+     * it (call counts, memory size); returns the exit status, output in log.
+     */
+    public static int runOnEmulatedDevice(Map<String, String> environment, Path log, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("LD_LIBRARY_PATH", emulatedDevice().orElseThrow());
+        pb.environment().putAll(environment);
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", args) + " did not finish in 120 s");
+        return p.exitValue();
     }
 }
