@@ -380,17 +380,9 @@ public final class CudaBackend implements Backend {
         CudaTensor in = cuda(x);
         int channels = x.shape().dim(-1);
         int rows = Math.toIntExact(in.elements() / channels);
-        int perChunk = rowsPerChunk(rows), chunks = (rows + perChunk - 1) / perChunk;
-        DevicePool.Block partial = pool.acquire((long) chunks * 2 * channels * Double.BYTES);
-        try {
-            kernels.launch("relu_bn_stat_partials", (channels + COLUMN_TILE - 1) / COLUMN_TILE, chunks,
-                    COLUMN_TILE, ROW_LANES, stream, in, rows, channels, perChunk, partial.ptr);
-            kernels.launch("relu_bn_stat_finalize", (channels + THREADS - 1) / THREADS, 1, THREADS, 1, stream,
-                    partial.ptr, chunks, rows, channels, (float) momentum, (float) epsilon, cuda(savedMean),
-                    cuda(savedInvStd), cuda(movingMean), cuda(movingVariance));
-        } finally {
-            pool.release(partial);
-        }
+        reduceColumns(rows, channels, 2, "relu_bn_stat_partials", new Object[] {in}, "relu_bn_stat_finalize",
+                rows, channels, (float) momentum, (float) epsilon, cuda(savedMean), cuda(savedInvStd),
+                cuda(movingMean), cuda(movingVariance));
         kernels.launch("relu_bn_train_apply", blocks(in.elements()), 1, THREADS, 1, stream, in, cuda(y),
                 cuda(gamma), cuda(beta), cuda(savedMean), cuda(savedInvStd), in.elements(), channels);
     }
@@ -409,17 +401,9 @@ public final class CudaBackend implements Backend {
         CudaTensor in = cuda(x);
         int channels = x.shape().dim(-1);
         int rows = Math.toIntExact(in.elements() / channels);
-        int perChunk = rowsPerChunk(rows), chunks = (rows + perChunk - 1) / perChunk;
-        DevicePool.Block partial = pool.acquire((long) chunks * 2 * channels * Double.BYTES);
-        try {
-            kernels.launch("relu_bn_grad_partials", (channels + COLUMN_TILE - 1) / COLUMN_TILE, chunks,
-                    COLUMN_TILE, ROW_LANES, stream, in, cuda(dy), cuda(savedMean), cuda(savedInvStd), rows, channels,
-                    perChunk, partial.ptr);
-            kernels.launch("relu_bn_grad_finalize", (channels + THREADS - 1) / THREADS, 1, THREADS, 1, stream,
-                    partial.ptr, chunks, channels, cuda(dGamma), cuda(dBeta));
-        } finally {
-            pool.release(partial);
-        }
+        reduceColumns(rows, channels, 2, "relu_bn_grad_partials",
+                new Object[] {in, cuda(dy), cuda(savedMean), cuda(savedInvStd)}, "relu_bn_grad_finalize",
+                channels, cuda(dGamma), cuda(dBeta));
         kernels.launch("relu_bn_backward_apply", blocks(in.elements()), 1, THREADS, 1, stream, in, cuda(dy),
                 cuda(gamma), cuda(savedMean), cuda(savedInvStd), cuda(dGamma), cuda(dBeta), cuda(dx), in.elements(),
                 channels, rows);
@@ -528,13 +512,32 @@ public final class CudaBackend implements Backend {
 
     /** out[c] = sum over rows of values[row, c], in double per chunk. */
     private void columnSums(CudaTensor values, int rows, int channels, CudaTensor out) {
+        reduceColumns(rows, channels, 1, "column_sum_partials", new Object[] {values}, "column_sum_finalize", channels, out);
+    }
+
+    /**
+     * A reduction over the rows of [rows, channels] data in two launches, deterministic and without
+     * atomics: the partials kernel (leading..., rows, channels, rowsPerChunk, partial) writes `sums`
+     * doubles per chunk of rows and channel into a pooled buffer; the finalize kernel (partial, chunks,
+     * trailing...) combines the chunks per channel.
+     */
+    private void reduceColumns(int rows, int channels, int sums, String partials, Object[] leading, String finalize,
+                               Object... trailing) {
         int perChunk = rowsPerChunk(rows), chunks = (rows + perChunk - 1) / perChunk;
-        DevicePool.Block partial = pool.acquire((long) chunks * channels * Double.BYTES);
+        DevicePool.Block partial = pool.acquire((long) chunks * sums * channels * Double.BYTES);
         try {
-            kernels.launch("column_sum_partials", (channels + COLUMN_TILE - 1) / COLUMN_TILE, chunks, COLUMN_TILE,
-                    ROW_LANES, stream, values, rows, channels, perChunk, partial.ptr);
-            kernels.launch("column_sum_finalize", (channels + THREADS - 1) / THREADS, 1, THREADS, 1, stream,
-                    partial.ptr, chunks, channels, out);
+            Object[] partialArgs = java.util.Arrays.copyOf(leading, leading.length + 4);
+            partialArgs[leading.length] = rows;
+            partialArgs[leading.length + 1] = channels;
+            partialArgs[leading.length + 2] = perChunk;
+            partialArgs[leading.length + 3] = partial.ptr;
+            kernels.launch(partials, (channels + COLUMN_TILE - 1) / COLUMN_TILE, chunks, COLUMN_TILE, ROW_LANES, stream,
+                    partialArgs);
+            Object[] finalizeArgs = new Object[trailing.length + 2];
+            finalizeArgs[0] = partial.ptr;
+            finalizeArgs[1] = chunks;
+            System.arraycopy(trailing, 0, finalizeArgs, 2, trailing.length);
+            kernels.launch(finalize, (channels + THREADS - 1) / THREADS, 1, THREADS, 1, stream, finalizeArgs);
         } finally {
             pool.release(partial);
         }
