@@ -7,6 +7,10 @@
     for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
          i += (long long)gridDim.x * blockDim.x)
 
+// ReLU that keeps NaN, as TensorFlow's and the CPU backend's do: fmaxf(NaN, 0) is 0, which would hide a
+// diverged step from --on-nan and from the checkpoint guard.
+__device__ __forceinline__ float relu(float x) { return x < 0.0f ? 0.0f : x; }
+
 // Coordinates of flat index i in an NHWC tensor of the given height, width and channels.
 struct NhwcIndex {
     int b, h, w, c;

@@ -2,7 +2,7 @@
 #include "common.cuh"
 
 extern "C" __global__ void relu_forward(const float* x, float* y, long long n) {
-    FOR_EACH_INDEX(i, n) y[i] = fmaxf(x[i], 0.0f);
+    FOR_EACH_INDEX(i, n) y[i] = relu(x[i]);
 }
 
 // dx = dy where x > 0 (the subgradient at 0 is 0, as in TensorFlow).

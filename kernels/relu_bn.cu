@@ -13,7 +13,7 @@ extern "C" __global__ void relu_bn_stat_partials(const float* x, int rows, int c
     double sum = 0.0, squares = 0.0;
     if (c < channels) {
         for (int r = chunk * rowsPerChunk + threadIdx.y; r < end; r += ROW_LANES) {
-            double v = fmaxf(x[(long long)r * channels + c], 0.0f);
+            double v = relu(x[(long long)r * channels + c]);
             sum += v;
             squares += v * v;
         }
@@ -50,7 +50,7 @@ extern "C" __global__ void relu_bn_train_apply(const float* x, float* y, const f
                                                const float* mean, const float* invStd, long long n, int channels) {
     FOR_EACH_INDEX(i, n) {
         int c = (int)(i % channels);
-        y[i] = gamma[c] * (fmaxf(x[i], 0.0f) - mean[c]) * invStd[c] + beta[c];
+        y[i] = gamma[c] * (relu(x[i]) - mean[c]) * invStd[c] + beta[c];
     }
 }
 
@@ -59,7 +59,7 @@ extern "C" __global__ void relu_bn_infer(const float* x, float* y, const float* 
                                          long long n, int channels) {
     FOR_EACH_INDEX(i, n) {
         int c = (int)(i % channels);
-        y[i] = gamma[c] * (fmaxf(x[i], 0.0f) - movingMean[c]) * rsqrtf(movingVariance[c] + epsilon) + beta[c];
+        y[i] = gamma[c] * (relu(x[i]) - movingMean[c]) * rsqrtf(movingVariance[c] + epsilon) + beta[c];
     }
 }
 
@@ -78,7 +78,7 @@ extern "C" __global__ void relu_bn_grad_partials(const float* x, const float* dy
             long long i = (long long)r * channels + c;
             double g = dy[i];
             sumDy += g;
-            sumDyXhat += g * (double)((fmaxf(x[i], 0.0f) - m) * s);
+            sumDyXhat += g * (double)((relu(x[i]) - m) * s);
         }
     }
     sumDy = sum_over_row_lanes(sumDy, scratch);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import jresnet.backend.Backend;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.data.BatchTransform;
 import jresnet.data.Dataset;
@@ -16,7 +17,10 @@ import jresnet.nn.Model;
 import jresnet.optim.Adam;
 import org.junit.jupiter.api.Test;
 
-/** One poisoned batch: stop names where it happened; skip-batch leaves it out and trains on. */
+/**
+ * One poisoned batch: stop names where it happened; skip-batch leaves it out and trains on. On the CPU
+ * backend here, on CUDA in CudaNonFinitePolicyTest.
+ */
 class NonFinitePolicyTest {
     private static Dataset randomData(int n) {
         SplittableRandom random = new SplittableRandom(5);
@@ -35,8 +39,20 @@ class NonFinitePolicyTest {
     }
 
     @Test void stopNamesEpochAndStepAndLeavesWeightsUntouched() {
+        try (CpuBackend b = new CpuBackend()) {
+            stopNamesEpochAndStepAndLeavesWeightsUntouched(b);
+        }
+    }
+
+    @Test void skipBatchLeavesThePoisonedBatchOutAndTrainsOn() {
+        try (CpuBackend b = new CpuBackend()) {
+            skipBatchLeavesThePoisonedBatchOutAndTrainsOn(b);
+        }
+    }
+
+    static void stopNamesEpochAndStepAndLeavesWeightsUntouched(Backend b) {
         Model model = ModelZoo.create("tutorial-resnet-1-w2");
-        try (CpuBackend b = new CpuBackend(); Executor ex = new Executor(model, b, 8)) {
+        try (Executor ex = new Executor(model, b, 8)) {
             ex.attachOptimizer(new Adam());
             Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.STOP, List.of());
             Trainer.Stopped e = assertThrows(Trainer.Stopped.class, () -> t.fit(randomData(32), null, 1, new TrainingState()));
@@ -45,13 +61,13 @@ class NonFinitePolicyTest {
         }
     }
 
-    @Test void skipBatchLeavesThePoisonedBatchOutAndTrainsOn() {
+    static void skipBatchLeavesThePoisonedBatchOutAndTrainsOn(Backend b) {
         Model model = ModelZoo.create("tutorial-resnet-1-w2");
         List<String> skipped = new ArrayList<>();
         Callback record = new Callback() {
             @Override public void onBatchSkipped(String reason) { skipped.add(reason); }
         };
-        try (CpuBackend b = new CpuBackend(); Executor ex = new Executor(model, b, 8)) {
+        try (Executor ex = new Executor(model, b, 8)) {
             ex.attachOptimizer(new Adam());
             Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.SKIP_BATCH, List.of(record));
             List<EpochMetrics> history = t.fit(randomData(32), null, 2, new TrainingState());

@@ -291,6 +291,31 @@ class CudaBackendGpuTest {
         expectClose("unflatten", back, ELEMENTWISE);
     }
 
+    /** A NaN stays NaN through ReLU and relu_bn, as on the reference: a diverged step must show in the loss. */
+    @Test
+    void reluKeepsNanLikeTheReference() {
+        Shape s = Shape.of(2, 3, 3, 4), channels = Shape.of(4);
+        float[] values = new float[s.elements()];
+        for (int i = 0; i < values.length; i++) values[i] = (float) gaussian();
+        values[5] = Float.NaN;
+        Pair x = of(s, false, values), y = output(s), z = output(s);
+        Pair gamma = random(channels, true, 0.3, 1), beta = random(channels, true, 0.3, 0);
+        Pair mean = random(channels, true, 0.1, 0), variance = random(channels, true, 0.1, 1);
+        cuda.reluForward(x.c(), y.c());
+        reference.reluForward(x.r(), y.r());
+        cuda.reluBatchNormInferForward(x.c(), gamma.c(), beta.c(), mean.c(), variance.c(), z.c(), 1e-3);
+        reference.reluBatchNormInferForward(x.r(), gamma.r(), beta.r(), mean.r(), variance.r(), z.r(), 1e-3);
+        for (Pair p : List.of(y, z)) {
+            float[] c = new float[s.elements()], r = new float[s.elements()];
+            cuda.copyToHost(p.c(), c);
+            reference.copyToHost(p.r(), r);
+            for (int i = 0; i < c.length; i++) {
+                assertEquals(Float.isNaN(r[i]), Float.isNaN(c[i]), "element " + i + ": cuda " + c[i] + ", reference " + r[i]);
+            }
+            assertTrue(Float.isNaN(c[5]));
+        }
+    }
+
     @Test
     void averagePoolingMatchesReference() {
         for (int[] c : new int[][] {{8, 8, 4, 4}, {9, 7, 2, 2}, {6, 6, 3, 1}}) {
