@@ -72,6 +72,7 @@ train_summary() {
 stage doctor 45 doctor_summary "$java" -cp "$classpath" jresnet.backend.cuda.Doctor
 stage gpu-tests 180 tests_summary "$java" -Xmx8g -jar "$root/tests/junit-platform-console-standalone.jar" execute \
     --class-path "$classpath" --include-tag gpu --select-package jresnet.backend.cuda \
+    --select-class jresnet.train.CudaNonFinitePolicyTest \
     --details=tree --disable-banner --disable-ansi-colors --fail-if-no-tests
 for model in resnet30 plain30; do
     # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags

@@ -19,6 +19,7 @@ class DeviceOutOfMemoryTest {
     @Test
     void outOfDeviceMemoryIsAOneLineErrorThatSuggestsASmallerBatch(@TempDir Path tmp) throws Exception {
         assumeTrue(GpuAvailability.emulatedDevice().isPresent(), "needs the emulated device, whose memory size can be set");
+        assumeTrue(GpuAvailability.skipReason().isEmpty(), () -> GpuAvailability.skipReason().orElse(""));
         Path log = tmp.resolve("bench.log");
         int status = GpuAvailability.runOnEmulatedDevice(Map.of("JRESNET_EMULATED_DEVICE_MEMORY", String.valueOf(48L << 20)),
                 log, "bench", "--model", "resnet30", "--device", "cuda", "--batch-size", "128", "--steps", "1", "--warmup", "0");
