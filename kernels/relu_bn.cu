@@ -38,7 +38,8 @@ extern "C" __global__ void relu_bn_stat_finalize(const double* partial, int chun
         squares += partial[(long long)k * 2 * channels + channels + c];
     }
     double mean = sum / rows;
-    double variance = fmax(squares / rows - mean * mean, 0.0);
+    double difference = squares / rows - mean * mean;
+    double variance = difference < 0.0 ? 0.0 : difference;  // rounding can make it negative; NaN stays NaN
     savedMean[c] = (float)mean;
     savedInvStd[c] = (float)(1.0 / sqrt(variance + (double)epsilon));
     double unbiased = rows > 1 ? variance * rows / (rows - 1) : variance;

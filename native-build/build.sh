@@ -3,7 +3,7 @@
 # is missing; a compile error or a register spill in a kernel fails the build.
 #   1. kernels/*.cu -> one fatbin (PTX compute_80 + cubins sm_80, sm_90) at
 #      TARGET/classes/jresnet/kernels/jresnet.fatbin, so the jar carries it, with each kernel's
-#      parameter kinds beside it (jresnet.signatures). Needs nvcc.
+#      parameter kinds beside it (jresnet.signatures, from kernel-signatures.pl). Needs nvcc.
 #   2. forwarding libraries libcudnn.so.8 -> libcudnn.so.9 and libcublas.so.12 -> libcublas.so.13 at
 #      TARGET/native/, their function lists taken from the JCudnn/JCublas2 natives. Needs gcc, objdump.
 #
@@ -37,7 +37,7 @@ build_kernels() {
     fi
     local work="$target/kernels" out="$target/classes/jresnet/kernels"
     if up_to_date "$out/jresnet.fatbin" "$repo"/kernels/* "$here/build.sh" &&
-       up_to_date "$out/jresnet.signatures" "$repo"/kernels/* "$here/build.sh"; then
+       up_to_date "$out/jresnet.signatures" "$repo"/kernels/* "$here/build.sh" "$here/kernel-signatures.pl"; then
         echo "[native-build] kernels up to date: $out/jresnet.fatbin"
         return
     fi
@@ -61,26 +61,8 @@ build_kernels() {
         echo "$spills" >&2
         exit 1
     fi
-    write_signatures "$out/jresnet.signatures"
+    perl "$here/kernel-signatures.pl" "$repo"/kernels/*.cu > "$out/jresnet.signatures"
     echo "[native-build] kernels: $out/jresnet.fatbin ($(grep -c 'Compiling entry function' "$work/ptxas.log") entries, no spills)"
-}
-
-# Each kernel's parameter kinds (pointer, int, long, float), one "name<TAB>kinds" line per kernel:
-# KernelModule checks every launch against them, since cuLaunchKernel reads each argument with the
-# size the kernel declares and a Java Integer passed for a long long would be read past its end.
-write_signatures() {
-    perl -0777 -ne '
-        while (/extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)/g) {
-            my ($name, @kinds) = ($1);
-            for my $parameter (split /,/, $2) {
-                push @kinds, $parameter =~ /\*/ ? "pointer"
-                           : $parameter =~ /\blong\s+long\b/ ? "long"
-                           : $parameter =~ /\bint\b/ ? "int"
-                           : $parameter =~ /\bfloat\b/ ? "float"
-                           : die "kernel $name: unsupported parameter type in \"$parameter\"\n";
-            }
-            print "$name\t", join(",", @kinds), "\n";
-        }' "$repo"/kernels/*.cu > "$1"
 }
 
 build_forwarders() {

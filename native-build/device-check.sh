@@ -47,7 +47,7 @@ stage() {
     shift 3
     echo "==== $name (limit ${limit}s): $*"
     start=$(date +%s)
-    (cd "$root" && timeout --kill-after=10 "$limit" "$@") > "$logs/$name.log" 2>&1
+    (cd "$root" && timeout --kill-after=3 "$limit" "$@") > "$logs/$name.log" 2>&1
     status=$?
     cat "$logs/$name.log"
     names+=("$name")

@@ -1,13 +1,12 @@
 /*
  * TEST STAND-IN, NOT A PRODUCT: a CPU implementation of the part of the cuBLAS 12 API that jresnet's CUDA
- * backend uses, built as libcublas.so.12 for the "emulated device" (device pointers are host pointers and
- * every call runs synchronously). It follows the cuBLAS reference, not jresnet's expectations: an argument
+ * backend uses, built as libcublas.so.12 for the "emulated device" (device pointers are host pointers;
+ * a call first runs the work the emulated libcuda has queued on its stream, then computes at once).
+ * It follows the cuBLAS reference, not jresnet's expectations: an argument
  * real cuBLAS rejects is rejected here with the status the reference documents.
  *
- * Build: gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o libcublas.so.12 -Wl,-soname,libcublas.so.12 \
- *            -Wl,--version-script=cublas.map cublas.c
- * with cublas.map:  libcublas.so.12 { global: cublas*; local: *; };
- * (JCublas2's native imports every symbol with the version node libcublas.so.12.)
+ * Built by native-build/emulated-device.sh, with the version node libcublas.so.12 that JCublas2's
+ * native imports every symbol with.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -160,12 +159,13 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, c
     if (ldc < max1(m)) return fail(CUBLAS_STATUS_INVALID_VALUE, fn, "ldc < max(1, m)");
     if (!alpha || !beta) return fail(CUBLAS_STATUS_INVALID_VALUE, fn, "alpha or beta is NULL");
     if (m == 0 || n == 0) return CUBLAS_STATUS_SUCCESS;
-    /* Host and device pointer modes read alike: on the emulated device, device memory is host memory. */
+    /* Host and device pointer modes read alike (device memory is host memory here), after the queued
+       work, which in device pointer mode may be what writes alpha and beta. */
+    if (drain_stream(handle->stream) != 0) return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     float a = *alpha, b = *beta;
     int use_products = a != 0.0f && k > 0;
     /* A NULL device pointer would make the kernel fault on a real device. */
     if (!C || (use_products && (!A || !B))) return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn, "A, B or C is NULL");
-    if (drain_stream(handle->stream) != 0) return fail(CUBLAS_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int base = handle->math_mode & ~CUBLAS_MATH_DISALLOW_REDUCED_PRECISION_REDUCTION;
     int reduced = base == CUBLAS_TF32_TENSOR_OP_MATH || base == CUBLAS_TENSOR_OP_MATH;
     for (int j = 0; j < n; j++) {

@@ -9,16 +9,18 @@
 //     stream's result without waiting for its event, gets the wrong data; and like the real driver,
 //     an error in queued work is reported by a later call;
 //   - fresh allocations are filled with 0xFF bytes (NaN as float), so a read of unwritten memory shows;
-//   - every allocation has guard bytes on both sides, checked after each launch and copy and at every
-//     synchronization: a write out of bounds fails like an illegal address, and as in the real driver
-//     the context stays broken;
+//   - every allocation has guard bytes on both sides, checked before and after each kernel and at every
+//     synchronization (copies are bounds-checked when queued): a write out of bounds fails like an
+//     illegal address, and as in the real driver the context stays broken;
 //   - copies and memsets must lie inside one allocation;
 //   - the current context is per thread, as in the real driver;
-//   - a block whose threads do not all reach the same __syncthreads() fails the launch, and between
+//   - a block whose threads do not all reach the same __syncthreads() call fails the launch, and between
 //     barriers its threads run in a shuffled order, so a missing barrier shows as a wrong result.
 // A kernel whose first launch never reaches __syncthreads() runs later launches without fibers.
-// What it cannot show: the other legal orders of independent work (it tries only the latest one),
-// timing, or hardware numerics (no FMA contraction, host libm instead of the CUDA math library).
+// What it cannot show: the other legal orders of independent work (it tries only the latest one; blocks
+// run in index order), uninitialized shared memory (a function-local static: zero at first, then the
+// previous block's values), fiber stack overflows (no guard page), timing, or hardware numerics (no FMA
+// contraction, host libm instead of the CUDA math library).
 #include <ucontext.h>
 
 #include <cinttypes>
@@ -107,10 +109,13 @@ Context primary_context;
 thread_local CUcontext current_context = nullptr;
 std::set<Module *> modules;
 std::set<Stream *> streams;
-Stream legacy_stream;  // the null stream, CU_STREAM_LEGACY and CU_STREAM_PER_THREAD
+// The null stream, CU_STREAM_LEGACY and CU_STREAM_PER_THREAD. The real per-thread stream does not wait
+// for other blocking streams; treating it as the legacy one is stricter ordering, so it could hide a
+// missing wait (the backend does not use it).
+Stream legacy_stream;
 std::set<Event *> events;
 std::map<uintptr_t, size_t> device_allocations;  // user address -> requested bytes
-std::set<void *> host_allocations;
+std::map<uintptr_t, size_t> host_allocations;  // pinned (cuMemAllocHost) address -> bytes
 size_t bytes_allocated = 0;
 
 // Modules, streams and events: handles the library hands out and must recognize when they come back.
@@ -181,17 +186,29 @@ CUresult check_guards(const char *after) {
     return CUDA_SUCCESS;
 }
 
-bool inside_allocation(CUdeviceptr ptr, size_t bytes) {
-    auto it = device_allocations.upper_bound(static_cast<uintptr_t>(ptr));
-    if (it == device_allocations.begin()) return false;
+// Whether [address, address + bytes) lies inside one block of allocations (address -> bytes).
+bool inside(const std::map<uintptr_t, size_t> &allocations, uintptr_t address, size_t bytes) {
+    auto it = allocations.upper_bound(address);
+    if (it == allocations.begin()) return false;
     --it;
-    return ptr >= it->first && ptr + bytes <= it->first + it->second;
+    return address >= it->first && address + bytes <= it->first + it->second;
+}
+
+bool inside_allocation(CUdeviceptr ptr, size_t bytes) { return inside(device_allocations, ptr, bytes); }
+
+// An asynchronous copy is asynchronous only with pinned host memory; from or to pageable memory the
+// driver finishes with the host buffer before returning (JCuda may release a Java array right after).
+bool pinned(const void *host, size_t bytes) {
+    return inside(host_allocations, reinterpret_cast<uintptr_t>(host), bytes);
 }
 
 CUresult require_context() {
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
     if (sticky_error != CUDA_SUCCESS) return sticky_error;
     if (current_context == nullptr) return fail(CUDA_ERROR_INVALID_CONTEXT, "no current context on this thread");
+    if (current_context->retained == 0) {
+        return fail(CUDA_ERROR_INVALID_CONTEXT, "the current context was released (used after close?)");
+    }
     return CUDA_SUCCESS;
 }
 
@@ -205,7 +222,7 @@ Stream *resolve(CUstream s) { return special_stream(s) ? &legacy_stream : s; }
 // Runs s's queued work until it has completed ticket operations; an operation that waits for
 // another stream's event runs that stream first.
 void run_until(Stream *s, uint64_t ticket) {
-    while (s->completed < ticket) {
+    while (s->completed < ticket && !s->pending.empty()) {
         std::function<void()> operation = std::move(s->pending.front());
         s->pending.pop_front();
         s->completed++;
@@ -258,6 +275,7 @@ struct Fiber {
     ucontext_t context;
     uint3 index;
     bool finished;
+    const void *barrier;  // the __syncthreads() call it waits at
 };
 
 ucontext_t scheduler_context;
@@ -319,13 +337,22 @@ bool run_block(unsigned threads) {
         }
         if (waiting == 0) return true;
         block_reached_barrier = true;
-        // Some threads left while others wait at __syncthreads(): undefined behaviour on a GPU.
+        // Some threads left while others wait at __syncthreads(), or threads wait at different
+        // __syncthreads() calls: undefined behaviour on a GPU.
         if (finished != 0) return false;
-        // Otherwise every live thread is at the barrier; the next round releases them all.
+        const void *barrier = nullptr;
+        for (unsigned t = 0; t < threads; t++) {
+            if (fibers[t].finished) continue;
+            if (barrier != nullptr && fibers[t].barrier != barrier) return false;
+            barrier = fibers[t].barrier;
+        }
+        // Every live thread is at the same barrier; the next round releases them all.
     }
 }
 
 void launch(const KernelEntry *kernel, dim3 grid, dim3 block, void **params) {
+    // Damage found now was done at call time by a cuDNN or cuBLAS stand-in, not by this kernel.
+    if (check_guards(LIBRARY_CALLS) != CUDA_SUCCESS) return;
     unsigned threads = block.x * block.y * block.z;
     if (fibers.size() < threads) {
         fibers.resize(threads);
@@ -352,7 +379,7 @@ void launch(const KernelEntry *kernel, dim3 grid, dim3 block, void **params) {
                 } else if (!run_block(threads)) {
                     sticky_error = CUDA_ERROR_LAUNCH_FAILED;
                     fail(CUDA_ERROR_LAUNCH_FAILED, std::string(kernel->name)
-                            + ": threads of one block did not all reach the same __syncthreads()");
+                            + ": threads of one block did not all reach the same __syncthreads() call");
                     return;
                 }
             }
@@ -383,6 +410,7 @@ void __syncthreads() {
                      "the emulator cannot run such a kernel\n", running_kernel->name);
         std::abort();
     }
+    running_fiber->barrier = __builtin_return_address(0);
     swapcontext(&running_fiber->context, &scheduler_context);
 }
 
@@ -539,7 +567,7 @@ API CUresult cuMemAllocHost_v2(void **ptr, size_t bytes) {
     if (ptr == nullptr || bytes == 0) return CUDA_ERROR_INVALID_VALUE;
     void *host = std::aligned_alloc(ALIGNMENT, (bytes + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT);
     if (host == nullptr) return CUDA_ERROR_OUT_OF_MEMORY;
-    host_allocations.insert(host);
+    host_allocations[reinterpret_cast<uintptr_t>(host)] = bytes;
     *ptr = host;
     return CUDA_SUCCESS;
 }
@@ -548,7 +576,7 @@ API CUresult cuMemFreeHost(void *ptr) {
     ENTER;
     REQUIRE_CONTEXT;
     finish_all();
-    if (host_allocations.erase(ptr) == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeHost of a pointer not from cuMemAllocHost");
+    if (host_allocations.erase(reinterpret_cast<uintptr_t>(ptr)) == 0) return fail(CUDA_ERROR_INVALID_VALUE, "cuMemFreeHost of a pointer not from cuMemAllocHost");
     std::free(ptr);
     return CUDA_SUCCESS;
 }
@@ -564,7 +592,13 @@ CUresult host_to_device(CUdeviceptr dst, const void *src, size_t bytes, CUstream
     if (bytes != 0 && src == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUresult status = copy_check(dst, bytes, "cuMemcpyHtoD destination");
     if (status != CUDA_SUCCESS) return status;
-    enqueue(resolve(stream), [=] { std::memcpy(reinterpret_cast<void *>(dst), src, bytes); });
+    auto copy = [=] { std::memcpy(reinterpret_cast<void *>(dst), src, bytes); };
+    if (pinned(src, bytes)) {
+        enqueue(resolve(stream), copy);
+    } else {
+        drain(stream);
+        enqueue(&legacy_stream, copy);
+    }
     return sticky_error;
 }
 
@@ -575,7 +609,13 @@ CUresult device_to_host(void *dst, CUdeviceptr src, size_t bytes, CUstream strea
     if (bytes != 0 && dst == nullptr) return CUDA_ERROR_INVALID_VALUE;
     CUresult status = copy_check(src, bytes, "cuMemcpyDtoH source");
     if (status != CUDA_SUCCESS) return status;
-    enqueue(resolve(stream), [=] { std::memcpy(dst, reinterpret_cast<const void *>(src), bytes); });
+    auto copy = [=] { std::memcpy(dst, reinterpret_cast<const void *>(src), bytes); };
+    if (pinned(dst, bytes)) {
+        enqueue(resolve(stream), copy);
+    } else {
+        drain(stream);
+        enqueue(&legacy_stream, copy);
+    }
     return sticky_error != CUDA_SUCCESS ? sticky_error : check_guards(LIBRARY_CALLS);
 }
 
@@ -689,6 +729,7 @@ API CUresult cuStreamDestroy_v2(CUstream stream) {
     ENTER;
     REQUIRE_CONTEXT;
     if (streams.count(stream) != 0) finish(stream);  // queued work still completes
+    for (Event *e : events) if (e->stream == stream) e->stream = nullptr;  // complete, and no dangling stream
     return destroy_handle(streams, stream);
 }
 

@@ -1,16 +1,15 @@
 /*
  * TEST STAND-IN, NOT A PRODUCT: a CPU implementation of the part of the cuDNN 8 API that jresnet's CUDA
- * backend uses, built as libcudnn.so.8 for the "emulated device" (device pointers are host pointers and
- * every call runs synchronously). It follows the cuDNN 8 API reference, not jresnet's expectations: an
+ * backend uses, built as libcudnn.so.8 for the "emulated device" (device pointers are host pointers;
+ * a call first runs the work the emulated libcuda has queued on its stream, then computes at once).
+ * It follows the cuDNN 8 API reference, not jresnet's expectations: an
  * argument real cuDNN rejects is rejected here with the status the reference documents.
  *
  * Only float data is computed (4-d tensors, group count 1); other data types are accepted by the Set*
  * functions, as by cuDNN, and make every compute call return CUDNN_STATUS_NOT_SUPPORTED.
  *
- * Build: gcc -std=c11 -O2 -Wall -Wextra -Werror -shared -fPIC -o libcudnn.so.8 -Wl,-soname,libcudnn.so.8 \
- *            -Wl,--version-script=cudnn.map cudnn.c -lm
- * with cudnn.map:  libcudnn.so.8 { global: cudnn*; local: *; };
- * (JCudnn's native imports every symbol with the version node libcudnn.so.8.)
+ * Built by native-build/emulated-device.sh, with the version node libcudnn.so.8 that JCudnn's native
+ * imports every symbol with.
  */
 #include <math.h>
 #include <stdint.h>
@@ -520,11 +519,13 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void *alpha, c
     geometry g;
     if (!live_handle(handle)) return bad(fn, "handle is NULL or not a live handle");
     if (any_null(alpha, beta, x, w, y)) return bad(fn, "alpha, beta, x, w or y is NULL");
+    /* The stream's queued work first: the workspace is filled with NaN below and may be a block that
+       work still reads. */
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     cudnnStatus_t st = make_geometry(fn, xDesc, wDesc, convDesc, yDesc, CUDNN_STATUS_NOT_SUPPORTED, &g);
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, FWD_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, FORWARD, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int ydims[4] = {g.n, g.k, g.p, g.q};
     double *acc = calloc((size_t)elements(ydims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
@@ -543,11 +544,13 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void *alp
     geometry g;
     if (!live_handle(handle)) return bad(fn, "handle is NULL or not a live handle");
     if (any_null(alpha, beta, w, dy, dx)) return bad(fn, "alpha, beta, w, dy or dx is NULL");
+    /* The stream's queued work first: the workspace is filled with NaN below and may be a block that
+       work still reads. */
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     cudnnStatus_t st = make_geometry(fn, dxDesc, wDesc, convDesc, dyDesc, CUDNN_STATUS_BAD_PARAM, &g);
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_DATA_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_DATA, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int xdims[4] = {g.n, g.c, g.h, g.w};
     double *acc = calloc((size_t)elements(xdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
@@ -566,11 +569,13 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void *a
     geometry g;
     if (!live_handle(handle)) return bad(fn, "handle is NULL or not a live handle");
     if (any_null(alpha, beta, x, dy, dw)) return bad(fn, "alpha, beta, x, dy or dw is NULL");
+    /* The stream's queued work first: the workspace is filled with NaN below and may be a block that
+       work still reads. */
+    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     cudnnStatus_t st = make_geometry(fn, xDesc, dwDesc, convDesc, dyDesc, CUDNN_STATUS_BAD_PARAM, &g);
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_FILTER_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_FILTER, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    if (drain_stream(handle->stream) != 0) return fail(CUDNN_STATUS_EXECUTION_FAILED, fn, "earlier work on the stream failed");
     int fdims[4] = {g.k, g.c, g.r, g.s};
     double *acc = calloc((size_t)elements(fdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;

@@ -38,9 +38,20 @@ extern "C" void divergent_barrier(float *y) {
     y[threadIdx.x] = 1.0f;
 }
 
-const KernelEntry emulated_kernels[] = {
-    EMULATED_KERNEL(write_index), EMULATED_KERNEL(block_sum), EMULATED_KERNEL(divergent_barrier)};
-const int emulated_kernel_count = 3;
+// Even and odd threads wait at two different __syncthreads() calls.
+extern "C" void split_barriers(float *y) {
+    if (threadIdx.x % 2 == 0) {
+        y[threadIdx.x] = 1.0f;
+        __syncthreads();
+    } else {
+        __syncthreads();
+        y[threadIdx.x] = 2.0f;
+    }
+}
+
+const KernelEntry emulated_kernels[] = {EMULATED_KERNEL(write_index), EMULATED_KERNEL(block_sum),
+                                        EMULATED_KERNEL(divergent_barrier), EMULATED_KERNEL(split_barriers)};
+const int emulated_kernel_count = 4;
 
 typedef unsigned long long CUdeviceptr;
 extern "C" {
@@ -51,6 +62,7 @@ int cuMemAlloc_v2(CUdeviceptr *, size_t);
 int cuMemcpyHtoD_v2(CUdeviceptr, const void *, size_t);
 int cuMemcpyDtoH_v2(void *, CUdeviceptr, size_t);
 int cuMemcpyHtoDAsync_v2(CUdeviceptr, const void *, size_t, void *);
+int cuMemAllocHost_v2(void **, size_t);
 int cuMemcpyDtoDAsync_v2(CUdeviceptr, CUdeviceptr, size_t, void *);
 int cuStreamCreate(void **, unsigned);
 int cuStreamSynchronize(void *);
@@ -128,15 +140,23 @@ int main() {
     cuMemAlloc_v2(&a, sizeof(float));
     cuMemAlloc_v2(&b, sizeof(float));
     cuMemAlloc_v2(&c, sizeof(float));
-    float pinned = 1.0f, seen = 0.0f;
-    cuMemcpyHtoDAsync_v2(a, &pinned, sizeof pinned, copies);
-    pinned = 2.0f;
+    float *pinned, pageable = 5.0f, seen = 0.0f;
+    cuMemAllocHost_v2(reinterpret_cast<void **>(&pinned), sizeof(float));
+    *pinned = 1.0f;
+    cuMemcpyHtoDAsync_v2(a, pinned, sizeof(float), copies);
+    *pinned = 2.0f;
     cuStreamSynchronize(copies);
     cuMemcpyDtoH_v2(&seen, a, sizeof seen);
-    expect(seen == 2.0f, "an asynchronous upload reads its host buffer when its stream runs it, not when queued");
+    expect(seen == 2.0f, "an asynchronous upload from pinned memory reads it when its stream runs the copy");
 
-    pinned = 3.0f;
-    cuMemcpyHtoDAsync_v2(b, &pinned, sizeof pinned, copies);
+    cuMemcpyHtoDAsync_v2(a, &pageable, sizeof pageable, copies);
+    pageable = 6.0f;
+    cuStreamSynchronize(copies);
+    cuMemcpyDtoH_v2(&seen, a, sizeof seen);
+    expect(seen == 5.0f, "from pageable memory it has copied before it returns, as the driver does");
+
+    *pinned = 3.0f;
+    cuMemcpyHtoDAsync_v2(b, pinned, sizeof(float), copies);
     cuEventRecord(copied, copies);
     cuStreamWaitEvent(reader, copied, 0);
     cuMemcpyDtoDAsync_v2(c, b, sizeof(float), reader);
@@ -144,8 +164,8 @@ int main() {
     cuMemcpyDtoH_v2(&seen, c, sizeof seen);
     expect(seen == 3.0f, "a stream that waits for another stream's event sees that stream's copy");
 
-    pinned = 4.0f;
-    cuMemcpyHtoDAsync_v2(b, &pinned, sizeof pinned, copies);
+    *pinned = 4.0f;
+    cuMemcpyHtoDAsync_v2(b, pinned, sizeof(float), copies);
     cuMemcpyDtoDAsync_v2(c, b, sizeof(float), reader);
     cuStreamSynchronize(reader);
     cuMemcpyDtoH_v2(&seen, c, sizeof seen);
@@ -159,6 +179,12 @@ int main() {
                return cuStreamSynchronize(copies) == 719;
            }),
            "threads leaving while others wait at __syncthreads() fail the launch, reported at the next synchronization");
+    expect(in_child([&] {
+               void *params[] = {&y};
+               cuLaunchKernel(kernel(module, "split_barriers"), 1, 1, 1, 64, 1, 1, 0, copies, params, nullptr);
+               return cuStreamSynchronize(copies) == 719;
+           }),
+           "threads waiting at two different __syncthreads() calls fail the launch");
     expect(in_child([&] {
                long long n = 257;
                void *params[] = {&y, &n};

@@ -39,6 +39,7 @@ import static jcuda.jcudnn.cudnnDataType.CUDNN_DATA_FLOAT;
 import static jcuda.jcudnn.cudnnTensorFormat.CUDNN_TENSOR_NHWC;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -526,7 +527,7 @@ public final class CudaBackend implements Backend {
         int perChunk = rowsPerChunk(rows), chunks = (rows + perChunk - 1) / perChunk;
         DevicePool.Block partial = pool.acquire((long) chunks * sums * channels * Double.BYTES);
         try {
-            Object[] partialArgs = java.util.Arrays.copyOf(leading, leading.length + 4);
+            Object[] partialArgs = Arrays.copyOf(leading, leading.length + 4);
             partialArgs[leading.length] = rows;
             partialArgs[leading.length + 1] = channels;
             partialArgs[leading.length + 2] = perChunk;

@@ -5,6 +5,8 @@ import static jcuda.driver.JCudaDriver.cuModuleGetFunction;
 import static jcuda.driver.JCudaDriver.cuModuleLoadData;
 import static jcuda.driver.JCudaDriver.cuModuleUnload;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,8 +24,7 @@ final class KernelModule implements AutoCloseable {
     static final String SIGNATURES = "/jresnet/kernels/jresnet.signatures";
 
     private final CUmodule module = new CUmodule();
-    private final KernelSignatures signatures = KernelSignatures.parse(new String(resource(SIGNATURES),
-            java.nio.charset.StandardCharsets.UTF_8));
+    private final KernelSignatures signatures = KernelSignatures.parse(new String(resource(SIGNATURES), UTF_8));
     private final Map<String, CUfunction> functions = new HashMap<>();
 
     /** Loads the module into the current context. */

@@ -3,6 +3,7 @@ package jresnet.backend.cuda;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import jcuda.Pointer;
 
@@ -33,10 +34,10 @@ final class KernelSignatures {
         KernelSignatures s = new KernelSignatures();
         for (String line : text.split("\n")) {
             if (line.isBlank()) continue;
-            String[] parts = line.split("\t");
+            String[] parts = line.split("\t", -1);
             if (parts.length != 2) throw new IllegalArgumentException("kernel signatures: malformed line '" + line + "'");
             List<Kind> parameters = parts[1].isEmpty() ? List.of()
-                    : Arrays.stream(parts[1].split(",")).map(k -> Kind.valueOf(k.toUpperCase(java.util.Locale.ROOT))).toList();
+                    : Arrays.stream(parts[1].split(",")).map(k -> Kind.valueOf(k.toUpperCase(Locale.ROOT))).toList();
             s.kinds.put(parts[0], parameters);
         }
         return s;
@@ -52,7 +53,7 @@ final class KernelSignatures {
         for (int i = 0; i < args.length; i++) {
             if (!parameters.get(i).accepts(args[i])) {
                 throw new IllegalArgumentException("kernel " + kernel + " argument " + i + ": expected "
-                        + parameters.get(i).name().toLowerCase(java.util.Locale.ROOT) + ", got "
+                        + parameters.get(i).name().toLowerCase(Locale.ROOT) + ", got "
                         + (args[i] == null ? "null" : args[i].getClass().getSimpleName()));
             }
         }

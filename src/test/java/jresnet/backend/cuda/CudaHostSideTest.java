@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import jresnet.tensor.Shape;
 import jcuda.Pointer;
@@ -46,7 +47,7 @@ class CudaHostSideTest {
 
     @Test
     void launchesAreCheckedAgainstTheKernelsParameterKinds() {
-        KernelSignatures s = KernelSignatures.parse("residual_add\tpointer,pointer,pointer,long\nscale\tpointer,float,int\n");
+        KernelSignatures s = KernelSignatures.parse("residual_add\tpointer,pointer,pointer,long\nscale\tpointer,float,int\nnone\t\n");
         s.check("residual_add", new Object[] {new Pointer(), null, new Pointer(), 12L});
         s.check("scale", new Object[] {new Pointer(), 0.5f, 3});
         String message = assertThrows(IllegalArgumentException.class,
@@ -57,6 +58,7 @@ class CudaHostSideTest {
         assertEquals("kernel scale takes 3 arguments, got 2",
                 assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {null, 0.5f})).getMessage());
         assertThrows(IllegalArgumentException.class, () -> s.check("missing", new Object[0]));
+        s.check("none", new Object[0]);
     }
 
     @Test
@@ -64,7 +66,7 @@ class CudaHostSideTest {
         org.junit.jupiter.api.Assumptions.assumeTrue(KernelModule.present(), "built without nvcc: no kernels");
         try (var in = KernelModule.class.getResourceAsStream(KernelModule.SIGNATURES)) {
             assertTrue(in != null, "the fatbin is there, its signatures are not");
-            KernelSignatures s = KernelSignatures.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+            KernelSignatures s = KernelSignatures.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             s.check("relu_bn_stat_finalize", new Object[] {null, 1, 2, 3, 0.9f, 1e-3f, null, null, null, null});
             s.check("adam_update", new Object[] {null, null, 1f, 0.9f, 0.999f, 1e-7f});
         }

@@ -51,7 +51,10 @@ public final class GpuAvailability {
         pb.environment().put("LD_LIBRARY_PATH", emulatedDevice().orElseThrow());
         pb.environment().putAll(environment);
         Process p = pb.start();
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), String.join(" ", args) + " did not finish in 120 s");
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly().waitFor();
+            throw new AssertionError(String.join(" ", args) + " did not finish in 120 s");
+        }
         return p.exitValue();
     }
 }
