@@ -604,40 +604,30 @@ public final class CpuBackend implements Backend {
 
     @Override public void denseForward(Tensor x, Tensor kernel, Tensor bias, Tensor y) {
         int rows = x.shape().dim(0), in = x.shape().dim(1), out = y.shape().dim(1);
-        float[] a = data(x), k = data(kernel), b = data(bias), o = data(y);
-        pool.runRanges(rows, 8, (from, to, w) -> {
-            for (int n = from; n < to; n++) {
-                System.arraycopy(b, 0, o, n * out, out);
-                for (int i = 0; i < in; i++) {
-                    float v = a[n * in + i];
-                    for (int j = 0; j < out; j++) o[n * out + j] += v * k[i * out + j];
-                }
-            }
+        float[] a = data(x), b = data(bias), o = data(y);
+        float[] packed = packedKernel(Sgemm.packedSize(in, out));
+        Sgemm.packB(data(kernel), 0, out, 1, in, out, packed);
+        pool.runRanges(rows, Sgemm.MR, (from, to, w) -> {
+            Sgemm.multiply(to - from, out, in, a, from * in, in, 1, packed, o, from * out, out, false);
+            addBias(o, from * out, to - from, b, out);
         });
     }
 
     @Override public void denseBackward(Tensor x, Tensor kernel, Tensor dy, Tensor dx, Tensor dKernel, Tensor dBias) {
         int rows = x.shape().dim(0), in = x.shape().dim(1), out = dy.shape().dim(1);
-        float[] a = data(x), k = data(kernel), gout = data(dy), gk = data(dKernel);
+        float[] a = data(x), gout = data(dy), gk = data(dKernel);
         if (dx != null) {
-            float[] gin = data(dx);
-            pool.runRanges(rows, 8, (from, to, w) -> {
-                for (int n = from; n < to; n++)
-                    for (int i = 0; i < in; i++) {
-                        float sum = 0;
-                        for (int j = 0; j < out; j++) sum += gout[n * out + j] * k[i * out + j];
-                        gin[n * in + i] = sum;
-                    }
-            });
+            // dx = dy · kernelᵀ: B(kk, j) = kernel[j, kk].
+            float[] gin = data(dx), packedT = packedKernel(Sgemm.packedSize(out, in));
+            Sgemm.packB(data(kernel), 0, 1, out, out, in, packedT);
+            pool.runRanges(rows, Sgemm.MR, (from, to, w) ->
+                    Sgemm.multiply(to - from, in, out, gout, from * out, out, 1, packedT, gin, from * in, in, false));
         }
-        pool.runRanges(in, 16, (from, to, w) -> {
-            Arrays.fill(gk, from * out, to * out, 0f);
-            for (int n = 0; n < rows; n++)
-                for (int i = from; i < to; i++) {
-                    float v = a[n * in + i];
-                    for (int j = 0; j < out; j++) gk[i * out + j] += v * gout[n * out + j];
-                }
-        });
+        // dKernel = xᵀ · dy, each thread a block of kernel rows: A(i, n) = x[n, i].
+        float[] packedDy = packedKernel(Sgemm.packedSize(rows, out));
+        Sgemm.packB(gout, 0, out, 1, rows, out, packedDy);
+        pool.runRanges(in, Sgemm.MR, (from, to, w) ->
+                Sgemm.multiply(to - from, out, rows, a, from, 1, in, packedDy, gk, from * out, out, false));
         float[] gb = data(dBias);
         for (int j = 0; j < out; j++) {
             double sum = 0;

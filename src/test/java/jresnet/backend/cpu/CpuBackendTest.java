@@ -15,6 +15,7 @@ import jresnet.tensor.Tensor;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -286,19 +287,20 @@ class CpuBackendTest {
                 dx -> cpu.subsampleChannelPadBackward(dy.cpu(), dx.cpu(), 2, 8));
     }
 
-    @ParameterizedTest @ValueSource(ints = {1, 3})
-    void denseForwardAndBackward(int threads) {
+    /** rows x in -> out: the tutorial's narrow head (out under one vector), and a wide layer (two-panel tiles). */
+    @ParameterizedTest @CsvSource({"1, 9, 70, 10", "3, 9, 70, 10", "1, 37, 50, 40", "3, 37, 50, 40"})
+    void denseForwardAndBackward(int threads, int rows, int in, int out) {
         setUp(threads);
-        Pair x = random(1, 9, 70), k = random(0.3, 70, 10), b = random(1, 10), dy = random(1, 9, 10);
-        check("dense forward", new int[] {9, 10}, y -> REF.denseForward(x.ref(), k.ref(), b.ref(), y.ref()),
+        Pair x = random(1, rows, in), k = random(0.3, in, out), b = random(1, out), dy = random(1, rows, out);
+        check("dense forward", new int[] {rows, out}, y -> REF.denseForward(x.ref(), k.ref(), b.ref(), y.ref()),
                 y -> cpu.denseForward(x.cpu(), k.cpu(), b.cpu(), y.cpu()));
-        Pair dx = output(9, 70), dk = output(70, 10), db = output(10);
+        Pair dx = output(rows, in), dk = output(in, out), db = output(out);
         REF.denseBackward(x.ref(), k.ref(), dy.ref(), dx.ref(), dk.ref(), db.ref());
         cpu.denseBackward(x.cpu(), k.cpu(), dy.cpu(), dx.cpu(), dk.cpu(), db.cpu());
         assertClose("dense dx", dx);
         assertClose("dense dKernel", dk);
         assertClose("dense dBias", db);
-        Pair dk2 = output(70, 10), db2 = output(10);
+        Pair dk2 = output(in, out), db2 = output(out);
         REF.denseBackward(x.ref(), k.ref(), dy.ref(), null, dk2.ref(), db2.ref());
         cpu.denseBackward(x.cpu(), k.cpu(), dy.cpu(), null, dk2.cpu(), db2.cpu());
         assertClose("dense dKernel without dx", dk2);
