@@ -551,12 +551,14 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void *alp
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_DATA_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_DATA, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    int xdims[4] = {g.n, g.c, g.h, g.w};
+    /* Accumulated with channels fastest, the tap loop's innermost index, so the sums stay in cache. */
+    int xdims[4] = {g.n, g.h, g.w, g.c};
+    long xstrides[4] = {g.xs[0], g.xs[2], g.xs[3], g.xs[1]};
     double *acc = calloc((size_t)elements(xdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
     const float *dyf = dy, *wf = w;
-    FOR_EACH_TAP(&g, { acc[packed_index(xdims, n_, c_, h_, w_)] += operand(dyf[yo], g.tf32) * operand(wf[fo], g.tf32); })
-    blend_all(xdims, g.xs, acc, dx, scale(alpha), scale(beta));
+    FOR_EACH_TAP(&g, { acc[packed_index(xdims, n_, h_, w_, c_)] += operand(dyf[yo], g.tf32) * operand(wf[fo], g.tf32); })
+    blend_all(xdims, xstrides, acc, dx, scale(alpha), scale(beta));
     free(acc);
     return CUDNN_STATUS_SUCCESS;
 }
@@ -576,12 +578,14 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void *a
     if (st == CUDNN_STATUS_SUCCESS) st = check_algo(fn, algo, BWD_FILTER_ALGO_COUNT);
     if (st == CUDNN_STATUS_SUCCESS) st = check_workspace(fn, &g, BACKWARD_FILTER, algo, workSpace, workSpaceSizeInBytes);
     if (st != CUDNN_STATUS_SUCCESS) return st;
-    int fdims[4] = {g.k, g.c, g.r, g.s};
+    /* Channels fastest, as in the backward-data pass. */
+    int fdims[4] = {g.k, g.r, g.s, g.c};
+    long fstrides[4] = {g.fs[0], g.fs[2], g.fs[3], g.fs[1]};
     double *acc = calloc((size_t)elements(fdims), sizeof *acc);
     if (!acc) return CUDNN_STATUS_ALLOC_FAILED;
     const float *xf = x, *dyf = dy;
-    FOR_EACH_TAP(&g, { acc[packed_index(fdims, k_, c_, fr_, fs_)] += operand(xf[xo], g.tf32) * operand(dyf[yo], g.tf32); })
-    blend_all(fdims, g.fs, acc, dw, scale(alpha), scale(beta));
+    FOR_EACH_TAP(&g, { acc[packed_index(fdims, k_, fr_, fs_, c_)] += operand(xf[xo], g.tf32) * operand(dyf[yo], g.tf32); })
+    blend_all(fdims, fstrides, acc, dw, scale(alpha), scale(beta));
     free(acc);
     return CUDNN_STATUS_SUCCESS;
 }
