@@ -1,7 +1,7 @@
 // A stand-in for libcuda.so.1 (the CUDA driver API) that runs on the CPU, for tests only.
 //
 // "Device" memory is host memory, so a CUdeviceptr is a host address; kernels are kernels/*.cu compiled
-// as C++ (device_builtins.h), each CUDA thread a fiber so that __syncthreads() works. It is strict
+// as C++ (device_builtins.h), each CUDA thread a fiber (its own stack) so that __syncthreads() works. It is strict
 // where the real driver is, and stricter where a bug would otherwise go unnoticed:
 //   - work queued on a stream runs as late as the API allows: only when something waits for it (a
 //     synchronization, an event wait, a synchronous copy, a cuDNN/cuBLAS call on that stream, a free).
@@ -21,8 +21,6 @@
 // run in index order), uninitialized shared memory (a function-local static: zero at first, then the
 // previous block's values), fiber stack overflows (no guard page), timing, or hardware numerics (no FMA
 // contraction, host libm instead of the CUDA math library).
-#include <ucontext.h>
-
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
@@ -271,14 +269,43 @@ CUresult copy_check(CUdeviceptr device, size_t bytes, const char *what) {
 
 // ---- fibers: one per CUDA thread of the block being run ----
 
+// Saves the callee-saved registers on the current stack, stores its pointer in *save, switches to the
+// stack at load and restores the registers saved there. x86-64 System V only (as are JCuda's natives);
+// ucontext's swapcontext would do the same with two signal-mask system calls per switch, which made
+// the fibers the emulator's bottleneck.
+extern "C" void jresnet_switch_stack(void **save, void *load);
+asm(R"(
+    .text
+    .globl jresnet_switch_stack
+    .hidden jresnet_switch_stack
+    .type jresnet_switch_stack, @function
+jresnet_switch_stack:
+    pushq %rbp
+    pushq %rbx
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    movq %rsp, (%rdi)
+    movq %rsi, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbx
+    popq %rbp
+    ret
+    .size jresnet_switch_stack, .-jresnet_switch_stack
+)");
+
 struct Fiber {
-    ucontext_t context;
+    void *stack_pointer;  // where jresnet_switch_stack left it
     uint3 index;
     bool finished;
     const void *barrier;  // the __syncthreads() call it waits at
 };
 
-ucontext_t scheduler_context;
+void *scheduler_stack_pointer;
 std::set<const KernelEntry *> kernels_without_barriers;  // learnt from their first launch
 bool block_reached_barrier = false;
 std::vector<Fiber> fibers;
@@ -292,9 +319,25 @@ uint3 thread_index(unsigned t) {
     return uint3{t % blockDim.x, (t / blockDim.x) % blockDim.y, t / (blockDim.x * blockDim.y)};
 }
 
+// A fiber's first frame: runs its thread, then hands control back for good (the stack is set up
+// afresh for the next thread).
 void fiber_main() {
     running_kernel->run_thread(running_params);
     running_fiber->finished = true;
+    void *discarded;
+    jresnet_switch_stack(&discarded, scheduler_stack_pointer);
+    __builtin_unreachable();
+}
+
+// A stack that jresnet_switch_stack will "return" into fiber_main on: six register slots, fiber_main's
+// address, and an empty return slot so fiber_main starts with the stack alignment of a call.
+void *fresh_stack(char *base, size_t size) {
+    auto top = reinterpret_cast<uintptr_t>(base + size) & ~uintptr_t(15);
+    auto *slots = reinterpret_cast<void **>(top) - 8;
+    for (int i = 0; i < 6; i++) slots[i] = nullptr;
+    slots[6] = reinterpret_cast<void *>(&fiber_main);
+    slots[7] = nullptr;
+    return slots;
 }
 
 // Threads run in a new random order between two barriers, as warps may on a GPU, so that a missing
@@ -316,11 +359,7 @@ bool run_block(unsigned threads) {
         Fiber &f = fibers[t];
         f.index = thread_index(t);
         f.finished = false;
-        getcontext(&f.context);
-        f.context.uc_stack.ss_sp = fiber_stacks.data() + size_t(t) * FIBER_STACK;
-        f.context.uc_stack.ss_size = FIBER_STACK;
-        f.context.uc_link = &scheduler_context;
-        makecontext(&f.context, fiber_main, 0);
+        f.stack_pointer = fresh_stack(fiber_stacks.data() + size_t(t) * FIBER_STACK, FIBER_STACK);
     }
     std::vector<unsigned> order(threads);
     for (unsigned t = 0; t < threads; t++) order[t] = t;
@@ -332,7 +371,7 @@ bool run_block(unsigned threads) {
             if (f.finished) continue;
             running_fiber = &f;
             threadIdx = f.index;
-            swapcontext(&scheduler_context, &f.context);
+            jresnet_switch_stack(&scheduler_stack_pointer, f.stack_pointer);
             if (f.finished) finished++; else waiting++;
         }
         if (waiting == 0) return true;
@@ -411,7 +450,7 @@ void __syncthreads() {
         std::abort();
     }
     running_fiber->barrier = __builtin_return_address(0);
-    swapcontext(&running_fiber->context, &scheduler_context);
+    jresnet_switch_stack(&running_fiber->stack_pointer, scheduler_stack_pointer);
 }
 
 #define API extern "C" __attribute__((visibility("default")))
