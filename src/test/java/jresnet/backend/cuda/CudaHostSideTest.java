@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.SplittableRandom;
 import jresnet.tensor.Shape;
@@ -63,8 +65,8 @@ class CudaHostSideTest {
 
     @Test
     void theBuildRecordsEveryKernelsParameterKinds() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(KernelModule.present(), "built without nvcc: no kernels");
-        try (var in = KernelModule.class.getResourceAsStream(KernelModule.SIGNATURES)) {
+        assumeTrue(KernelModule.present(), "built without nvcc: no kernels");
+        try (InputStream in = KernelModule.class.getResourceAsStream(KernelModule.SIGNATURES)) {
             assertTrue(in != null, "the fatbin is there, its signatures are not");
             KernelSignatures s = KernelSignatures.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             s.check("relu_bn_stat_finalize", new Object[] {null, 1, 2, 3, 0.9f, 1e-3f, null, null, null, null});
