@@ -8,18 +8,8 @@ extern "C" __global__ void bias_add(float* y, const float* bias, long long n, in
 
 extern "C" __global__ void column_sum_partials(const float* dy, int rows, int channels, int rowsPerChunk,
                                                double* partial) {
-    __shared__ double scratch[ROW_LANES][COLUMN_TILE];
-    int c = blockIdx.x * COLUMN_TILE + threadIdx.x;
-    int chunk = blockIdx.y;
-    int end = min(rows, (chunk + 1) * rowsPerChunk);
-    double sum = 0.0;
-    if (c < channels) {
-        for (int r = chunk * rowsPerChunk + threadIdx.y; r < end; r += ROW_LANES) {
-            sum += dy[(long long)r * channels + c];
-        }
-    }
-    sum = sum_over_row_lanes(sum, scratch);
-    if (threadIdx.y == 0 && c < channels) partial[(long long)chunk * channels + c] = sum;
+    column_chunk_sums<1>(rows, channels, rowsPerChunk, partial,
+                         [=](long long i, int, double* sums) { sums[0] += dy[i]; });
 }
 
 extern "C" __global__ void column_sum_finalize(const double* partial, int chunks, int channels, float* out) {

@@ -43,3 +43,24 @@ __device__ __forceinline__ double sum_over_row_lanes(double value, double (*scra
     __syncthreads();
     return total;
 }
+
+// The first pass of a column reduction over [rows, channels] data: block (x, chunk) sums SUMS terms
+// over the chunk's rows for COLUMN_TILE channels and writes them to partial[chunk][s][c]; a finalize
+// kernel then combines the chunks. add(i, c, sums) adds element i's terms (channel c) into sums.
+template <int SUMS, typename Add>
+__device__ __forceinline__ void column_chunk_sums(int rows, int channels, int rowsPerChunk, double* partial, Add add) {
+    __shared__ double scratch[ROW_LANES][COLUMN_TILE];
+    int c = blockIdx.x * COLUMN_TILE + threadIdx.x;
+    int chunk = blockIdx.y;
+    int end = min(rows, (chunk + 1) * rowsPerChunk);
+    double sums[SUMS] = {};
+    if (c < channels) {
+        for (int r = chunk * rowsPerChunk + threadIdx.y; r < end; r += ROW_LANES) {
+            add((long long)r * channels + c, c, sums);
+        }
+    }
+    for (int s = 0; s < SUMS; s++) {
+        double total = sum_over_row_lanes(sums[s], scratch);
+        if (threadIdx.y == 0 && c < channels) partial[((long long)chunk * SUMS + s) * channels + c] = total;
+    }
+}

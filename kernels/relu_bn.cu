@@ -6,24 +6,11 @@
 // partial[chunk][0][c] = sum relu(x), partial[chunk][1][c] = sum relu(x)^2 over the chunk's rows.
 extern "C" __global__ void relu_bn_stat_partials(const float* x, int rows, int channels, int rowsPerChunk,
                                                  double* partial) {
-    __shared__ double scratch[ROW_LANES][COLUMN_TILE];
-    int c = blockIdx.x * COLUMN_TILE + threadIdx.x;
-    int chunk = blockIdx.y;
-    int end = min(rows, (chunk + 1) * rowsPerChunk);
-    double sum = 0.0, squares = 0.0;
-    if (c < channels) {
-        for (int r = chunk * rowsPerChunk + threadIdx.y; r < end; r += ROW_LANES) {
-            double v = relu(x[(long long)r * channels + c]);
-            sum += v;
-            squares += v * v;
-        }
-    }
-    sum = sum_over_row_lanes(sum, scratch);
-    squares = sum_over_row_lanes(squares, scratch);
-    if (threadIdx.y == 0 && c < channels) {
-        partial[(long long)chunk * 2 * channels + c] = sum;
-        partial[(long long)chunk * 2 * channels + channels + c] = squares;
-    }
+    column_chunk_sums<2>(rows, channels, rowsPerChunk, partial, [=](long long i, int, double* sums) {
+        double v = relu(x[i]);
+        sums[0] += v;
+        sums[1] += v * v;
+    });
 }
 
 // Batch mean, biased variance -> saved statistics; unbiased variance -> moving variance.
@@ -68,26 +55,11 @@ extern "C" __global__ void relu_bn_infer(const float* x, float* y, const float* 
 extern "C" __global__ void relu_bn_grad_partials(const float* x, const float* dy, const float* mean,
                                                  const float* invStd, int rows, int channels, int rowsPerChunk,
                                                  double* partial) {
-    __shared__ double scratch[ROW_LANES][COLUMN_TILE];
-    int c = blockIdx.x * COLUMN_TILE + threadIdx.x;
-    int chunk = blockIdx.y;
-    int end = min(rows, (chunk + 1) * rowsPerChunk);
-    double sumDy = 0.0, sumDyXhat = 0.0;
-    if (c < channels) {
-        float m = mean[c], s = invStd[c];
-        for (int r = chunk * rowsPerChunk + threadIdx.y; r < end; r += ROW_LANES) {
-            long long i = (long long)r * channels + c;
-            double g = dy[i];
-            sumDy += g;
-            sumDyXhat += g * (double)((relu(x[i]) - m) * s);
-        }
-    }
-    sumDy = sum_over_row_lanes(sumDy, scratch);
-    sumDyXhat = sum_over_row_lanes(sumDyXhat, scratch);
-    if (threadIdx.y == 0 && c < channels) {
-        partial[(long long)chunk * 2 * channels + c] = sumDy;
-        partial[(long long)chunk * 2 * channels + channels + c] = sumDyXhat;
-    }
+    column_chunk_sums<2>(rows, channels, rowsPerChunk, partial, [=](long long i, int c, double* sums) {
+        double g = dy[i];
+        sums[0] += g;
+        sums[1] += g * (double)((relu(x[i]) - mean[c]) * invStd[c]);
+    });
 }
 
 extern "C" __global__ void relu_bn_grad_finalize(const double* partial, int chunks, int channels,
