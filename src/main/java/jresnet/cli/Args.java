@@ -49,12 +49,9 @@ final class Args {
     int integer(String name, int fallback, int min) {
         String v = values.get(name);
         if (v == null) return fallback;
-        int n;
-        try {
-            n = Integer.parseInt(v);
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + ": expected a whole number, got '" + v + "'");
-        }
+        long wide = longValue(name, fallback);
+        if (wide > Integer.MAX_VALUE) throw new UsageException("--" + name + ": " + v + " is too large (at most " + Integer.MAX_VALUE + ")");
+        int n = (int) Math.max(wide, Integer.MIN_VALUE);
         if (n < min) throw new UsageException("--" + name + ": must be at least " + min + ", got " + n);
         return n;
     }
@@ -65,7 +62,9 @@ final class Args {
         try {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + ": expected a whole number, got '" + v + "'");
+            boolean digits = v.matches("[+-]?\\d+");
+            throw new UsageException("--" + name + ": " + (digits ? v + " is too large for a whole number"
+                    : "expected a whole number, got '" + v + "'"));
         }
     }
 

@@ -21,6 +21,7 @@ import jresnet.data.BatchTransform;
 import jresnet.data.Cifar10;
 import jresnet.data.DataLocator;
 import jresnet.data.Dataset;
+import jresnet.io.FileErrors;
 import jresnet.io.Npy;
 import jresnet.io.Safetensors;
 import jresnet.models.ModelZoo;
@@ -29,6 +30,7 @@ import jresnet.nn.Model;
 import jresnet.report.ComparisonReport;
 import jresnet.report.ModelRun;
 import jresnet.tensor.HostArray;
+import jresnet.train.BatchMemory;
 import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
 import jresnet.train.Recipe;
@@ -91,13 +93,17 @@ public final class Main {
         } catch (Trainer.Stopped e) {
             err.println("stopped: " + e.getMessage());
             if (debug) e.printStackTrace(err);
-            return e.getMessage().startsWith("interrupted") ? 130 : 1;
+            return e.exitCode();
         } catch (UserException e) {
             err.println("error: " + e.getMessage());
             if (debug) e.printStackTrace(err);
             return 1;
-        } catch (IOException | UncheckedIOException e) {
-            err.println("error: " + e.getMessage() + (e.getCause() == null ? "" : " (" + e.getCause() + ")"));
+        } catch (IOException e) {
+            err.println("error: " + FileErrors.describe(e));
+            if (debug) e.printStackTrace(err);
+            return 1;
+        } catch (UncheckedIOException e) {
+            err.println("error: " + FileErrors.describe(e.getCause()));
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (DeviceOutOfMemoryException e) {
@@ -108,7 +114,9 @@ public final class Main {
                     + Math.max(1, batchSize / 2) + " or a larger heap (JRESNET_JAVA_OPTS=-Xmx...)");
             return 1;
         } catch (RuntimeException e) {
-            err.println("error: " + e + (debug ? "" : " (run with --debug for the stack trace)"));
+            // A bug, not bad input: its message without Java's class name, and where to look further.
+            err.println("error: internal error" + (e.getMessage() == null ? "" : ": " + e.getMessage())
+                    + (debug ? "" : " (run with --debug for the stack trace)"));
             if (debug) e.printStackTrace(err);
             return 1;
         }
@@ -135,7 +143,7 @@ public final class Main {
             Path runDir = a.path("resume");
             int epochs = a.integer("epochs", 0, 1);
             String device = device(a);
-            Path data = DataLocator.resolve(a.string("data", null));
+            Path data = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
             try (Backend backend = Devices.open(device, err)) {
                 TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
             }
@@ -143,7 +151,7 @@ public final class Main {
         }
         String model = a.required("train", "model");
         ModelZoo.create(model);
-        Path runDir = Path.of(a.required("train", "out"));
+        Path runDir = outFolder(a, "train");
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
         Path data = DataLocator.resolve(a.string("data", null));
@@ -154,6 +162,13 @@ public final class Main {
     }
 
     private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
+
+    /** --out as given; an empty name would put the run into the current folder. */
+    private static Path outFolder(Args a, String command) {
+        String out = command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out");
+        if (out.isBlank()) throw new UsageException(command + ": --out is empty; name a folder");
+        return Path.of(out);
+    }
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
@@ -194,8 +209,16 @@ public final class Main {
         int batch = batchSize;
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
-        try (Backend backend = Devices.open(device, err); Executor ex = new Executor(trained.model(), backend, batch)) {
-            double[] r = Trainer.evaluate(ex, test, batch, trained.preprocessing());
+        try (Backend backend = Devices.open(device, err)) {
+            BatchMemory.requireFits(trained.model(), batch, backend);
+            double[] r;
+            try (Executor ex = new Executor(trained.model(), backend, batch)) {
+                r = Trainer.evaluate(ex, test, batch, trained.preprocessing());
+            }
+            if (!Double.isFinite(r[0])) {
+                throw new UserException(a.string("weights", null) + ": the model's outputs on the test images are not finite "
+                        + "(loss " + r[0] + "); the weights are finite but too large for float32");
+            }
             out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), r[0], r[1]);
         }
         return 0;
@@ -207,16 +230,30 @@ public final class Main {
         String device = device(a);
         Trained trained = trained(a, "predict");
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
+        OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(a.required("predict", "weights")), "--input", input));
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
+        requireFiniteRows(x, input + ": row %d holds %s at index %s; images must be finite pixel values (0-255)");
         if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
         HostArray probabilities;
         try (Backend backend = Devices.open(device, err)) {
+            BatchMemory.requireFits(trained.model(), Math.min(batchSize, x.shape().dim(0)), backend);
             probabilities = trained.model().predict(backend, x, batchSize);
         }
+        requireFiniteRows(probabilities, "the probabilities of row %d hold %s at index %s (the weights are finite but overflow "
+                + "float32 on this image); nothing written to " + output);
         Npy.write(output, probabilities);
         out.printf("wrote %s: %s probabilities%n", output, probabilities.shape());
         return 0;
+    }
+
+    /** The first non-finite value of a batch of rows, reported by row (format: row, value, index). */
+    private static void requireFiniteRows(HostArray rows, String format) {
+        float[] v = rows.data();
+        int perRow = v.length / rows.shape().dim(0);
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) throw new UserException(String.format(format, i / perRow, v[i], rows.shape().indexString(i)));
+        }
     }
 
     private int bench(String[] argv) {
@@ -227,6 +264,7 @@ public final class Main {
         int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
         Model model = ModelZoo.create(name);
         try (Backend backend = Devices.open(device, err)) {
+            BatchMemory.requireFits(model, batch, backend);
             out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
             Benchmark.Result r = Benchmark.run(model, backend, Recipe.defaultFor(name).optimizer(), batch, warmup, steps,
                     a.longValue("seed", 0));
@@ -248,9 +286,16 @@ public final class Main {
                 "batch-size", "recipe", "device", "data", "val-split"), Set.of("quick"));
         batchSize = a.integer("batch-size", 128, 1);
         boolean quick = a.has("quick");
-        List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(","));
-        for (String m : models) ModelZoo.create(m);
-        Path outDir = Path.of(a.string("out", "runs/compare"));
+        List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(",", -1));
+        for (String m : models) {
+            if (m.isBlank()) throw new UsageException("compare: --models has an empty name: '" + a.string("models", "") + "'");
+            if (models.indexOf(m) != models.lastIndexOf(m)) {
+                throw new UsageException("compare: --models names " + m + " twice; each model is one run folder");
+            }
+            ModelZoo.create(m);
+        }
+        Path outDir = outFolder(a, "compare");
+        OutputPaths.requireEmptyFolder("--out", outDir);
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
         String device = device(a);
         Path data = DataLocator.resolve(a.string("data", null));

@@ -59,7 +59,7 @@ public final class StepDump {
             }
             Safetensors.write(out.resolve("gradients.safetensors"), gradients, Map.of());
             Safetensors.write(out.resolve("moving.safetensors"), moving, Map.of());
-            AtomicFiles.writeString(out.resolve("result.json"), Json.write(Map.of("loss", loss), true));
+            AtomicFiles.writeString(out.resolve("result.json"), Json.pretty(Map.of("loss", loss)));
             System.out.printf("wrote %s: loss %.8f on %d images%n", out, loss, n);
         }
     }

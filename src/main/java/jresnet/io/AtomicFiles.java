@@ -1,9 +1,5 @@
 package jresnet.io;
 
-import java.util.List;
-
-import java.util.ArrayList;
-
 import java.io.BufferedOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
@@ -11,6 +7,7 @@ import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
@@ -25,6 +22,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Files and folders that appear complete or not at all, also across a crash or power loss: content
@@ -33,6 +31,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class AtomicFiles {
     private static final int BUFFER_BYTES = 1 << 16;
+    /** The names {@link #tempName} gives. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.tmp-[0-9a-f]+");
 
     private AtomicFiles() {}
 
@@ -42,18 +42,47 @@ public final class AtomicFiles {
      */
     public static void write(Path target, IoConsumer<OutputStream> body) throws IOException {
         Path dir = parentOf(target);
-        Path tmp = createTempFile(dir, target.getFileName().toString());
+        Path tmp;
+        try {
+            tmp = createTempFile(dir, target.getFileName().toString());
+        } catch (IOException e) {
+            throw FileErrors.about(target, "write", e);
+        }
         try {
             try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 OutputStream buffered = new BufferedOutputStream(Channels.newOutputStream(channel), BUFFER_BYTES);
+                // Failures of the file itself (a full disk) name the target; the body's own failures pass unchanged.
                 body.accept(new FilterOutputStream(buffered) {
-                    @Override public void write(byte[] b, int off, int len) throws IOException { out.write(b, off, len); }
+                    @Override public void write(byte[] b, int off, int len) throws IOException {
+                        try {
+                            out.write(b, off, len);
+                        } catch (IOException e) {
+                            throw FileErrors.about(target, "write", e);
+                        }
+                    }
+
+                    @Override public void flush() throws IOException {
+                        try {
+                            out.flush();
+                        } catch (IOException e) {
+                            throw FileErrors.about(target, "write", e);
+                        }
+                    }
+
                     @Override public void close() throws IOException { flush(); }
                 });
-                buffered.flush();
-                channel.force(true);
+                try {
+                    buffered.flush();
+                    channel.force(true);
+                } catch (IOException e) {
+                    throw FileErrors.about(target, "write", e);
+                }
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw FileErrors.about(target, "replace", e);
+            }
         } catch (Throwable failure) {
             try {
                 Files.deleteIfExists(tmp);
@@ -144,6 +173,20 @@ public final class AtomicFiles {
         for (Path p : temporary) deleteRecursively(p);
     }
 
+    /**
+     * Deletes the temporary files that a killed process left in dir (".NAME.tmp-*" beside the files
+     * it was replacing). Only the process that owns the folder (see RunLock) may call this.
+     */
+    public static void removeTemporaryFiles(Path dir) throws IOException {
+        List<Path> leftovers = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, ".*.tmp-*")) {
+            for (Path p : entries) {
+                if (TEMPORARY.matcher(p.getFileName().toString()).matches()) leftovers.add(p);
+            }
+        }
+        for (Path p : leftovers) deleteRecursively(p);
+    }
+
     /** Deletes a file or a folder with everything in it; links are removed, not followed. Absent is fine. */
     public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) return;
@@ -198,6 +241,8 @@ public final class AtomicFiles {
                 // another name on the next round
             } catch (NoSuchFileException missingFolder) {
                 throw new NoSuchFileException(dir.toString(), null, "folder does not exist");
+            } catch (AccessDeniedException denied) {
+                throw new AccessDeniedException(dir.toString(), null, "cannot create a file in this folder");
             }
         }
     }

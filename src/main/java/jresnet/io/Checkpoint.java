@@ -1,5 +1,6 @@
 package jresnet.io;
 
+import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,17 +18,18 @@ public final class Checkpoint {
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
 
-    public record Contents(Map<String, HostArray> weights, Map<String, HostArray> optimizer, Map<String, Object> state) {}
+    /** The state is the parsed state.json; the caller binds it to its own record. */
+    public record Contents(Map<String, HostArray> weights, Map<String, HostArray> optimizer, JsonObject state) {}
 
     private Checkpoint() {}
 
     public static void save(Path dir, Map<String, HostArray> weights, Map<String, HostArray> optimizer,
-                            Map<String, Object> state, Map<String, String> metadata) throws IOException {
+                            Object state, Map<String, String> metadata) throws IOException {
         Path tmp = AtomicFiles.createTempDirectory(dir);
         try {
             Safetensors.write(tmp.resolve(WEIGHTS), weights, metadata);
             Safetensors.write(tmp.resolve(OPTIMIZER), optimizer, metadata);
-            AtomicFiles.writeString(tmp.resolve(STATE), Json.write(state, true));
+            AtomicFiles.writeString(tmp.resolve(STATE), Json.pretty(state));
             AtomicFiles.publishDirectory(tmp, dir);
         } catch (IOException | RuntimeException e) {
             AtomicFiles.deleteRecursively(tmp);
@@ -40,12 +42,7 @@ public final class Checkpoint {
         for (String f : new String[] {WEIGHTS, OPTIMIZER, STATE}) {
             if (!Files.isRegularFile(dir.resolve(f))) throw new UserException(dir.resolve(f) + ": missing checkpoint file");
         }
-        Map<String, Object> state;
-        try {
-            state = Json.parseObject(Files.readString(dir.resolve(STATE)));
-        } catch (IllegalArgumentException e) {
-            throw new UserException(dir.resolve(STATE) + ": not valid JSON: " + e.getMessage());
-        }
+        JsonObject state = Json.parseObject(Files.readString(dir.resolve(STATE)), dir.resolve(STATE).toString());
         return new Contents(Safetensors.read(dir.resolve(WEIGHTS)).tensors(),
                 Safetensors.read(dir.resolve(OPTIMIZER)).tensors(), state);
     }

@@ -1,365 +1,212 @@
 package jresnet.io;
 
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.TypeAdapter;
+import com.google.gson.annotations.SerializedName;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
+import java.io.IOException;
+import java.io.StringReader;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+import java.lang.reflect.Field;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import jresnet.UserException;
 
 /**
- * Strict JSON (RFC 8259) without dependencies. Parsed values are LinkedHashMap (key order kept),
- * ArrayList, String, Long (integers that fit) or Double (everything else), Boolean and null.
- * Writing accepts Map with String keys, Iterable, String, Number, Boolean and null.
+ * JSON through Gson, configured for jresnet's files: records bind by their component names in
+ * snake_case (batchSize is "batch_size"), pretty output with two-space indentation (the layout of
+ * every config.json and state.json written so far), nulls kept, non-finite doubles written as null
+ * and read back as NaN, strict parsing. Errors become one line naming the file and the field.
  */
 public final class Json {
-    /** Deep enough for any real document; guards the recursive parser against stack overflow. */
-    private static final int MAX_DEPTH = 512;
+    /** A record component that may be absent or null in a file (older files, or "no value"). */
+    @Retention(RetentionPolicy.RUNTIME)
+    @Target({ElementType.RECORD_COMPONENT, ElementType.FIELD})
+    public @interface Optional {}
+
+    private static final TypeAdapter<Double> NON_FINITE_AS_NULL = new TypeAdapter<>() {
+        @Override public void write(JsonWriter out, Double value) throws IOException {
+            if (value == null || !Double.isFinite(value)) out.nullValue();
+            else out.value(value.doubleValue());
+        }
+
+        @Override public Double read(JsonReader in) throws IOException {
+            if (in.peek() == JsonToken.NULL) {
+                in.nextNull();
+                return Double.NaN;
+            }
+            return in.nextDouble();
+        }
+    };
+
+    private static final Gson GSON = new GsonBuilder()
+            .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+            .registerTypeAdapter(double.class, NON_FINITE_AS_NULL)
+            .registerTypeAdapter(Double.class, NON_FINITE_AS_NULL)
+            .serializeNulls()
+            .disableHtmlEscaping()
+            .setStrictness(Strictness.STRICT)
+            .create();
+    private static final Gson PRETTY = GSON.newBuilder().setPrettyPrinting().create();
+    private static final Pattern POSITION = Pattern.compile("at line (\\d+) column (\\d+)");
 
     private Json() {}
 
-    /** Malformed JSON; the message gives the character offset. */
-    public static final class ParseException extends IllegalArgumentException {
-        private final int offset;
+    /** Pretty JSON with a trailing newline (config.json, state.json). */
+    public static String pretty(Object value) { return PRETTY.toJson(value) + "\n"; }
 
-        ParseException(String message, int offset) {
-            super(message + " at offset " + offset);
-            this.offset = offset;
+    /** Compact JSON (the safetensors header). */
+    public static String compact(Object value) { return GSON.toJson(value); }
+
+    /** A JSON tree of a value, to add fields to before writing. */
+    public static JsonObject tree(Object value) { return GSON.toJsonTree(value).getAsJsonObject(); }
+
+    /** Text that is not one JSON object; problem() says why without the file. */
+    public static final class InvalidJson extends UserException {
+        private final String problem;
+
+        InvalidJson(String source, String problem) {
+            super(source + ": " + problem);
+            this.problem = problem;
         }
 
-        public int offset() { return offset; }
+        public String problem() { return problem; }
     }
 
-    public static Object parse(String text) {
-        Parser p = new Parser(text);
-        p.skipWhitespace();
-        Object value = p.value(0);
-        p.skipWhitespace();
-        if (p.pos < text.length()) throw p.error("unexpected " + p.describeCurrent() + " after the end of the value");
-        return value;
-    }
-
-    /** Parses a document that must be an object. */
-    @SuppressWarnings("unchecked")
-    public static Map<String, Object> parseObject(String text) {
-        Object value = parse(text);
-        if (!(value instanceof Map)) throw new ParseException("expected a JSON object, found " + typeName(value), 0);
-        return (Map<String, Object>) value;
-    }
-
-    /** "object", "array", "string", "number", "boolean" or "null": for error messages about parsed values. */
-    public static String typeName(Object value) {
-        if (value == null) return "null";
-        if (value instanceof Map) return "object";
-        if (value instanceof List) return "array";
-        if (value instanceof String) return "string";
-        if (value instanceof Number) return "number";
-        if (value instanceof Boolean) return "boolean";
-        return value.getClass().getSimpleName();
-    }
-
-    /** Compact, or pretty with two-space indentation and a trailing newline. */
-    public static String write(Object value, boolean pretty) {
-        StringBuilder out = new StringBuilder();
-        writeValue(out, value, pretty, 0);
-        if (pretty) out.append('\n');
-        return out.toString();
-    }
-
-    private static void writeValue(StringBuilder out, Object value, boolean pretty, int depth) {
-        if (depth > MAX_DEPTH) throw new IllegalArgumentException("JSON value nested deeper than " + MAX_DEPTH + " levels (a cycle?)");
-        if (value == null) {
-            out.append("null");
-        } else if (value instanceof String s) {
-            writeString(out, s);
-        } else if (value instanceof Boolean b) {
-            out.append(b.booleanValue());
-        } else if (value instanceof Number n) {
-            writeNumber(out, n);
-        } else if (value instanceof Map<?, ?> map) {
-            writeObject(out, map, pretty, depth);
-        } else if (value instanceof Iterable<?> items) {
-            writeArray(out, items, pretty, depth);
-        } else {
-            throw new IllegalArgumentException("cannot write a " + value.getClass().getName() + " as JSON");
-        }
-    }
-
-    private static void writeNumber(StringBuilder out, Number n) {
-        if (n instanceof Double || n instanceof Float) {
-            double d = n.doubleValue();
-            if (!Double.isFinite(d)) throw new IllegalArgumentException("JSON cannot represent the number " + d);
-            // Float.toString keeps a float's shortest decimal form (0.1f stays 0.1, not 0.10000000149...).
-            out.append(n instanceof Float f ? Float.toString(f) : Double.toString(d));
-        } else if (n instanceof Long || n instanceof Integer || n instanceof Short || n instanceof Byte
-                || n instanceof BigInteger || n instanceof BigDecimal) {
-            out.append(n);
-        } else {
-            throw new IllegalArgumentException("cannot write a " + n.getClass().getName() + " as a JSON number");
-        }
-    }
-
-    private static void writeObject(StringBuilder out, Map<?, ?> map, boolean pretty, int depth) {
-        if (map.isEmpty()) {
-            out.append("{}");
-            return;
-        }
-        out.append('{');
-        boolean first = true;
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!(e.getKey() instanceof String key)) {
-                throw new IllegalArgumentException("JSON object keys must be strings, found " + e.getKey());
+    /** Parses text that must be one JSON object; source names the file in error messages. */
+    public static JsonObject parseObject(String text, String source) {
+        JsonElement value;
+        try {
+            JsonReader reader = new JsonReader(new StringReader(text));
+            reader.setStrictness(Strictness.STRICT);
+            value = GSON.fromJson(reader, JsonElement.class);
+            if (value != null && reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new InvalidJson(source, "malformed JSON: text after the end of the object" + position(reader.toString()));
             }
-            if (!first) out.append(',');
-            first = false;
-            newline(out, pretty, depth + 1);
-            writeString(out, key);
-            out.append(pretty ? ": " : ":");
-            writeValue(out, e.getValue(), pretty, depth + 1);
+        } catch (JsonParseException | IOException e) {
+            throw new InvalidJson(source, "malformed JSON" + position(e.getMessage()));
         }
-        newline(out, pretty, depth);
-        out.append('}');
-    }
-
-    private static void writeArray(StringBuilder out, Iterable<?> items, boolean pretty, int depth) {
-        out.append('[');
-        boolean first = true;
-        for (Object item : items) {
-            if (!first) out.append(',');
-            first = false;
-            newline(out, pretty, depth + 1);
-            writeValue(out, item, pretty, depth + 1);
+        if (value == null || !value.isJsonObject()) {
+            throw new InvalidJson(source, "expected a JSON object, found " + typeName(value));
         }
-        if (!first) newline(out, pretty, depth);
-        out.append(']');
+        return value.getAsJsonObject();
     }
 
-    private static void newline(StringBuilder out, boolean pretty, int depth) {
-        if (!pretty) return;
-        out.append('\n');
-        out.append("  ".repeat(depth));
+    /**
+     * Binds an object to a record after checking every component: present (unless {@link Optional}),
+     * and of the component's JSON type; a whole number where the component is an int or a long.
+     * Unknown fields are ignored (files carry more than a record needs). Errors name source and field.
+     */
+    public static <R extends Record> R bind(JsonObject object, Class<R> type, String source) {
+        check(object, type, source, "");
+        try {
+            return GSON.fromJson(object, type);
+        } catch (JsonParseException e) {
+            throw new UserException(source + ": does not hold a " + type.getSimpleName() + position(e.getMessage()));
+        }
     }
 
-    private static void writeString(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))
-                            || Character.isLowSurrogate(c) && i > 0 && Character.isHighSurrogate(s.charAt(i - 1));
-                    // A lone surrogate cannot be encoded as UTF-8; the escape keeps it intact.
-                    if (c < 0x20 || Character.isSurrogate(c) && !pairedSurrogate) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
+    private static void check(JsonObject object, Class<?> type, String source, String prefix) {
+        for (RecordComponent c : type.getRecordComponents()) {
+            String field = prefix + fieldName(c);
+            JsonElement value = object.get(fieldName(c));
+            if (value == null || value.isJsonNull()) {
+                boolean nullMeansNaN = value != null && c.getType() == double.class;
+                if (!c.isAnnotationPresent(Optional.class) && !nullMeansNaN) {
+                    throw new UserException(source + ": field '" + field + "' is missing");
+                }
+                continue;
+            }
+            String problem = typeProblem(c.getType(), value);
+            if (problem != null) {
+                throw new UserException(source + ": field '" + field + "' must be " + problem + ", found " + value);
+            }
+            if (c.getType().isRecord()) check(value.getAsJsonObject(), c.getType(), source, field + ".");
+            Class<?> element = recordElement(c);
+            if (element != null) {
+                for (int i = 0; i < value.getAsJsonArray().size(); i++) {
+                    JsonElement item = value.getAsJsonArray().get(i);
+                    String where = field + "[" + i + "]";
+                    if (!item.isJsonObject()) throw new UserException(source + ": " + where + " must be an object, found " + item);
+                    check(item.getAsJsonObject(), element, source, where + ".");
                 }
             }
         }
-        out.append('"');
     }
 
-    private static final class Parser {
-        private final String text;
-        private int pos;
-
-        Parser(String text) {
-            this.text = text;
+    /** The record type of a List-of-records component, else null. */
+    private static Class<?> recordElement(RecordComponent c) {
+        if (c.getGenericType() instanceof ParameterizedType p && List.class.isAssignableFrom(c.getType())
+                && p.getActualTypeArguments()[0] instanceof Class<?> element && element.isRecord()) {
+            return element;
         }
+        return null;
+    }
 
-        Object value(int depth) {
-            if (depth > MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH + " levels");
-            if (pos >= text.length()) throw error("unexpected end of input, expected a value");
-            char c = text.charAt(pos);
-            return switch (c) {
-                case '{' -> object(depth);
-                case '[' -> array(depth);
-                case '"' -> string();
-                case 't' -> literal("true", Boolean.TRUE);
-                case 'f' -> literal("false", Boolean.FALSE);
-                case 'n' -> literal("null", null);
-                default -> {
-                    if (c == '-' || c >= '0' && c <= '9') yield number();
-                    throw error("unexpected " + describeCurrent() + ", expected a value");
-                }
-            };
+    /** The name a record component has in files: its @SerializedName, else its name in snake_case. */
+    private static String fieldName(RecordComponent c) {
+        try {
+            Field field = c.getDeclaringRecord().getDeclaredField(c.getName());
+            SerializedName named = field.getAnnotation(SerializedName.class);
+            return named != null ? named.value() : FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(field);
+        } catch (NoSuchFieldException impossible) {
+            throw new AssertionError("a record has a field per component", impossible);
         }
+    }
 
-        private Map<String, Object> object(int depth) {
-            pos++;
-            Map<String, Object> map = new LinkedHashMap<>();
-            skipWhitespace();
-            if (peek() == '}') {
-                pos++;
-                return map;
-            }
-            while (true) {
-                skipWhitespace();
-                if (peek() != '"') throw error("expected a string key, found " + describeCurrent());
-                int keyOffset = pos;
-                String key = string();
-                skipWhitespace();
-                expect(':');
-                skipWhitespace();
-                Object value = value(depth + 1);
-                if (map.containsKey(key)) throw new ParseException("duplicate key \"" + key + "\"", keyOffset);
-                map.put(key, value);
-                skipWhitespace();
-                char c = peek();
-                pos++;
-                if (c == '}') return map;
-                if (c != ',') {
-                    pos--;
-                    throw error("expected ',' or '}', found " + describeCurrent());
-                }
-            }
+    private static String typeProblem(Class<?> type, JsonElement value) {
+        if (type == int.class || type == Integer.class) return wholeNumber(value, Integer.MIN_VALUE, Integer.MAX_VALUE);
+        if (type == long.class || type == Long.class) return wholeNumber(value, Long.MIN_VALUE, Long.MAX_VALUE);
+        if (type == double.class || type == Double.class) {
+            return value.isJsonPrimitive() && value.getAsJsonPrimitive().isNumber() ? null : "a number";
         }
+        if (type == String.class) return value.isJsonPrimitive() && value.getAsJsonPrimitive().isString() ? null : "a string";
+        if (type == boolean.class) return value.isJsonPrimitive() && value.getAsJsonPrimitive().isBoolean() ? null : "true or false";
+        if (List.class.isAssignableFrom(type)) return value.isJsonArray() ? null : "an array";
+        if (Map.class.isAssignableFrom(type) || type.isRecord()) return value.isJsonObject() ? null : "an object";
+        return null;
+    }
 
-        private List<Object> array(int depth) {
-            pos++;
-            List<Object> list = new ArrayList<>();
-            skipWhitespace();
-            if (peek() == ']') {
-                pos++;
-                return list;
-            }
-            while (true) {
-                skipWhitespace();
-                list.add(value(depth + 1));
-                skipWhitespace();
-                char c = peek();
-                pos++;
-                if (c == ']') return list;
-                if (c != ',') {
-                    pos--;
-                    throw error("expected ',' or ']', found " + describeCurrent());
-                }
-            }
+    private static String wholeNumber(JsonElement value, long min, long max) {
+        String expected = "a whole number";
+        if (!value.isJsonPrimitive() || !value.getAsJsonPrimitive().isNumber()) return expected;
+        try {
+            long n = new BigDecimal(value.getAsJsonPrimitive().getAsString()).longValueExact();
+            return n < min || n > max ? expected + " from " + min + " to " + max : null;
+        } catch (ArithmeticException | NumberFormatException e) {
+            return expected;
         }
+    }
 
-        private String string() {
-            pos++;
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (pos >= text.length()) throw error("unterminated string");
-                char c = text.charAt(pos);
-                if (c == '"') {
-                    pos++;
-                    return b.toString();
-                }
-                if (c < 0x20) throw error("unescaped control character U+" + String.format("%04X", (int) c) + " in string");
-                if (c != '\\') {
-                    b.append(c);
-                    pos++;
-                    continue;
-                }
-                if (pos + 1 >= text.length()) throw error("unterminated string");
-                char e = text.charAt(pos + 1);
-                switch (e) {
-                    case '"' -> b.append('"');
-                    case '\\' -> b.append('\\');
-                    case '/' -> b.append('/');
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'u' -> {
-                        if (pos + 6 > text.length()) throw error("incomplete \\u escape");
-                        int code = 0;
-                        for (int i = pos + 2; i < pos + 6; i++) {
-                            int digit = Character.digit(text.charAt(i), 16);
-                            if (digit < 0) throw error("invalid \\u escape");
-                            code = code * 16 + digit;
-                        }
-                        b.append((char) code);
-                        pos += 4;
-                    }
-                    default -> throw error("invalid escape \\" + e);
-                }
-                pos += 2;
-            }
-        }
+    /** "object", "array", "string", "number", "boolean" or "null": for error messages about values. */
+    public static String typeName(JsonElement value) {
+        if (value == null || value.isJsonNull()) return "null";
+        if (value.isJsonObject()) return "object";
+        if (value.isJsonArray()) return "array";
+        JsonPrimitive p = value.getAsJsonPrimitive();
+        return p.isString() ? "string" : p.isNumber() ? "number" : "boolean";
+    }
 
-        private Object number() {
-            int start = pos;
-            if (peek() == '-') pos++;
-            if (peek() == '0') {
-                pos++;
-            } else if (isDigit(peek())) {
-                while (isDigit(peek())) pos++;
-            } else {
-                throw error("expected a digit, found " + describeCurrent());
-            }
-            boolean integral = true;
-            if (peek() == '.') {
-                integral = false;
-                pos++;
-                if (!isDigit(peek())) throw error("expected a digit after '.', found " + describeCurrent());
-                while (isDigit(peek())) pos++;
-            }
-            if (peek() == 'e' || peek() == 'E') {
-                integral = false;
-                pos++;
-                if (peek() == '+' || peek() == '-') pos++;
-                if (!isDigit(peek())) throw error("expected a digit in the exponent, found " + describeCurrent());
-                while (isDigit(peek())) pos++;
-            }
-            String literal = text.substring(start, pos);
-            if (integral) {
-                try {
-                    return Long.parseLong(literal);
-                } catch (NumberFormatException tooLarge) {
-                    return Double.parseDouble(literal);
-                }
-            }
-            return Double.parseDouble(literal);
-        }
-
-        private Object literal(String word, Object value) {
-            if (!text.startsWith(word, pos)) throw error("unexpected " + describeCurrent() + ", expected a value");
-            pos += word.length();
-            return value;
-        }
-
-        private void expect(char c) {
-            if (peek() != c) throw error("expected '" + c + "', found " + describeCurrent());
-            pos++;
-        }
-
-        /** The current character, or 0 at the end (never valid where a specific character is expected). */
-        private char peek() {
-            return pos < text.length() ? text.charAt(pos) : 0;
-        }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
-        }
-
-        void skipWhitespace() {
-            while (pos < text.length()) {
-                char c = text.charAt(pos);
-                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
-                pos++;
-            }
-        }
-
-        String describeCurrent() {
-            if (pos >= text.length()) return "end of input";
-            char c = text.charAt(pos);
-            return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
-        }
-
-        ParseException error(String message) {
-            return new ParseException(message, pos);
-        }
+    /** " at line L column C" from a Gson message, which otherwise speaks of Gson's classes. */
+    private static String position(String message) {
+        Matcher m = message == null ? null : POSITION.matcher(message);
+        return m != null && m.find() ? " at line " + m.group(1) + " column " + m.group(2) : "";
     }
 }

@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -40,10 +41,13 @@ public final class Npy {
     }
 
     public static HostArray read(Path path) throws IOException {
+        if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             return read(path, channel);
         } catch (NoSuchFileException e) {
             throw new UserException(path + ": file not found");
+        } catch (IOException e) {
+            throw FileErrors.about(path, "read", e);
         }
     }
 

@@ -1,16 +1,20 @@
 package jresnet.io;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import jresnet.UserException;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -51,6 +55,9 @@ public final class Safetensors {
         }
     }
 
+    /** One tensor's entry in the header. */
+    private record HeaderEntry(String dtype, List<Long> shape, List<Long> dataOffsets) {}
+
     /** Writes tensors in map order, atomically; metadata may be empty. */
     public static void write(Path path, Map<String, HostArray> tensors, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();
@@ -63,16 +70,12 @@ public final class Safetensors {
             long end = offset + 4L * e.getValue().data().length;
             List<Long> shape = new ArrayList<>();
             for (int d : e.getValue().shape().dims()) shape.add((long) d);
-            Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("dtype", "F32");
-            entry.put("shape", shape);
-            entry.put("data_offsets", List.of(offset, end));
-            header.put(name, entry);
+            header.put(name, new HeaderEntry("F32", shape, List.of(offset, end)));
             offset = end;
         }
         if (!metadata.isEmpty()) header.put(METADATA_KEY, new LinkedHashMap<>(metadata));
 
-        byte[] json = Json.write(header, false).getBytes(StandardCharsets.UTF_8);
+        byte[] json = Json.compact(header).getBytes(StandardCharsets.UTF_8);
         int padded = (json.length + 7) / 8 * 8;
         ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         prefix.putLong(padded).put(json);
@@ -85,10 +88,13 @@ public final class Safetensors {
     }
 
     public static File read(Path path) throws IOException {
+        if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             return read(path, channel);
         } catch (NoSuchFileException e) {
             throw new UserException(path + ": file not found");
+        } catch (IOException e) {
+            throw FileErrors.about(path, "read", e);
         }
     }
 
@@ -117,18 +123,18 @@ public final class Safetensors {
         } catch (CharacterCodingException e) {
             throw bad(path, "header is not valid UTF-8");
         }
-        Map<String, Object> header;
+        JsonObject header;
         try {
-            header = Json.parseObject(headerText);
-        } catch (Json.ParseException e) {
-            throw bad(path, "header is not a valid JSON object: " + e.getMessage());
+            header = Json.parseObject(headerText, path.toString());
+        } catch (Json.InvalidJson e) {
+            throw bad(path, "header is not a valid JSON object: " + e.problem());
         }
 
         long dataStart = 8 + headerLength;
         long dataSize = fileSize - dataStart;
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Map.Entry<String, Object> e : header.entrySet()) {
+        for (Map.Entry<String, JsonElement> e : header.entrySet()) {
             if (e.getKey().equals(METADATA_KEY)) {
                 metadata = parseMetadata(path, e.getValue());
             } else {
@@ -136,13 +142,22 @@ public final class Safetensors {
             }
         }
         entries.sort(Comparator.comparingLong(Entry::begin));
-        for (int i = 1; i < entries.size(); i++) {
-            Entry prev = entries.get(i - 1);
+        long covered = 0;
+        for (int i = 0; i < entries.size(); i++) {
             Entry cur = entries.get(i);
-            if (cur.begin < prev.end) {
+            if (i > 0 && cur.begin < entries.get(i - 1).end) {
+                Entry prev = entries.get(i - 1);
                 throw bad(path, "tensors '" + prev.name + "' [" + prev.begin + ", " + prev.end + ") and '" + cur.name
                         + "' [" + cur.begin + ", " + cur.end + ") overlap");
             }
+            if (cur.begin != covered) {
+                throw bad(path, "bytes [" + covered + ", " + cur.begin + ") of the data belong to no tensor (before '" + cur.name
+                        + "'); the file is corrupt");
+            }
+            covered = cur.end;
+        }
+        if (covered != dataSize) {
+            throw bad(path, (dataSize - covered) + " trailing bytes after the last tensor's data; the file is corrupt or was appended to");
         }
 
         Map<String, HostArray> tensors = new LinkedHashMap<>();
@@ -152,29 +167,35 @@ public final class Safetensors {
         return new File(tensors, metadata);
     }
 
-    private static Map<String, String> parseMetadata(Path path, Object value) {
-        if (!(value instanceof Map<?, ?> map)) {
+    private static Map<String, String> parseMetadata(Path path, JsonElement value) {
+        if (!value.isJsonObject()) {
             throw bad(path, "\"" + METADATA_KEY + "\" must be an object of strings, found " + Json.typeName(value));
         }
         Map<String, String> metadata = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!(e.getValue() instanceof String s)) {
+        for (Map.Entry<String, JsonElement> e : value.getAsJsonObject().entrySet()) {
+            if (!isString(e.getValue())) {
                 throw bad(path, "\"" + METADATA_KEY + "\" value of \"" + e.getKey() + "\" must be a string, found " + Json.typeName(e.getValue()));
             }
-            metadata.put((String) e.getKey(), s);
+            metadata.put(e.getKey(), e.getValue().getAsString());
         }
         return metadata;
     }
 
-    private static Entry parseEntry(Path path, String name, Object value, long dataSize) {
+    private static boolean isString(JsonElement value) {
+        return value.isJsonPrimitive() && value.getAsJsonPrimitive().isString();
+    }
+
+    private static Entry parseEntry(Path path, String name, JsonElement value, long dataSize) {
         String where = "tensor '" + name + "'";
-        if (!(value instanceof Map<?, ?> fields)) {
+        if (!value.isJsonObject()) {
             throw bad(path, where + ": expected an object {dtype, shape, data_offsets}, found " + Json.typeName(value));
         }
-        Object dtypeValue = field(path, where, fields, "dtype");
-        if (!(dtypeValue instanceof String dtypeName)) {
+        JsonObject fields = value.getAsJsonObject();
+        JsonElement dtypeValue = field(path, where, fields, "dtype");
+        if (!isString(dtypeValue)) {
             throw bad(path, where + ": \"dtype\" must be a string, found " + Json.typeName(dtypeValue));
         }
+        String dtypeName = dtypeValue.getAsString();
         Dtype dtype;
         try {
             dtype = Dtype.valueOf(dtypeName);
@@ -205,21 +226,30 @@ public final class Safetensors {
         return new Entry(name, dtype, Shape.of(intDims), begin, end);
     }
 
-    private static Object field(Path path, String where, Map<?, ?> fields, String key) {
-        if (!fields.containsKey(key)) throw bad(path, where + " lacks the field \"" + key + "\"");
+    private static JsonElement field(Path path, String where, JsonObject fields, String key) {
+        if (!fields.has(key)) throw bad(path, where + " lacks the field \"" + key + "\"");
         return fields.get(key);
     }
 
-    private static List<Long> integers(Path path, String where, String key, Object value) {
-        if (!(value instanceof List<?> list)) throw bad(path, where + ": \"" + key + "\" must be an array of integers, found " + Json.typeName(value));
+    private static List<Long> integers(Path path, String where, String key, JsonElement value) {
+        if (!value.isJsonArray()) throw bad(path, where + ": \"" + key + "\" must be an array of integers, found " + Json.typeName(value));
         List<Long> out = new ArrayList<>();
-        for (Object item : list) {
-            if (!(item instanceof Long n) || n < 0) {
-                throw bad(path, where + ": \"" + key + "\" must hold non-negative integers, found " + list);
-            }
+        for (JsonElement item : value.getAsJsonArray()) {
+            Long n = nonNegativeLong(item);
+            if (n == null) throw bad(path, where + ": \"" + key + "\" must hold non-negative integers, found " + value);
             out.add(n);
         }
         return out;
+    }
+
+    private static Long nonNegativeLong(JsonElement item) {
+        if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isNumber()) return null;
+        try {
+            long n = new BigDecimal(item.getAsString()).longValueExact();
+            return n < 0 ? null : n;
+        } catch (ArithmeticException | NumberFormatException notWhole) {
+            return null;
+        }
     }
 
     private static float[] decode(FileChannel channel, long position, Dtype dtype, int elements) throws IOException {

@@ -1,6 +1,8 @@
 package jresnet.models;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -33,16 +35,65 @@ public final class ModelZoo {
         if (s != null) return s.get();
         Matcher m = TUTORIAL.matcher(name);
         if (m.matches()) {
-            int[] blocks = java.util.Arrays.stream(m.group(2).split("\\.")).mapToInt(Integer::parseInt).toArray();
-            int width = Integer.parseInt(m.group(3));
-            if (blocks.length > 4 || width < 1 || java.util.Arrays.stream(blocks).anyMatch(b -> b < 1)) {
+            String[] stages = m.group(2).split("\\.");
+            int[] blocks = new int[stages.length];
+            for (int i = 0; i < stages.length; i++) blocks[i] = count(name, stages[i]);
+            int width = count(name, m.group(3));
+            if (blocks.length > 4 || width < 1 || Arrays.stream(blocks).anyMatch(b -> b < 1)) {
                 throw new UserException("model '" + name + "': 1 to 4 stages of at least one block, width at least 1");
             }
-            return m.group(1).equals("resnet") ? TutorialNets.resnet(blocks, width, 4, name)
-                    : TutorialNets.plain(blocks, width, 4, name);
+            boolean residual = m.group(1).equals("resnet");
+            requireBuildable(name, blocks, width, residual);
+            return residual ? TutorialNets.resnet(blocks, width, 4, name) : TutorialNets.plain(blocks, width, 4, name);
         }
         throw new UserException("unknown model '" + name + "' (known: " + String.join(", ", MODELS.keySet())
                 + ", or tutorial-resnet-B1.B2...-wW / tutorial-plain-...)");
+    }
+
+    private static int count(String name, String digits) {
+        try {
+            return Integer.parseInt(digits);
+        } catch (NumberFormatException tooLarge) {
+            throw new UserException("model '" + name + "': " + digits + " is too large for a block count or width");
+        }
+    }
+
+    /** Rough heap cost of one layer object of the graph (names, shapes, links), besides its weights. */
+    private static final long LAYER_BYTES = 2048;
+
+    /**
+     * A parametric network's weights and layers are counted before it is built: a name with a huge
+     * depth or width would otherwise exhaust the heap (or overflow an array size) while building.
+     * The count follows {@link TutorialNets}: per block two 3x3 convolutions (and a 1x1 shortcut
+     * where a residual stage downsamples), each followed by batch normalization.
+     */
+    private static void requireBuildable(String name, int[] blocks, int width, boolean residual) {
+        double in = width, params = 4 * 3 + 28.0 * width + 4.0 * width, largestTensor = 27.0 * width, layers = 5;
+        for (int stage = 0; stage < blocks.length; stage++) {
+            double f = width * Math.pow(2, stage);
+            double block = 9 * f * f + f + 4 * f + 9 * f * f + f + 4 * f;
+            double firstBlock = 9 * in * f + f + 4 * f + 9 * f * f + f + 4 * f;
+            boolean downsamples = stage > 0;
+            if (residual && downsamples) firstBlock += in * f + f;
+            params += firstBlock + (blocks[stage] - 1) * block;
+            layers += (residual ? 7.0 : 6.0) * blocks[stage] + (residual && downsamples ? 1 : 0);
+            largestTensor = Math.max(largestTensor, Math.max(9 * in * f, 9 * f * f));
+            in = f;
+        }
+        double spatial = 32 / Math.pow(2, blocks.length - 1) / 4;
+        params += spatial * spatial * in * 10 + 10;
+        largestTensor = Math.max(largestTensor, spatial * spatial * in * 10);
+        if (largestTensor > Integer.MAX_VALUE) {
+            throw new UserException(String.format(Locale.ROOT, "model '%s': a weight tensor would hold %.3g values, more than "
+                    + "one array can (%,d); choose a smaller width", name, largestTensor, Integer.MAX_VALUE));
+        }
+        double bytes = params * Float.BYTES + layers * LAYER_BYTES;
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new UserException(String.format(Locale.ROOT, "model '%s': %.3g parameters in %.3g layers need about %.1f GiB "
+                    + "to build, the Java heap holds %.1f GiB; choose fewer blocks or a smaller width, or a larger heap "
+                    + "(JRESNET_JAVA_OPTS=-Xmx...)", name, params, layers, bytes / (1L << 30), heap / (double) (1L << 30)));
+        }
     }
 
     public static java.util.Set<String> names() { return MODELS.keySet(); }

@@ -115,10 +115,30 @@ public final class Model {
                 throw new UserException(source + ": tensor '" + w.name() + "' has shape " + v.shape()
                         + ", model " + name + " expects " + w.spec().shape());
             }
+            requireUsable(w.name(), v, source);
         }
         for (Weight w : weights) {
             float[] src = newValues.get(w.name()).data();
             System.arraycopy(src, 0, values.get(w.name()).data(), 0, src.length);
+        }
+    }
+
+    /**
+     * A non-finite weight makes every output NaN, a negative moving variance makes inference take the
+     * square root of a negative number; neither can come from training, so such a file is corrupt.
+     */
+    private static void requireUsable(String tensor, HostArray value, String source) {
+        float[] data = value.data();
+        boolean variance = tensor.endsWith(".moving_variance");
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new UserException(source + ": tensor '" + tensor + "' holds " + data[i] + " at index "
+                        + value.shape().indexString(i) + "; weights must be finite numbers");
+            }
+            if (variance && data[i] < 0) {
+                throw new UserException(source + ": tensor '" + tensor + "' holds a negative variance " + data[i]
+                        + " at index " + value.shape().indexString(i));
+            }
         }
     }
 

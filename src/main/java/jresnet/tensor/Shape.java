@@ -32,6 +32,16 @@ public final class Shape {
     /** Number of elements as an int, for host arrays. */
     public int elements() { return Math.toIntExact(size()); }
 
+    /** The position of the element at flat (C-order) index flat, for messages: "[0, 2, 1]". */
+    public String indexString(long flat) {
+        long[] index = new long[dims.length];
+        for (int axis = dims.length - 1; axis >= 0; axis--) {
+            index[axis] = flat % dims[axis];
+            flat /= dims[axis];
+        }
+        return Arrays.toString(index);
+    }
+
     /** This shape with a leading batch axis of n. */
     public Shape withBatch(int n) {
         int[] out = new int[dims.length + 1];

@@ -58,8 +58,9 @@ public final class ProgressBar implements Callback {
         out.println((terminal ? "\n" : "") + "warning: skipped batch: " + reason);
     }
 
+    /** The command reports the stop in one line of its own; on a terminal the bar's line is ended first. */
     @Override public void onInterrupted(TrainingState state, String reason) {
-        out.println((terminal ? "\n" : "") + "stopped: " + reason);
+        if (terminal) out.println();
         out.flush();
     }
 

@@ -27,9 +27,13 @@ public final class RunRecorder implements Callback, AutoCloseable {
     private final Executor executor;
     private final Map<String, String> metadata;
     private final TensorBoardLogger tensorBoard;
+    /** Where the checkpoint on disk stands ("after epoch 3", "at epoch 4, step 17"); null while there is none. */
+    private String checkpointed;
 
-    public RunRecorder(Path runDir, Executor executor, Map<String, String> metadata) throws IOException {
+    /** checkpointed: where the run folder's checkpoint stands when recording begins, null when it has none. */
+    public RunRecorder(Path runDir, Executor executor, Map<String, String> metadata, String checkpointed) throws IOException {
         this.runDir = runDir;
+        this.checkpointed = checkpointed;
         this.executor = executor;
         this.metadata = metadata;
         this.tensorBoard = new TensorBoardLogger(runDir.resolve("tensorboard").resolve(executor.model().name()));
@@ -46,7 +50,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
             if (Double.isFinite(m.valAccuracy()) && m.valAccuracy() >= best) {
                 Safetensors.write(runDir.resolve(BEST), weights, metadata);
             }
-            saveCheckpoint(state);
+            saveCheckpoint(state, "after epoch " + state.epoch);
             Map<String, float[]> raw = new LinkedHashMap<>();
             weights.forEach((k, v) -> raw.put(k, v.data()));
             tensorBoard.onEpochEnd(m, raw);
@@ -60,8 +64,9 @@ public final class RunRecorder implements Callback, AutoCloseable {
         if (reason.startsWith("non-finite")) return;
         try {
             executor.pullWeights();
-            requireFinite(executor.model().weights(), "at epoch " + (state.epoch + 1) + ", step " + state.step);
-            saveCheckpoint(state);
+            String where = "at epoch " + (state.epoch + 1) + ", step " + state.step;
+            requireFinite(executor.model().weights(), where);
+            saveCheckpoint(state, where);
         } catch (IOException e) {
             throw new UncheckedIOException("writing checkpoint in " + runDir + ": " + e.getMessage(), e);
         }
@@ -75,18 +80,20 @@ public final class RunRecorder implements Callback, AutoCloseable {
         for (Map.Entry<String, HostArray> e : weights.entrySet()) {
             for (float v : e.getValue().data()) {
                 if (!Float.isFinite(v)) {
-                    throw new Trainer.Stopped("non-finite weight " + e.getKey() + " " + when
-                            + " (a gradient was not finite); the last good checkpoint is kept");
+                    throw new Trainer.Stopped("non-finite weight " + e.getKey() + " " + when + " (a gradient was not finite)");
                 }
             }
         }
     }
 
-    private void saveCheckpoint(TrainingState state) throws IOException {
-        Map<String, Object> json = new LinkedHashMap<>(state.toJson());
-        json.put("optimizer", executor.optimizer().name());
-        Checkpoint.save(runDir.resolve(CHECKPOINT), executor.model().weights(), executor.optimizerState(), json, metadata);
+    private void saveCheckpoint(TrainingState state, String where) throws IOException {
+        Checkpoint.save(runDir.resolve(CHECKPOINT), executor.model().weights(), executor.optimizerState(),
+                state.saved(executor.optimizer().name()), metadata);
+        checkpointed = where;
     }
+
+    /** Where the checkpoint on disk stands ("after epoch 3", "at epoch 4, step 17"); null when there is none. */
+    public String checkpointed() { return checkpointed; }
 
     private void writeMetrics(TrainingState state) throws IOException {
         StringBuilder csv = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_s\n");

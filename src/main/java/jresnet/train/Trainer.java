@@ -17,7 +17,17 @@ public final class Trainer {
 
     /** Thrown when training stopped before finishing; the callbacks have already seen the state. */
     public static final class Stopped extends RuntimeException {
-        public Stopped(String message) { super(message); }
+        private final int exitCode;
+
+        public Stopped(String message) { this(message, 1); }
+
+        /** exitCode: what the command exits with (130 for Ctrl-C, 143 for SIGTERM, 1 for a failure). */
+        public Stopped(String message, int exitCode) {
+            super(message);
+            this.exitCode = exitCode;
+        }
+
+        public int exitCode() { return exitCode; }
     }
 
     private final Executor executor;
@@ -27,6 +37,7 @@ public final class Trainer {
     private final NonFinitePolicy nonFinite;
     private final List<Callback> callbacks;
     private volatile String stopRequest;
+    private volatile int stopExitCode = 1;
 
     /** transform/validationTransform preprocess training/validation batches; null for none. */
     public Trainer(Executor executor, int batchSize, long seed, BatchTransform transform,
@@ -42,7 +53,13 @@ public final class Trainer {
     }
 
     /** Asks the loop to stop after the step in progress (safe from any thread, e.g. a signal handler). */
-    public void requestStop(String reason) { stopRequest = reason; }
+    public void requestStop(String reason) { requestStop(reason, 1); }
+
+    /** As {@link #requestStop(String)}, with the exit code the stop should end the command with. */
+    public void requestStop(String reason, int exitCode) {
+        stopExitCode = exitCode;
+        stopRequest = reason;
+    }
 
     /** Trains until {@code epochs} epochs are done, continuing from {@code state}; returns the history. */
     public List<EpochMetrics> fit(Dataset train, Dataset validation, int epochs, TrainingState state) {
@@ -61,7 +78,7 @@ public final class Trainer {
                         if (nonFinite == NonFinitePolicy.STOP) {
                             state.seconds += seconds(started);
                             callbacks.forEach(c -> c.onInterrupted(state, where));
-                            throw new Stopped(where + "; the last good checkpoint is kept");
+                            throw new Stopped(where);
                         }
                         callbacks.forEach(c -> c.onBatchSkipped(where));
                     } else {
@@ -78,9 +95,14 @@ public final class Trainer {
                     if (stop != null && loader.hasNext()) {
                         state.seconds += seconds(started);
                         callbacks.forEach(c -> c.onInterrupted(state, stop));
-                        throw new Stopped(stop + " at epoch " + (state.epoch + 1) + ", step " + state.step);
+                        throw new Stopped(stop + " at epoch " + (state.epoch + 1) + ", step " + state.step, stopExitCode);
                     }
                 }
+            }
+            if (state.seen == 0) {
+                callbacks.forEach(c -> c.onInterrupted(state, "non-finite loss in every batch"));
+                throw new Stopped("every batch of epoch " + (state.epoch + 1) + " had a non-finite loss and was skipped; "
+                        + "these weights cannot train");
             }
             double trainSeconds = state.seconds + seconds(started);
             double[] val = validation == null || validation.size() == 0 ? new double[] {Double.NaN, Double.NaN}
@@ -97,7 +119,7 @@ public final class Trainer {
             state.seconds = 0;
             callbacks.forEach(c -> c.onEpochEnd(m, state));
             String stop = stopRequest;
-            if (stop != null && state.epoch < epochs) throw new Stopped(stop + " after epoch " + state.epoch);
+            if (stop != null && state.epoch < epochs) throw new Stopped(stop + " after epoch " + state.epoch, stopExitCode);
         }
         return state.history;
     }

@@ -1,16 +1,26 @@
 package jresnet.train;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import jresnet.UserException;
 import jresnet.backend.Backend;
 import jresnet.data.BatchTransform;
+import jresnet.data.DataFingerprint;
+import jresnet.data.DataLocator;
 import jresnet.data.Dataset;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
@@ -28,40 +38,40 @@ import jresnet.nn.Model;
  */
 public final class TrainingRun {
     public static final String CONFIG = "config.json";
+    private static final List<String> ON_NAN = List.of("stop", "skip-batch");
 
     /** Everything that defines a run; written to config.json and read back on resume. */
     public record Config(String model, String recipe, int epochs, int batchSize, long seed, int limitTrain,
-                         int limitTest, int validationSplit, String initialWeights, String onNan) {
-
-        Map<String, Object> toJson() {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("model", model);
-            m.put("recipe", recipe);
-            m.put("epochs", epochs);
-            m.put("batch_size", batchSize);
-            m.put("seed", seed);
-            m.put("limit_train", limitTrain);
-            m.put("limit_test", limitTest);
-            m.put("validation_split", validationSplit);
-            m.put("initial_weights", initialWeights);
-            m.put("on_nan", onNan);
-            return m;
-        }
-
-        static Config fromJson(Map<String, Object> m, Path file) {
-            try {
-                return new Config((String) m.get("model"), (String) m.get("recipe"), num(m, "epochs"), num(m, "batch_size"),
-                        ((Number) m.get("seed")).longValue(), num(m, "limit_train"), num(m, "limit_test"),
-                        num(m, "validation_split"), (String) m.get("initial_weights"), (String) m.get("on_nan"));
-            } catch (ClassCastException | NullPointerException e) {
-                throw new UserException(file + ": not a jresnet run configuration (" + e.getMessage() + ")");
-            }
-        }
-
-        private static int num(Map<String, Object> m, String key) { return ((Number) m.get(key)).intValue(); }
+                         int limitTest, int validationSplit, @Json.Optional String initialWeights, String onNan) {
 
         public Recipe parsedRecipe() { return Recipe.parse(recipe); }
+
+        Config withEpochs(int n) {
+            return new Config(model, recipe, n, batchSize, seed, limitTrain, limitTest, validationSplit, initialWeights, onNan);
+        }
+
+        /** Every field checked, naming source and field: a hand-edited or corrupt config.json must not start a bogus run. */
+        void validate(String source) {
+            if (model.isEmpty()) throw bad(source, "model", "a model name", "\"\"");
+            try {
+                ModelZoo.create(model);
+            } catch (UserException e) {
+                throw new UserException(source + ": field 'model': " + e.getMessage());
+            }
+            if (java.util.Arrays.stream(Recipe.values()).noneMatch(r -> r.cliName().equals(recipe))) {
+                throw bad(source, "recipe", "one of keras, he2015", "\"" + recipe + "\"");
+            }
+            if (epochs < 0) throw bad(source, "epochs", "0 (the recipe's length) or more", epochs);
+            if (batchSize < 1) throw bad(source, "batch_size", "at least 1", batchSize);
+            if (limitTrain < 0) throw bad(source, "limit_train", "0 (no limit) or more", limitTrain);
+            if (limitTest < 0) throw bad(source, "limit_test", "0 (no limit) or more", limitTest);
+            if (validationSplit < 0) throw bad(source, "validation_split", "0 (the test set) or more", validationSplit);
+            if (!ON_NAN.contains(onNan)) throw bad(source, "on_nan", "one of stop, skip-batch", "\"" + onNan + "\"");
+        }
     }
+
+    /** The data folder a run trains on and its fingerprint, as config.json records them. */
+    record RecordedData(@Json.Optional String data, @Json.Optional DataFingerprint dataFingerprint) {}
 
     /** The data a run trains and validates on. */
     public record Data(Dataset train, Dataset validation) {
@@ -81,76 +91,238 @@ public final class TrainingRun {
 
     private TrainingRun() {}
 
-    /** Starts a fresh run into {@code out}, which must not hold another run's checkpoint. */
+    /**
+     * Starts a fresh run into {@code out}, which must be absent or empty: nothing a user made (an
+     * earlier run's metrics, best weights, any file) is ever overwritten.
+     */
     public static List<EpochMetrics> start(Config config, Backend backend, Path dataDir, Path out, PrintStream console,
                                            boolean terminal, Map<String, Object> environment) throws IOException {
+        if (out.toString().isEmpty()) throw new UserException("--out: the folder name is empty; name a folder for the run");
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new UserException("--out " + out + ": is a file, not a folder; choose a folder for the run");
+        }
+        Model model = ModelZoo.create(config.model());
+        BatchMemory.requireFits(model, config.batchSize(), backend);
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
-            if (Files.exists(out.resolve(RunRecorder.CHECKPOINT))) {
-                throw new UserException(out + " already holds a run (" + RunRecorder.CHECKPOINT + "/); continue it with "
-                        + "--resume " + out + " or choose another --out");
-            }
-            Map<String, Object> json = new LinkedHashMap<>(config.toJson());
-            json.put("device", backend.name());
-            json.put("optimizer", config.parsedRecipe().optimizer().config());
-            json.putAll(environment);
-            AtomicFiles.writeString(out.resolve(CONFIG), Json.write(json, true));
-            Model model = ModelZoo.create(config.model());
+            AtomicFiles.removeTemporaryFiles(out);
+            refuseUnlessEmpty(out, config, console);
+            Data data = Data.load(dataDir, config);
             model.initializeWeights(config.seed());
             if (config.initialWeights() != null) {
                 Path w = Path.of(config.initialWeights());
                 model.setWeights(Safetensors.read(w).tensors(), w.toString());
             }
-            return fit(config, model, backend, dataDir, out, new TrainingState(), null, console, terminal);
+            JsonObject json = Json.tree(config);
+            json.addProperty("device", backend.name());
+            json.add("optimizer", Json.tree(config.parsedRecipe().optimizer().config()));
+            Json.tree(environment).entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
+            JsonObject recorded = Json.tree(new RecordedData(dataDir.toAbsolutePath().normalize().toString(), DataFingerprint.of(dataDir)));
+            recorded.entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
+            AtomicFiles.writeString(out.resolve(CONFIG), Json.pretty(json));
+            return fit(config, model, backend, data, out, new TrainingState(), null, console, terminal);
         }
     }
 
-    /** Continues the run in {@code out} from its last complete checkpoint; {@code epochs} > 0 overrides the length. */
+    /**
+     * Names what is in the way when out is not empty, and what to do instead. The one folder taken
+     * as it is holds the same run killed before its first epoch ended: nothing of it is worth keeping.
+     */
+    private static void refuseUnlessEmpty(Path out, Config config, PrintStream console) throws IOException {
+        TreeSet<String> entries = new TreeSet<>();
+        try (DirectoryStream<Path> listing = Files.newDirectoryStream(out)) {
+            for (Path p : listing) entries.add(p.getFileName().toString());
+        }
+        entries.remove(RunLock.FILE);
+        if (entries.isEmpty()) return;
+        Path configFile = out.resolve(CONFIG);
+        if (Files.isRegularFile(configFile)) {
+            String model = recordedModel(configFile);
+            if (STARTED_ONLY.containsAll(entries) && config.equals(recordedConfig(configFile))) {
+                console.printf("notice: %s holds this run, stopped before its first epoch ended; starting it again%n", out);
+                return;
+            }
+            if (config.model().equals(model)) {
+                throw new UserException(out + " already holds a run of " + model + " (" + CONFIG
+                        + (Files.isDirectory(out.resolve(RunRecorder.CHECKPOINT)) ? ", " + RunRecorder.CHECKPOINT + "/" : "")
+                        + "); continue it with --resume " + out + " or choose another --out");
+            }
+            throw new UserException(out + " holds a run of another model (" + (model == null ? "unreadable " + CONFIG : model)
+                    + ", not " + config.model() + "); choose another --out");
+        }
+        throw new UserException("--out " + out + " is not empty (" + entries.first() + " is in the way); choose a new or "
+                + "empty folder, or --resume " + out + " if it holds a run");
+    }
+
+    /** What a run folder holds before its first epoch ends. */
+    private static final List<String> STARTED_ONLY = List.of(CONFIG, "tensorboard");
+
+    private static Config recordedConfig(Path configFile) {
+        try {
+            return Json.bind(Json.parseObject(Files.readString(configFile), configFile.toString()), Config.class, configFile.toString());
+        } catch (IOException | UserException unreadable) {
+            return null;
+        }
+    }
+
+    private static String recordedModel(Path configFile) {
+        try {
+            JsonElement model = Json.parseObject(Files.readString(configFile), configFile.toString()).get("model");
+            return model instanceof JsonPrimitive p && p.isString() ? p.getAsString() : null;
+        } catch (IOException | UserException unreadable) {
+            return null;
+        }
+    }
+
+    /**
+     * Continues the run in {@code out} from its last complete checkpoint (or from the start when it
+     * never finished an epoch); {@code epochs} > 0 sets a new length. dataDir null: the folder the run
+     * recorded.
+     */
     public static List<EpochMetrics> resume(Path out, int epochs, Backend backend, Path dataDir, PrintStream console,
                                             boolean terminal) throws IOException {
         Path configFile = out.resolve(CONFIG);
+        if (!Files.isDirectory(out)) throw new UserException("--resume " + out + ": no such folder");
         if (!Files.isRegularFile(configFile)) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
-            Map<String, Object> recorded;
-            try {
-                recorded = Json.parseObject(Files.readString(configFile));
-            } catch (IllegalArgumentException e) {
-                throw new UserException(configFile + ": not valid JSON: " + e.getMessage());
-            }
-            Config config = Config.fromJson(recorded, configFile);
-            if (epochs > 0 && epochs != config.epochs()) {
-                recorded.put("epochs", epochs);
-                AtomicFiles.writeString(configFile, Json.write(recorded, true));
-                config = new Config(config.model(), config.recipe(), epochs, config.batchSize(), config.seed(),
-                        config.limitTrain(), config.limitTest(), config.validationSplit(), config.initialWeights(), config.onNan());
-            }
-            Path dir = out.resolve(RunRecorder.CHECKPOINT);
-            Checkpoint.Contents saved = Checkpoint.load(dir);
+            AtomicFiles.removeTemporaryFiles(out);
+            JsonObject recorded = Json.parseObject(readText(configFile), configFile.toString());
+            Config config = Json.bind(recorded, Config.class, configFile.toString());
+            config.validate(configFile.toString());
             Model model = ModelZoo.create(config.model());
-            model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
-            TrainingState state = TrainingState.fromJson(saved.state());
-            console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(), dir, state.epoch + 1, state.step);
-            return fit(config, model, backend, dataDir, out, state, saved, console, terminal);
+            BatchMemory.requireFits(model, config.batchSize(), backend);
+            Data data = Data.load(dataFolder(recorded, configFile, dataDir, console), config);
+            int steps = BatchLoader.batches(data.train().size(), config.batchSize());
+            int recordedEpochs = epochsOf(config, steps);
+
+            Path dir = out.resolve(RunRecorder.CHECKPOINT);
+            Checkpoint.Contents saved = null;
+            TrainingState state = new TrainingState();
+            if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                saved = Checkpoint.load(dir);
+                Path stateFile = dir.resolve(Checkpoint.STATE);
+                TrainingState.Saved s = Json.bind(saved.state(), TrainingState.Saved.class, stateFile.toString());
+                validate(s, stateFile.toString(), steps, config.batchSize(), recordedEpochs,
+                        config.parsedRecipe().optimizer().name());
+                state = TrainingState.of(s);
+                model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
+            } else {
+                model.initializeWeights(config.seed());
+                if (config.initialWeights() != null) {
+                    Path w = Path.of(config.initialWeights());
+                    model.setWeights(Safetensors.read(w).tensors(), CONFIG + " initial_weights " + w);
+                }
+            }
+            int target = epochs > 0 ? epochs : recordedEpochs;
+            if (epochs > 0 && epochs < state.epoch) {
+                throw new UserException("--epochs " + epochs + ": the run in " + out + " has already finished " + state.epoch
+                        + " epochs");
+            }
+            if (state.epoch >= target) {
+                console.printf("%s: the run has finished all %d epochs; nothing to train (--epochs N to train longer)%n",
+                        out, state.epoch);
+                return state.history;
+            }
+            if (epochs > 0 && epochs != recordedEpochs) {
+                recorded.addProperty("epochs", epochs);
+                AtomicFiles.writeString(configFile, Json.pretty(recorded));
+                config = config.withEpochs(epochs);
+            }
+            console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
+                    saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);
+            return fit(config, model, backend, data, out, state, saved, console, terminal);
         }
     }
 
-    private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Path dataDir, Path out,
+    /**
+     * The recorded folder unless --data names another; a one-line notice when the data differs from
+     * what the run started on. Runs from before the folder was recorded look the data up as a fresh
+     * run would.
+     */
+    private static Path dataFolder(JsonObject recorded, Path configFile, Path dataFlag, PrintStream console) throws IOException {
+        RecordedData data = Json.bind(recorded, RecordedData.class, configFile.toString());
+        if (data.data() == null) return dataFlag != null ? dataFlag : DataLocator.resolve(null);
+        Path folder = dataFlag != null ? dataFlag : Path.of(data.data());
+        if (dataFlag == null && !Files.isDirectory(folder)) {
+            throw new UserException(configFile + ": the run's data folder " + folder + " is gone; give its new place with --data DIR");
+        }
+        if (data.dataFingerprint() != null && Files.isDirectory(folder)) {
+            List<String> differing = data.dataFingerprint().differences(DataFingerprint.of(folder));
+            if (!differing.isEmpty()) {
+                console.printf("notice: %s differs from the data this run started on (%s: other size or content); "
+                        + "continuing on it%n", folder, String.join(", ", differing));
+            }
+        }
+        return folder;
+    }
+
+    private static String readText(Path file) throws IOException {
+        try {
+            return Files.readString(file);
+        } catch (CharacterCodingException e) {
+            throw new UserException(file + ": not UTF-8 text (corrupt?)");
+        }
+    }
+
+    private static int epochsOf(Config config, int steps) {
+        return config.epochs() > 0 ? config.epochs() : config.parsedRecipe().defaultEpochs(steps);
+    }
+
+    /** Every field of state.json against the run it belongs to: a corrupt one must not train on or write bogus metrics. */
+    static void validate(TrainingState.Saved s, String source, int steps, int batchSize, int epochs, String optimizer) {
+        if (s.epoch() < 0) throw bad(source, "epoch", "0 or more", s.epoch());
+        if (s.step() < 0 || s.step() >= steps) {
+            throw bad(source, "step", "from 0 to " + (steps - 1) + " (" + steps + " batches per epoch)", s.step());
+        }
+        long updatesSoFar = (long) s.epoch() * steps + s.step();
+        if (s.iterations() < 0 || s.iterations() > updatesSoFar) {
+            throw bad(source, "iterations", "from 0 to " + updatesSoFar + " (the batches before epoch " + (s.epoch() + 1)
+                    + ", step " + s.step() + ")", s.iterations());
+        }
+        long maxSeen = (long) s.step() * batchSize;
+        if (s.seen() < 0 || s.seen() > maxSeen) throw bad(source, "seen", "from 0 to " + maxSeen, s.seen());
+        if (s.correct() < 0 || s.correct() > s.seen()) throw bad(source, "correct", "from 0 to seen (" + s.seen() + ")", s.correct());
+        if (!(s.lossSum() >= 0) || Double.isInfinite(s.lossSum())) throw bad(source, "loss_sum", "a finite number, 0 or more", s.lossSum());
+        if (!(s.seconds() >= 0) || Double.isInfinite(s.seconds())) throw bad(source, "seconds", "a finite number, 0 or more", s.seconds());
+        if (s.history().size() != s.epoch()) {
+            throw bad(source, "history", "one entry per finished epoch (" + s.epoch() + ")", s.history().size() + " entries");
+        }
+        for (int i = 0; i < s.history().size(); i++) {
+            EpochMetrics m = s.history().get(i);
+            String field = "history[" + i + "].";
+            if (m.epoch() != i) throw bad(source, field + "epoch", String.valueOf(i), m.epoch());
+            if (!(m.loss() >= 0) || Double.isInfinite(m.loss())) throw bad(source, field + "loss", "a finite number, 0 or more", m.loss());
+            if (!(m.accuracy() >= 0 && m.accuracy() <= 1)) throw bad(source, field + "accuracy", "from 0 to 1", m.accuracy());
+            if (!Double.isNaN(m.valAccuracy()) && !(m.valAccuracy() >= 0 && m.valAccuracy() <= 1)) {
+                throw bad(source, field + "val_accuracy", "from 0 to 1, or null", m.valAccuracy());
+            }
+        }
+        if (s.optimizer() != null && !s.optimizer().equals(optimizer)) {
+            throw bad(source, "optimizer", "\"" + optimizer + "\" (the run's recipe)", "\"" + s.optimizer() + "\"");
+        }
+    }
+
+    private static UserException bad(String source, String field, String expected, Object found) {
+        return new UserException(source + ": field '" + field + "' must be " + expected + ", found " + found);
+    }
+
+    private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Data data, Path out,
                                           TrainingState state, Checkpoint.Contents saved, PrintStream console,
                                           boolean terminal) throws IOException {
-        Data data = Data.load(dataDir, config);
         Recipe recipe = config.parsedRecipe();
-        int epochs = config.epochs() > 0 ? config.epochs()
-                : recipe.defaultEpochs(BatchLoader.batches(data.train().size(), config.batchSize()));
+        int epochs = epochsOf(config, BatchLoader.batches(data.train().size(), config.batchSize()));
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "jresnet");
         metadata.put("model", config.model());
         metadata.putAll(recipe.inferenceMetadata(data.train()));
         BatchTransform trainTransform = recipe.trainTransform(metadata);
         BatchTransform validationTransform = Recipe.inferenceTransform(metadata, "recipe " + recipe.cliName());
+        String checkpointed = saved == null ? null : state.step == 0 ? "after epoch " + state.epoch
+                : "at epoch " + (state.epoch + 1) + ", step " + state.step;
         try (Executor executor = new Executor(model, backend, config.batchSize());
-             RunRecorder recorder = new RunRecorder(out, executor, metadata)) {
+             RunRecorder recorder = new RunRecorder(out, executor, metadata, checkpointed)) {
             executor.attachOptimizer(recipe.optimizer());
             if (saved != null) {
                 executor.restoreOptimizerState(saved.optimizer(), state.iterations,
@@ -158,14 +330,25 @@ public final class TrainingRun {
             }
             List<Callback> callbacks = new ArrayList<>(List.of(new ProgressBar(console, terminal), recorder));
             Trainer trainer = new Trainer(executor, config.batchSize(), config.seed(), trainTransform, validationTransform,
-                    Trainer.NonFinitePolicy.valueOf(config.onNan().toUpperCase(java.util.Locale.ROOT).replace('-', '_')),
+                    Trainer.NonFinitePolicy.valueOf(config.onNan().toUpperCase(Locale.ROOT).replace('-', '_')),
                     callbacks);
-            Interrupts.onInterrupt(() -> trainer.requestStop("interrupted"));
+            Interrupts.stopOnSignal(trainer);
             try {
                 return trainer.fit(data.train(), data.validation(), epochs, state);
+            } catch (Trainer.Stopped stopped) {
+                throw new Trainer.Stopped(stopped.getMessage() + afterStop(stopped, recorder.checkpointed(), out),
+                        stopped.exitCode());
             } finally {
                 Interrupts.clear();
             }
         }
+    }
+
+    /** What the run folder holds after a stop, and how to go on: the stop's one line must not claim a checkpoint that is not there. */
+    private static String afterStop(Trainer.Stopped stopped, String checkpointed, Path out) {
+        if (checkpointed == null) return "; no checkpoint was written (none is due before the first epoch ends)";
+        boolean signal = stopped.exitCode() != 1;
+        return (signal ? "; checkpoint " : "; the last good checkpoint ") + "(" + checkpointed + ") is in "
+                + out.resolve(RunRecorder.CHECKPOINT) + "; continue with: jresnet train --resume " + out;
     }
 }

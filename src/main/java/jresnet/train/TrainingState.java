@@ -1,9 +1,8 @@
 package jresnet.train;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import jresnet.io.Json;
 
 /**
  * Where a run stands: the epoch in progress (0-based), batches of it done, optimizer updates done,
@@ -20,54 +19,24 @@ public final class TrainingState {
     public double seconds;
     public final List<EpochMetrics> history = new ArrayList<>();
 
-    public Map<String, Object> toJson() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("epoch", epoch);
-        m.put("step", step);
-        m.put("iterations", iterations);
-        m.put("loss_sum", lossSum);
-        m.put("correct", correct);
-        m.put("seen", seen);
-        m.put("seconds", seconds);
-        List<Object> h = new ArrayList<>();
-        for (EpochMetrics e : history) {
-            Map<String, Object> r = new LinkedHashMap<>();
-            r.put("epoch", e.epoch());
-            r.put("loss", e.loss());
-            r.put("accuracy", e.accuracy());
-            r.put("val_loss", finiteOrNull(e.valLoss()));
-            r.put("val_accuracy", finiteOrNull(e.valAccuracy()));
-            r.put("seconds", e.seconds());
-            r.put("images_per_s", e.imagesPerSecond());
-            r.put("learning_rate", e.learningRate());
-            h.add(r);
-        }
-        m.put("history", h);
-        return m;
+    /** checkpoint/state.json: the fields above and the name of the optimizer whose slots the checkpoint holds. */
+    public record Saved(int epoch, int step, long iterations, double lossSum, long correct, long seen, double seconds,
+                        List<EpochMetrics> history, @Json.Optional String optimizer) {}
+
+    public Saved saved(String optimizer) {
+        return new Saved(epoch, step, iterations, lossSum, correct, seen, seconds, List.copyOf(history), optimizer);
     }
 
-    private static Object finiteOrNull(double v) { return Double.isFinite(v) ? v : null; }
-
-    public static TrainingState fromJson(Map<String, Object> m) {
+    public static TrainingState of(Saved saved) {
         TrainingState s = new TrainingState();
-        s.epoch = ((Number) m.get("epoch")).intValue();
-        s.step = ((Number) m.get("step")).intValue();
-        s.iterations = ((Number) m.get("iterations")).longValue();
-        s.lossSum = ((Number) m.get("loss_sum")).doubleValue();
-        s.correct = ((Number) m.get("correct")).longValue();
-        s.seen = ((Number) m.get("seen")).longValue();
-        s.seconds = ((Number) m.get("seconds")).doubleValue();
-        for (Object o : (List<?>) m.get("history")) {
-            Map<?, ?> r = (Map<?, ?>) o;
-            s.history.add(new EpochMetrics(((Number) r.get("epoch")).intValue(), num(r, "loss"), num(r, "accuracy"),
-                    num(r, "val_loss"), num(r, "val_accuracy"), num(r, "seconds"), num(r, "images_per_s"),
-                    num(r, "learning_rate")));
-        }
+        s.epoch = saved.epoch();
+        s.step = saved.step();
+        s.iterations = saved.iterations();
+        s.lossSum = saved.lossSum();
+        s.correct = saved.correct();
+        s.seen = saved.seen();
+        s.seconds = saved.seconds();
+        s.history.addAll(saved.history());
         return s;
-    }
-
-    private static double num(Map<?, ?> r, String key) {
-        Object v = r.get(key);
-        return v == null ? Double.NaN : ((Number) v).doubleValue();
     }
 }

@@ -1,177 +1,114 @@
 package jresnet.io;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class JsonTest {
+import com.google.gson.JsonObject;
+import java.util.List;
+import jresnet.UserException;
+import org.junit.jupiter.api.Test;
 
-    @Test
-    void writesCompactAndPretty() {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("name", "resnet20");
-        doc.put("epochs", 200L);
-        doc.put("lr", 0.001);
-        doc.put("tags", List.of("a", true, false));
-        doc.put("none", null);
-        doc.put("empty", Map.of());
-        doc.put("nothing", List.of());
-        assertEquals("{\"name\":\"resnet20\",\"epochs\":200,\"lr\":0.001,\"tags\":[\"a\",true,false],\"none\":null,\"empty\":{},\"nothing\":[]}",
-                Json.write(doc, false));
+/** Gson bound to records, as jresnet's files need it: the layout of files written so far, and errors naming file and field. */
+class JsonTest {
+    /** A checkpoint/state.json as the hand-written writer before Gson produced it, byte for byte. */
+    static final String STATE_BEFORE_GSON = """
+            {
+              "epoch": 1,
+              "step": 0,
+              "iterations": 3,
+              "loss_sum": 0.0,
+              "correct": 0,
+              "seen": 0,
+              "seconds": 0.0,
+              "history": [
+                {
+                  "epoch": 0,
+                  "loss": 2.3125104904174805,
+                  "accuracy": 0.125,
+                  "val_loss": null,
+                  "val_accuracy": null,
+                  "seconds": 0.21734,
+                  "images_per_s": 184.04343,
+                  "learning_rate": 0.001
+                }
+              ],
+              "optimizer": "adam"
+            }
+            """;
+
+    record Metrics(int epoch, double loss, @com.google.gson.annotations.SerializedName("images_per_s") double imagesPerSecond) {}
+
+    record State(int epoch, long iterations, double lossSum, List<Metrics> history, @Json.Optional String optimizer) {}
+
+    @Test void recordsWriteInTheLayoutOfEarlierFiles() {
+        State s = new State(3, 1173L, 0.5, List.of(new Metrics(0, 2.25, 184.5)), null);
         assertEquals("""
                 {
-                  "name": "resnet20",
-                  "epochs": 200,
-                  "lr": 0.001,
-                  "tags": [
-                    "a",
-                    true,
-                    false
+                  "epoch": 3,
+                  "iterations": 1173,
+                  "loss_sum": 0.5,
+                  "history": [
+                    {
+                      "epoch": 0,
+                      "loss": 2.25,
+                      "images_per_s": 184.5
+                    }
                   ],
-                  "none": null,
-                  "empty": {},
-                  "nothing": []
+                  "optimizer": null
                 }
-                """, Json.write(doc, true));
+                """, Json.pretty(s));
+        assertEquals("{\"epoch\":3,\"iterations\":1173,\"loss_sum\":0.5,\"history\":[{\"epoch\":0,\"loss\":2.25,\"images_per_s\":184.5}],"
+                + "\"optimizer\":null}", Json.compact(s));
+        assertEquals("\"<é> & 😀\"", Json.compact("<é> & 😀"), "no HTML escapes");
     }
 
-    @Test
-    void escapesStrings() {
-        assertEquals("\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f c\\u0001 \\u001f / é 😀\"",
-                Json.write("q\" b\\ n\n r\r t\t b\b f\f c\u0001 \u001f / é 😀", false));
-        // A lone surrogate is not encodable as UTF-8, so it is escaped rather than mangled.
-        assertEquals("\"x\\ud800y\"", Json.write("x\ud800y", false));
-        assertEquals("x\ud800y", Json.parse(Json.write("x\ud800y", false)));
+    @Test void aFileFromBeforeGsonReadsAndWritesBackUnchanged() {
+        JsonObject tree = Json.parseObject(STATE_BEFORE_GSON, "state.json");
+        assertEquals(STATE_BEFORE_GSON, Json.pretty(tree));
+        State s = Json.bind(tree, State.class, "state.json");
+        assertEquals(1, s.epoch());
+        assertEquals(3L, s.iterations());
+        assertEquals("adam", s.optimizer());
+        assertEquals(184.04343, s.history().get(0).imagesPerSecond());
     }
 
-    @Test
-    void parsesEscapesAndNumbers() {
-        assertEquals("é😀/\"\\\b\f\n\r\t", Json.parse("\"\\u00e9\\ud83d\\ude00\\/\\\"\\\\\\b\\f\\n\\r\\t\""));
-        assertEquals(1L, Json.parse("1"));
-        assertEquals(-17L, Json.parse(" -17 "));
-        assertEquals(1.5, Json.parse("1.5"));
-        assertEquals(100.0, Json.parse("1e2"));
-        assertEquals(-0.025, Json.parse("-2.5E-2"));
-        assertEquals(1.2345678901234567e19, Json.parse("12345678901234567890"));
-        assertEquals(Long.MIN_VALUE, Json.parse("-9223372036854775808"));
-        assertEquals(0.1f, ((Double) Json.parse(Json.write(0.1f, false))).floatValue());
+    @Test void nonFiniteNumbersAreNullInFilesAndNaNInMemory() {
+        assertEquals("{\"epoch\":0,\"loss\":null,\"images_per_s\":null}", Json.compact(new Metrics(0, Double.NaN, Double.POSITIVE_INFINITY)));
+        Metrics m = Json.bind(Json.parseObject("{\"epoch\":0,\"loss\":null,\"images_per_s\":1}", "f"), Metrics.class, "f");
+        assertTrue(Double.isNaN(m.loss()));
     }
 
-    @Test
-    void keepsKeyOrder() {
-        Map<String, Object> parsed = Json.parseObject("{\"z\":1,\"a\":2,\"m\":3}");
-        assertEquals(List.of("z", "a", "m"), new ArrayList<>(parsed.keySet()));
+    @Test void bindingNamesTheFileAndTheField() {
+        assertEquals("s.json: field 'iterations' is missing", message("{\"epoch\":1,\"loss_sum\":0,\"history\":[]}"));
+        assertEquals("s.json: field 'epoch' must be a whole number, found 1.5",
+                message("{\"epoch\":1.5,\"iterations\":1,\"loss_sum\":0,\"history\":[]}"));
+        assertEquals("s.json: field 'epoch' must be a whole number from -2147483648 to 2147483647, found 3000000000",
+                message("{\"epoch\":3000000000,\"iterations\":1,\"loss_sum\":0,\"history\":[]}"));
+        assertEquals("s.json: field 'loss_sum' must be a number, found \"x\"",
+                message("{\"epoch\":1,\"iterations\":1,\"loss_sum\":\"x\",\"history\":[]}"));
+        assertEquals("s.json: field 'history' must be an array, found {}",
+                message("{\"epoch\":1,\"iterations\":1,\"loss_sum\":0,\"history\":{}}"));
+        assertEquals("s.json: field 'history[0].epoch' must be a whole number, found \"0\"",
+                message("{\"epoch\":1,\"iterations\":1,\"loss_sum\":0,\"history\":[{\"epoch\":\"0\",\"loss\":1,\"images_per_s\":1}]}"));
+        assertEquals("s.json: field 'optimizer' must be a string, found 7",
+                message("{\"epoch\":1,\"iterations\":1,\"loss_sum\":0,\"history\":[],\"optimizer\":7}"));
     }
 
-    @Test
-    void randomDocumentsRoundTrip() {
-        long seed = new Random().nextLong();
-        Random random = new Random(seed);
-        for (int i = 0; i < 200; i++) {
-            Object doc = randomValue(random, 0);
-            for (boolean pretty : new boolean[] {false, true}) {
-                String text = Json.write(doc, pretty);
-                assertEquals(doc, Json.parse(text), "seed " + seed + ", document " + text);
-            }
+    @Test void malformedJsonIsOneLineWithItsPositionAndNoClassNames() {
+        for (String text : new String[] {"{\"a\": 1,}", "{a: 1}", "{\"a\": 1} x", "[1]", "", "{\"a\": NaN}", "{\"a\": \"unterminated"}) {
+            String m = assertThrows(UserException.class, () -> Json.parseObject(text, "c.json")).getMessage();
+            assertTrue(m.startsWith("c.json: "), m);
+            assertFalse(m.contains("Exception") || m.contains("gson") || m.contains("\n"), m);
         }
+        assertEquals("c.json: malformed JSON at line 2 column 4",
+                assertThrows(UserException.class, () -> Json.parseObject("{\n  a: 1}", "c.json")).getMessage());
+        assertEquals("c.json: expected a JSON object, found array",
+                assertThrows(UserException.class, () -> Json.parseObject("[1]", "c.json")).getMessage());
     }
 
-    private static Object randomValue(Random random, int depth) {
-        int kind = random.nextInt(depth > 4 ? 5 : 7);
-        switch (kind) {
-            case 0: return null;
-            case 1: return random.nextBoolean();
-            case 2: return random.nextLong() >> random.nextInt(64);
-            case 3: return random.nextGaussian() * Math.pow(10, random.nextInt(40) - 20);
-            case 4: return randomString(random);
-            case 5: {
-                List<Object> list = new ArrayList<>();
-                for (int i = random.nextInt(5); i > 0; i--) list.add(randomValue(random, depth + 1));
-                return list;
-            }
-            default: {
-                Map<String, Object> map = new LinkedHashMap<>();
-                for (int i = random.nextInt(5); i > 0; i--) map.put(randomString(random), randomValue(random, depth + 1));
-                return map;
-            }
-        }
-    }
-
-    private static String randomString(Random random) {
-        StringBuilder b = new StringBuilder();
-        for (int i = random.nextInt(8); i > 0; i--) {
-            switch (random.nextInt(4)) {
-                case 0 -> b.append((char) random.nextInt(0x20));
-                case 1 -> b.append("\"\\/".charAt(random.nextInt(3)));
-                case 2 -> b.append((char) (0x20 + random.nextInt(0x5f)));
-                default -> b.appendCodePoint(0xA0 + random.nextInt(0x1F000));
-            }
-        }
-        return b.toString();
-    }
-
-    @ParameterizedTest
-    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-            "``|0|unexpected end of input",
-            "`{\"a\":1,}`|7|expected a string key",
-            "[1 2]|3|expected ',' or ']'",
-            "`{\"a\" 1}`|5|expected ':'",
-            "01|1|after the end of the value",
-            "`\"abc`|4|unterminated string",
-            "tru|0|expected a value",
-            "[1,]|3|expected a value",
-            "`{\"a\":1,\"a\":2}`|7|duplicate key",
-            "`\"\\x\"`|1|invalid escape",
-            "`\"\\u12g4\"`|1|invalid \\u escape",
-            "1.|2|expected a digit after '.'",
-            "-|1|expected a digit",
-            "1e+|3|expected a digit in the exponent",
-            "+1|0|expected a value",
-            "`{\"a\":1 \"b\":2}`|7|expected ',' or '}'",
-            "`{1:2}`|1|expected a string key",
-            "nul|0|expected a value",
-    })
-    void reportsErrorsWithOffset(String text, int offset, String message) {
-        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(text));
-        assertEquals(offset, e.offset(), e.getMessage());
-        assertTrue(e.getMessage().contains(message) && e.getMessage().endsWith("at offset " + offset), e.getMessage());
-    }
-
-    @Test
-    void rejectsRawControlCharacterInString() {
-        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse("[\"a\nb\"]"));
-        assertEquals(3, e.offset());
-        assertTrue(e.getMessage().contains("unescaped control character U+000A"), e.getMessage());
-    }
-
-    @Test
-    void rejectsDeepNesting() {
-        String deep = "[".repeat(10_000) + "]".repeat(10_000);
-        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parse(deep));
-        assertTrue(e.getMessage().contains("nesting deeper than"), e.getMessage());
-    }
-
-    @Test
-    void parseObjectRejectsOtherValues() {
-        Json.ParseException e = assertThrows(Json.ParseException.class, () -> Json.parseObject("[1]"));
-        assertTrue(e.getMessage().contains("expected a JSON object, found array"), e.getMessage());
-    }
-
-    @Test
-    void refusesWhatJsonCannotHold() {
-        assertThrows(IllegalArgumentException.class, () -> Json.write(Double.NaN, false));
-        assertThrows(IllegalArgumentException.class, () -> Json.write(List.of(Float.POSITIVE_INFINITY), false));
-        assertThrows(IllegalArgumentException.class, () -> Json.write(Map.of(1, 2), false));
-        assertThrows(IllegalArgumentException.class, () -> Json.write(new Object(), false));
+    private static String message(String text) {
+        return assertThrows(UserException.class, () -> Json.bind(Json.parseObject(text, "s.json"), State.class, "s.json")).getMessage();
     }
 }

@@ -155,7 +155,7 @@ class SafetensorsTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
-            "{abc|header is not a valid JSON object: expected a string key",
+            "{abc|header is not a valid JSON object: malformed JSON at line 1 column 3",
             "[1, 2]|header is not a valid JSON object: expected a JSON object, found array",
             "`{\"w\":5}`|tensor 'w': expected an object {dtype, shape, data_offsets}, found number",
             "`{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}`|tensor 'w' lacks the field \"dtype\"",

@@ -15,6 +15,7 @@ import jresnet.TestData;
 import jresnet.UserException;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.io.Checkpoint;
+import com.google.gson.JsonObject;
 import jresnet.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +38,9 @@ class ResumeTest {
         try (CpuBackend b = new CpuBackend()) {
             TrainingRun.start(config(1), b, data, split, QUIET, false, Map.of());
         }
-        Map<String, Object> saved = Json.parseObject(Files.readString(split.resolve("checkpoint/state.json")));
-        assertEquals(1, ((Number) saved.get("epoch")).intValue());
-        assertEquals(3, ((Number) saved.get("iterations")).intValue(), "40 images in batches of 16");
+        JsonObject saved = Json.parseObject(Files.readString(split.resolve("checkpoint/state.json")), "state.json");
+        assertEquals(1, saved.get("epoch").getAsInt());
+        assertEquals(3, saved.get("iterations").getAsInt(), "40 images in batches of 16");
         List<EpochMetrics> resumed;
         try (CpuBackend b = new CpuBackend()) {
             resumed = TrainingRun.resume(split, 3, b, data, QUIET, false);
@@ -63,10 +64,10 @@ class ResumeTest {
             assertTrue(e.getMessage().contains("--resume"), e.getMessage());
         }
         assertTrue(Files.isRegularFile(tmp.resolve("checkpoint").resolve(Checkpoint.WEIGHTS)));
-        Map<String, Object> config = Json.parseObject(Files.readString(tmp.resolve("config.json")));
-        assertEquals("tutorial-resnet-1-w2", config.get("model"));
-        assertEquals("cpu", config.get("device"));
-        assertEquals(11L, ((Number) config.get("seed")).longValue());
-        assertEquals(0.001, ((Number) ((Map<?, ?>) config.get("optimizer")).get("learning_rate")).doubleValue());
+        JsonObject config = Json.parseObject(Files.readString(tmp.resolve("config.json")), "config.json");
+        assertEquals("tutorial-resnet-1-w2", config.get("model").getAsString());
+        assertEquals("cpu", config.get("device").getAsString());
+        assertEquals(11L, config.get("seed").getAsLong());
+        assertEquals(0.001, config.getAsJsonObject("optimizer").get("learning_rate").getAsDouble());
     }
 }

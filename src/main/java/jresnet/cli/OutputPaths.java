@@ -1,0 +1,53 @@
+package jresnet.cli;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeSet;
+import jresnet.UserException;
+
+/** Checks on where a command writes, made before anything is read or written: nothing a user made is overwritten. */
+final class OutputPaths {
+    private OutputPaths() {}
+
+    /**
+     * Refuses an output that is one of the inputs, also through "..", a symbolic link or a hard link.
+     * inputs: each input's flag and path.
+     */
+    static void requireNotAnInput(String flag, Path output, Map<String, Path> inputs) throws IOException {
+        if (Files.isDirectory(output)) throw new UserException(flag + " " + output + ": is a folder; name a file to write");
+        Path resolvedOutput = resolved(output);
+        for (Map.Entry<String, Path> input : inputs.entrySet()) {
+            Path in = input.getValue();
+            boolean same = resolvedOutput.equals(resolved(in))
+                    || Files.exists(output) && Files.exists(in) && Files.isSameFile(output, in);
+            if (same) {
+                throw new UserException(flag + " " + output + " is the same file as " + input.getKey() + " " + in
+                        + ", which this command reads; choose another output file");
+            }
+        }
+    }
+
+    /** A folder that a command fills with its own files must be new or empty. */
+    static void requireEmptyFolder(String flag, Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        if (!Files.isDirectory(dir)) throw new UserException(flag + " " + dir + ": is a file, not a folder");
+        TreeSet<String> entries = new TreeSet<>();
+        try (DirectoryStream<Path> listing = Files.newDirectoryStream(dir)) {
+            for (Path p : listing) entries.add(p.getFileName().toString());
+        }
+        if (!entries.isEmpty()) {
+            throw new UserException(flag + " " + dir + " is not empty (" + entries.first() + " is in the way); choose a new or empty folder");
+        }
+    }
+
+    /** The real path of a file, or of its folder when the file does not exist yet. */
+    private static Path resolved(Path p) throws IOException {
+        Path absolute = p.toAbsolutePath().normalize();
+        if (Files.exists(absolute)) return absolute.toRealPath();
+        Path parent = absolute.getParent();
+        return parent != null && Files.isDirectory(parent) ? parent.toRealPath().resolve(absolute.getFileName()) : absolute;
+    }
+}

@@ -1,0 +1,54 @@
+package jresnet.io;
+
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.FileSystemLoopException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Failed file operations in words. Java reports many of them with the path alone (an
+ * AccessDeniedException's message is just the path) or with the reason alone ("Is a directory"); a
+ * user needs both, and never a class name.
+ */
+public final class FileErrors {
+    private FileErrors() {}
+
+    /** Why the operation failed, in words, without the path: "permission denied", "no space left on device". */
+    public static String reason(IOException e) {
+        if (e instanceof NoSuchFileException) return "no such file or folder";
+        if (e instanceof AccessDeniedException) return "permission denied";
+        if (e instanceof FileAlreadyExistsException) return "already exists";
+        if (e instanceof NotDirectoryException) return "not a folder";
+        if (e instanceof DirectoryNotEmptyException) return "folder not empty";
+        if (e instanceof FileSystemLoopException) return "symbolic links form a loop";
+        String text = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
+        if (text == null || text.isBlank()) return "input/output error";
+        if (text.equals("Is a directory")) return "is a folder, not a file";
+        return text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1);
+    }
+
+    /** One line naming the file the failure concerns and the reason: for any IOException that reaches the user. */
+    public static String describe(IOException e) {
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + reason(e);
+        }
+        return reason(e);
+    }
+
+    /** The failure re-addressed to the path the user gave, keeping the cause for --debug. */
+    public static FileSystemException about(Path path, String action, IOException e) {
+        String reason = reason(e);
+        if (e instanceof FileSystemException f && f.getFile() != null && !Path.of(f.getFile()).equals(path)) {
+            reason += " (" + f.getFile() + ")";
+        }
+        FileSystemException failure = new FileSystemException(path.toString(), null, "cannot " + action + ": " + reason);
+        failure.initCause(e);
+        return failure;
+    }
+}
