@@ -195,8 +195,14 @@ public final class Npy {
         });
     }
 
+    /** Header text is echoed in messages: control bytes (a NUL, a newline) are shown escaped, never raw. */
     private static UserException bad(Path path, String message) {
-        return new UserException(path + ": " + message);
+        StringBuilder shown = new StringBuilder();
+        message.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) shown.append(String.format("\\x%02x", c));
+            else shown.appendCodePoint(c);
+        });
+        return new UserException(path + ": " + shown);
     }
 
     /**

@@ -68,31 +68,39 @@ public final class ModelZoo {
      * where a residual stage downsamples), each followed by batch normalization.
      */
     private static void requireBuildable(String name, int[] blocks, int width, boolean residual) {
-        double in = width, params = 4 * 3 + 28.0 * width + 4.0 * width, largestTensor = 27.0 * width, layers = 5;
-        for (int stage = 0; stage < blocks.length; stage++) {
-            double f = width * Math.pow(2, stage);
-            double block = 9 * f * f + f + 4 * f + 9 * f * f + f + 4 * f;
-            double firstBlock = 9 * in * f + f + 4 * f + 9 * f * f + f + 4 * f;
-            boolean downsamples = stage > 0;
-            if (residual && downsamples) firstBlock += in * f + f;
-            params += firstBlock + (blocks[stage] - 1) * block;
-            layers += (residual ? 7.0 : 6.0) * blocks[stage] + (residual && downsamples ? 1 : 0);
-            largestTensor = Math.max(largestTensor, Math.max(9 * in * f, 9 * f * f));
-            in = f;
-        }
-        double spatial = 32 / Math.pow(2, blocks.length - 1) / 4;
-        params += spatial * spatial * in * 10 + 10;
-        largestTensor = Math.max(largestTensor, spatial * spatial * in * 10);
-        if (largestTensor > Integer.MAX_VALUE) {
+        TutorialSize size = TutorialSize.of(blocks, width, residual);
+        if (size.largestTensor() > Integer.MAX_VALUE) {
             throw new UserException(String.format(Locale.ROOT, "model '%s': a weight tensor would hold %.3g values, more than "
-                    + "one array can (%,d); choose a smaller width", name, largestTensor, Integer.MAX_VALUE));
+                    + "one array can (%,d); choose a smaller width", name, size.largestTensor(), Integer.MAX_VALUE));
         }
-        double bytes = params * Float.BYTES + layers * LAYER_BYTES;
+        double bytes = size.params() * Float.BYTES + size.layers() * LAYER_BYTES;
         long heap = Runtime.getRuntime().maxMemory();
         if (bytes > heap) {
             throw new UserException(String.format(Locale.ROOT, "model '%s': %.3g parameters in %.3g layers need about %.1f GiB "
                     + "to build, the Java heap holds %.1f GiB; choose fewer blocks or a smaller width, or a larger heap "
-                    + "(JRESNET_JAVA_OPTS=-Xmx...)", name, params, layers, bytes / (1L << 30), heap / (double) (1L << 30)));
+                    + "(JRESNET_JAVA_OPTS=-Xmx...)", name, size.params(), size.layers(), bytes / (1L << 30), heap / (double) (1L << 30)));
+        }
+    }
+
+    /** Counts of a tutorial network, in doubles so that no name overflows them. */
+    record TutorialSize(double params, double layers, double largestTensor) {
+        static TutorialSize of(int[] blocks, int width, boolean residual) {
+            double in = width, params = 4 * 3 + 28.0 * width + 4.0 * width, largestTensor = 27.0 * width, layers = 5;
+            for (int stage = 0; stage < blocks.length; stage++) {
+                double f = width * Math.pow(2, stage);
+                double block = 9 * f * f + f + 4 * f + 9 * f * f + f + 4 * f;
+                double firstBlock = 9 * in * f + f + 4 * f + 9 * f * f + f + 4 * f;
+                boolean downsamples = stage > 0;
+                if (residual && downsamples) firstBlock += in * f + f;
+                params += firstBlock + (blocks[stage] - 1) * block;
+                layers += (residual ? 7.0 : 6.0) * blocks[stage] + (residual && downsamples ? 1 : 0);
+                largestTensor = Math.max(largestTensor, Math.max(9 * in * f, 9 * f * f));
+                in = f;
+            }
+            double spatial = 32 / Math.pow(2, blocks.length - 1) / 4;
+            params += spatial * spatial * in * 10 + 10;
+            largestTensor = Math.max(largestTensor, spatial * spatial * in * 10);
+            return new TutorialSize(params, layers, largestTensor);
         }
     }
 

@@ -73,6 +73,9 @@ public enum Recipe {
             if (values.length != HeAugmentation.SIZE * HeAugmentation.SIZE * HeAugmentation.CHANNELS) {
                 throw new IllegalArgumentException(values.length + " values");
             }
+            for (int i = 0; i < values.length; i++) {
+                if (!Float.isFinite(values[i])) throw new IllegalArgumentException("value " + i + " is " + values[i]);
+            }
             return values;
         } catch (IllegalArgumentException e) {
             throw new UserException(source + ": metadata '" + PIXEL_MEAN + "' is not a 32x32x3 float32 mean image: " + e.getMessage());

@@ -103,11 +103,15 @@ public final class TrainingRun {
         }
         Model model = ModelZoo.create(config.model());
         BatchMemory.requireFits(model, config.batchSize(), backend);
+        // checked before the lock file is made (a refused folder stays as it was) and again under the lock
+        if (Files.isDirectory(out)) refuseUnlessEmpty(out, config);
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);
-            refuseUnlessEmpty(out, config, console);
+            if (refuseUnlessEmpty(out, config)) {
+                console.printf("notice: %s holds this run, stopped before its first epoch ended; starting it again%n", out);
+            }
             Data data = Data.load(dataDir, config);
             model.initializeWeights(config.seed());
             if (config.initialWeights() != null) {
@@ -127,22 +131,20 @@ public final class TrainingRun {
 
     /**
      * Names what is in the way when out is not empty, and what to do instead. The one folder taken
-     * as it is holds the same run killed before its first epoch ended: nothing of it is worth keeping.
+     * as it is holds the same run killed before its first epoch ended (returns true): nothing of it
+     * is worth keeping.
      */
-    private static void refuseUnlessEmpty(Path out, Config config, PrintStream console) throws IOException {
+    private static boolean refuseUnlessEmpty(Path out, Config config) throws IOException {
         TreeSet<String> entries = new TreeSet<>();
         try (DirectoryStream<Path> listing = Files.newDirectoryStream(out)) {
             for (Path p : listing) entries.add(p.getFileName().toString());
         }
         entries.remove(RunLock.FILE);
-        if (entries.isEmpty()) return;
+        if (entries.isEmpty()) return false;
         Path configFile = out.resolve(CONFIG);
         if (Files.isRegularFile(configFile)) {
             String model = recordedModel(configFile);
-            if (STARTED_ONLY.containsAll(entries) && config.equals(recordedConfig(configFile))) {
-                console.printf("notice: %s holds this run, stopped before its first epoch ended; starting it again%n", out);
-                return;
-            }
+            if (STARTED_ONLY.containsAll(entries) && config.equals(recordedConfig(configFile))) return true;
             if (config.model().equals(model)) {
                 throw new UserException(out + " already holds a run of " + model + " (" + CONFIG
                         + (Files.isDirectory(out.resolve(RunRecorder.CHECKPOINT)) ? ", " + RunRecorder.CHECKPOINT + "/" : "")

@@ -179,6 +179,21 @@ class SafetensorsTest {
         assertMessage(craft(header, LittleEndianBytes.floats(1f, 2f, 3f)), message);
     }
 
+    /** Every data byte belongs to exactly one tensor: bytes after the last one or between two mean a damaged file. */
+    @Test
+    void trailingBytesAndGapsAreRefused() throws IOException {
+        String one = "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+        assertMessage(craft(one, LittleEndianBytes.floats(1f, 2f, 3f)), "4 trailing bytes after the last tensor's data");
+        String gap = "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}";
+        assertMessage(craft(gap, LittleEndianBytes.floats(1f, 2f, 3f)), "bytes [4, 8) of the data belong to no tensor (before 'b')");
+    }
+
+    @Test
+    void aFolderOrAnUnreadableFileIsNamedWithTheReason() throws IOException {
+        assertMessage(dir, "is a folder, not a file");
+    }
+
     @Test
     void missingFileIsAUserError() {
         Path file = dir.resolve("absent.safetensors");

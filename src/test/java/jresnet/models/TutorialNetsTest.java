@@ -73,4 +73,21 @@ class TutorialNetsTest {
         for (float v : m.weights().get("conv2d_1.bias").data()) assertEquals(0f, v);
         for (float v : m.weights().get("batch_normalization.moving_variance").data()) assertEquals(1f, v);
     }
+
+    /** ModelZoo counts a parametric net's weights before building it; the count must be the built net's. */
+    @Test void sizeCountedBeforeBuildingMatchesTheBuiltNetwork() {
+        for (String name : List.of("resnet30", "plain30", "tutorial-resnet-1-w2", "tutorial-plain-3.1-w4", "tutorial-resnet-2.1.3-w3",
+                "tutorial-resnet-1.1.1.1-w5", "tutorial-plain-2.2.2.2-w1")) {
+            Model m = ModelZoo.create(name);
+            java.util.regex.Matcher g = java.util.regex.Pattern.compile("tutorial-(resnet|plain)-([\\d.]+)-w(\\d+)").matcher(name);
+            int[] blocks = g.matches() ? java.util.Arrays.stream(g.group(2).split("\\.")).mapToInt(Integer::parseInt).toArray()
+                    : new int[] {2, 5, 5, 2};
+            int width = g.matches() ? Integer.parseInt(g.group(3)) : 64;
+            boolean residual = name.contains("resnet");
+            ModelZoo.TutorialSize size = ModelZoo.TutorialSize.of(blocks, width, residual);
+            assertEquals(m.countParams(), (long) size.params(), name);
+            long largest = m.weightList().stream().mapToLong(w -> w.spec().shape().size()).max().orElseThrow();
+            assertEquals(largest, (long) size.largestTensor(), name);
+        }
+    }
 }

@@ -19,6 +19,8 @@ import jresnet.io.Checkpoint;
 import com.google.gson.JsonObject;
 import jresnet.io.Json;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -63,7 +65,8 @@ class CrashSafetyTest {
         Path out = tmp.resolve("run"), log = tmp.resolve("log.txt");
         int checkpointsSeen = 0;
         for (int kill = 0; kill < 8; kill++) {
-            List<String> cmd = Files.exists(out.resolve("checkpoint")) ? resume(out, 400) : train(out, 400, 24);
+            // a folder with a run in it is continued with --resume, also before its first checkpoint
+            List<String> cmd = Files.exists(out.resolve("config.json")) ? resume(out, 400) : train(out, 400, 24);
             Process p = start(cmd, log);
             Thread.sleep(700 + random.nextInt(1500));
             p.destroyForcibly();
@@ -82,17 +85,25 @@ class CrashSafetyTest {
         assertTrue(Files.readString(log).contains("Resuming " + MODEL), Files.readString(log));
     }
 
-    @Test void interruptCheckpointsMidEpochAndResumesExactly(@TempDir Path tmp) throws Exception {
+    /** Ctrl-C and SIGTERM (timeout, Docker, job schedulers) alike: a checkpoint at the step, one line, exit 128 + signal. */
+    @ParameterizedTest
+    @CsvSource({"INT, 130, interrupted (Ctrl-C)", "TERM, 143, terminated (SIGTERM)"})
+    void interruptCheckpointsMidEpochAndResumesExactly(String signal, int exitCode, String reason, @TempDir Path tmp) throws Exception {
         Path whole = tmp.resolve("whole"), split = tmp.resolve("split"), log = tmp.resolve("log.txt");
         assertEquals(0, runToEnd(train(whole, 2, 400), log), Files.readString(log));
 
         Process p = start(train(split, 2, 400), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(log).contains("3/50 [") && System.nanoTime() < deadline) Thread.sleep(20);
-        new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor();
+        new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start().waitFor();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         String printed = Files.readString(log, StandardCharsets.UTF_8);
-        assertEquals(130, p.exitValue(), printed);
+        assertEquals(exitCode, p.exitValue(), printed);
+        List<String> stopLines = printed.lines().filter(l -> l.contains("stopped") || l.contains("interrupt")).toList();
+        assertEquals(1, stopLines.size(), printed);
+        assertTrue(stopLines.get(0).matches("stopped: " + java.util.regex.Pattern.quote(reason)
+                + " at epoch 1, step (\\d+); checkpoint \\(at epoch 1, step \\1\\) is in .*; continue with: jresnet train --resume .*"),
+                stopLines.get(0));
         JsonObject state = Json.parseObject(Files.readString(split.resolve("checkpoint/state.json")), "state.json");
         assertTrue(state.get("step").getAsInt() > 0 || state.get("epoch").getAsInt() > 0, printed);
 
