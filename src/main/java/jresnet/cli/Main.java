@@ -237,8 +237,9 @@ public final class Main {
         if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
         HostArray probabilities;
         try (Backend backend = Devices.open(device, err)) {
-            BatchMemory.requireFits(trained.model(), Math.min(batchSize, x.shape().dim(0)), backend);
-            probabilities = trained.model().predict(backend, x, batchSize);
+            int batch = Math.min(batchSize, x.shape().dim(0));
+            BatchMemory.requireFits(trained.model(), batch, backend);
+            probabilities = trained.model().predict(backend, x, batch);
         }
         requireFiniteRows(probabilities, "the probabilities of row %d hold %s at index %s (the weights are finite but overflow "
                 + "float32 on this image); nothing written to " + output);

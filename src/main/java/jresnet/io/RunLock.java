@@ -42,9 +42,16 @@ public final class RunLock implements AutoCloseable {
             throw new UserException("run folder " + runDir + " is in use by another run (process "
                     + (owner.isEmpty() ? "unknown" : owner) + ", lock " + file + "); wait for it or choose another --out");
         }
-        channel.truncate(0);
-        channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-        channel.force(true);
+        try {
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            channel.force(true);
+        } catch (IOException e) {
+            // a full disk at start-up: the message must name the file
+            lock.release();
+            channel.close();
+            throw FileErrors.about(file, "write", e);
+        }
         return new RunLock(channel, lock);
     }
 

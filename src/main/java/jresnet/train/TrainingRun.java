@@ -210,6 +210,7 @@ public final class TrainingRun {
                         config.parsedRecipe().optimizer().name());
                 state = TrainingState.of(s);
                 model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
+                requireFinite(saved.optimizer(), dir.resolve(Checkpoint.OPTIMIZER));
             } else {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {
@@ -303,6 +304,19 @@ public final class TrainingRun {
         }
         if (s.optimizer() != null && !s.optimizer().equals(optimizer)) {
             throw bad(source, "optimizer", "\"" + optimizer + "\" (the run's recipe)", "\"" + s.optimizer() + "\"");
+        }
+    }
+
+    /** Optimizer slots feed every later update: one non-finite value would spread to all weights. */
+    private static void requireFinite(Map<String, jresnet.tensor.HostArray> slots, Path file) {
+        for (Map.Entry<String, jresnet.tensor.HostArray> e : slots.entrySet()) {
+            float[] v = e.getValue().data();
+            for (int i = 0; i < v.length; i++) {
+                if (!Float.isFinite(v[i])) {
+                    throw new UserException(file + ": optimizer slot '" + e.getKey() + "' holds " + v[i] + " at index "
+                            + e.getValue().shape().indexString(i));
+                }
+            }
         }
     }
 

@@ -236,6 +236,10 @@ class ReliabilityTest {
         assertEquals(1, run("evaluate", "--model", "resnet30", "--weights", w.toString(), "--batch-size", "2147483647",
                 "--device", "reference", "--data", TestData.cifar10().toString()));
         assertOneLineError("--batch-size 2147483647 is too large for resnet30");
+        Path x = tmp.resolve("x.npy");
+        Npy.write(x, new HostArray(Shape.of(2, 32, 32, 3), new float[2 * 32 * 32 * 3]));
+        assertEquals(0, run("predict", "--model", "resnet30", "--weights", w.toString(), "--input", x.toString(),
+                "--output", tmp.resolve("p.npy").toString(), "--batch-size", "2147483647", "--device", "cpu"), cli.err());
         assertEquals(1, run("bench", "--model", "resnet30", "--batch-size", "1000000", "--device", "cpu"));
         assertOneLineError("--batch-size 1000000 is too large for resnet30");
         assertEquals(2, run("train", "--model", MODEL, "--batch-size", "99999999999", "--out", tmp.resolve("c").toString()));
@@ -324,6 +328,17 @@ class ReliabilityTest {
         Files.writeString(config, "{\"model\": ");
         assertEquals(1, run(resume(out)));
         assertOneLineError(config + ": malformed JSON");
+        Files.writeString(config, goodConfig);
+
+        Path optimizer = out.resolve("checkpoint/optimizer.safetensors");
+        Map<String, HostArray> slots = new java.util.LinkedHashMap<>(Safetensors.read(optimizer).tensors());
+        String slot = slots.keySet().iterator().next();
+        float[] values = slots.get(slot).data().clone();
+        values[1] = Float.NaN;
+        slots.put(slot, new HostArray(slots.get(slot).shape(), values));
+        Safetensors.write(optimizer, slots, Safetensors.read(optimizer).metadata());
+        assertEquals(1, run(resume(out, "--epochs", "2")));
+        assertOneLineError(optimizer + ": optimizer slot '" + slot + "' holds NaN at index ");
     }
 
     // ---- 8. smaller ones
