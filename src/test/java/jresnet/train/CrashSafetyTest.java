@@ -68,7 +68,11 @@ class CrashSafetyTest {
             // a folder with a run in it is continued with --resume, also before its first checkpoint
             List<String> cmd = Files.exists(out.resolve("config.json")) ? resume(out, 400) : train(out, 400, 24);
             Process p = start(cmd, log);
-            Thread.sleep(700 + random.nextInt(1500));
+            // the random moment is counted from the start of training, not of the JVM: start-up time
+            // varies with the machine's load, and a kill before training begins tests nothing
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("Epoch ") && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(10);
+            Thread.sleep(300 + random.nextInt(3000));
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             // what the next run does first, under its lock
