@@ -3,6 +3,7 @@ package jresnet.cli;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,7 +104,10 @@ public final class Main {
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (UncheckedIOException e) {
-            err.println("error: " + FileErrors.describe(e.getCause()));
+            // the wrapper's message says what was being written when the cause does not name its file
+            IOException cause = e.getCause();
+            err.println("error: " + (cause instanceof FileSystemException f && f.getFile() != null ? FileErrors.describe(cause)
+                    : e.getMessage() + ": " + FileErrors.reason(cause)));
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (DeviceOutOfMemoryException e) {
@@ -263,6 +267,9 @@ public final class Main {
         String name = a.required("bench", "model");
         String device = device(a);
         int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
+        if ((long) steps * Double.BYTES > Runtime.getRuntime().maxMemory() / 4) {
+            throw new UsageException("--steps " + steps + ": too many step times to keep in the Java heap");
+        }
         Model model = ModelZoo.create(name);
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(model, batch, backend);

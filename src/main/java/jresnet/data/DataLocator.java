@@ -92,6 +92,14 @@ public final class DataLocator {
         return names;
     }
 
+    /** Why a download failed, in words (a Java class name means nothing to a user). */
+    static String downloadFailure(IOException e) {
+        if (e instanceof java.net.UnknownHostException) return "cannot resolve the host " + e.getMessage() + "; no network?";
+        if (e instanceof java.net.SocketTimeoutException) return "the connection timed out";
+        if (e instanceof java.net.ConnectException) return "cannot connect: " + e.getMessage();
+        return jresnet.io.FileErrors.describe(e);
+    }
+
     private void download(Path folder) throws IOException {
         Files.createDirectories(cacheRoot);
         Path archive = Files.createTempFile(cacheRoot, ".cifar-10-binary.", ".tar.gz.part");
@@ -100,7 +108,8 @@ public final class DataLocator {
             try {
                 md5 = fetch(archive);
             } catch (IOException e) {
-                throw new UserException("could not download CIFAR-10 from " + archiveUrl + " (" + e + "); " + howToProvide(cacheRoot), e);
+                throw new UserException("could not download CIFAR-10 from " + archiveUrl + " (" + downloadFailure(e) + "); "
+                        + howToProvide(cacheRoot), e);
             }
             if (!md5.equals(archiveMd5)) {
                 throw new UserException("the archive downloaded from " + archiveUrl + " has MD5 " + md5 + ", expected " + archiveMd5

@@ -31,7 +31,10 @@ public final class Checkpoint {
             Safetensors.write(tmp.resolve(OPTIMIZER), optimizer, metadata);
             AtomicFiles.writeString(tmp.resolve(STATE), Json.pretty(state));
             AtomicFiles.publishDirectory(tmp, dir);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            AtomicFiles.deleteRecursively(tmp);
+            throw FileErrors.inside(dir, "write", e);
+        } catch (RuntimeException e) {
             AtomicFiles.deleteRecursively(tmp);
             throw e;
         }

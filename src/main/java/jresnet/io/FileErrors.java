@@ -30,7 +30,8 @@ public final class FileErrors {
         String text = e instanceof FileSystemException f ? f.getReason() : e.getMessage();
         if (text == null || text.isBlank()) return "input/output error";
         if (text.equals("Is a directory")) return "is a folder, not a file";
-        return text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1);
+        boolean sentence = text.length() > 1 && Character.isLowerCase(text.charAt(1));
+        return sentence ? text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1) : text;
     }
 
     /** One line naming the file the failure concerns and the reason: for any IOException that reaches the user. */
@@ -41,14 +42,22 @@ public final class FileErrors {
         return reason(e);
     }
 
-    /** The failure re-addressed to the path the user gave, keeping the cause for --debug. */
+    /** The failure re-addressed to the path the user gave (naming the file it concerned), keeping the cause for --debug. */
     public static FileSystemException about(Path path, String action, IOException e) {
-        String reason = reason(e);
-        if (e instanceof FileSystemException f && f.getFile() != null && !Path.of(f.getFile()).equals(path)) {
-            reason += " (" + f.getFile() + ")";
-        }
+        boolean elsewhere = e instanceof FileSystemException f && f.getFile() != null && !Path.of(f.getFile()).equals(path);
+        return addressed(path, action, reason(e) + (elsewhere ? " (" + ((FileSystemException) e).getFile() + ")" : ""), e);
+    }
+
+    /** As {@link #about}, for a failure inside a folder that is written whole, whose inner (temporary) names mean nothing to a user. */
+    public static FileSystemException inside(Path folder, String action, IOException e) {
+        IOException root = e;
+        while (root.getCause() instanceof IOException cause) root = cause;
+        return addressed(folder, action, reason(root), e);
+    }
+
+    private static FileSystemException addressed(Path path, String action, String reason, IOException cause) {
         FileSystemException failure = new FileSystemException(path.toString(), null, "cannot " + action + ": " + reason);
-        failure.initCause(e);
+        failure.initCause(cause);
         return failure;
     }
 }

@@ -185,7 +185,9 @@ public final class TrainingRun {
     public static List<EpochMetrics> resume(Path out, int epochs, Backend backend, Path dataDir, PrintStream console,
                                             boolean terminal) throws IOException {
         Path configFile = out.resolve(CONFIG);
-        if (!Files.isDirectory(out)) throw new UserException("--resume " + out + ": no such folder");
+        if (!Files.isDirectory(out)) {
+            throw new UserException("--resume " + out + (Files.exists(out) ? ": is a file, not a run folder" : ": no such folder"));
+        }
         if (!Files.isRegularFile(configFile)) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));

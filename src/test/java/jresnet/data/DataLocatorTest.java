@@ -263,4 +263,10 @@ class DataLocatorTest {
             System.arraycopy(bytes, 0, header, offset, bytes.length);
         }
     }
+
+    @Test void downloadFailuresAreWordsNotClassNames() {
+        assertEquals("cannot resolve the host www.cs.toronto.edu; no network?",
+                DataLocator.downloadFailure(new java.net.UnknownHostException("www.cs.toronto.edu")));
+        assertEquals("the connection timed out", DataLocator.downloadFailure(new java.net.SocketTimeoutException("Read timed out")));
+    }
 }

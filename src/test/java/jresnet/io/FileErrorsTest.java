@@ -29,6 +29,8 @@ class FileErrorsTest {
         assertEquals("no space left on device", FileErrors.describe(new IOException("No space left on device")));
         FileSystemException full = FileErrors.about(Path.of("runs/r/config.json"), "write", new IOException("No space left on device"));
         assertEquals("runs/r/config.json: cannot write: no space left on device", FileErrors.describe(full));
+        assertEquals("runs/r/checkpoint: cannot write: no space left on device",
+                FileErrors.describe(FileErrors.inside(Path.of("runs/r/checkpoint"), "write", full)), "no temporary names");
     }
 
     /** A failure of the temporary file names the file the user asked for and its folder, never the temporary name. */
