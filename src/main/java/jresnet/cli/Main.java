@@ -235,6 +235,7 @@ public final class Main {
         Trained trained = trained(a, "predict");
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(a.required("predict", "weights")), "--input", input));
+        OutputPaths.requireReplaceable("--output", output, Main::isPredictions, "an earlier predictions file (N, 10) of float32");
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
         requireFiniteRows(x, input + ": row %d holds %s at index %s; images must be finite pixel values (0-255)");
@@ -250,6 +251,14 @@ public final class Main {
         Npy.write(output, probabilities);
         out.printf("wrote %s: %s probabilities%n", output, probabilities.shape());
         return 0;
+    }
+
+    private static boolean isPredictions(Path file) {
+        try {
+            return Npy.isFloat32WithShape(file, -1, 10);
+        } catch (IOException | UserException unreadable) {
+            return false;
+        }
     }
 
     /** The first non-finite value of a batch of rows, reported by row (format: row, value, index). */

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import jresnet.UserException;
 
 /** Checks on where a command writes, made before anything is read or written: nothing a user made is overwritten. */
@@ -27,6 +28,17 @@ final class OutputPaths {
                 throw new UserException(flag + " " + output + " is the same file as " + input.getKey() + " " + in
                         + ", which this command reads; choose another output file");
             }
+        }
+    }
+
+    /**
+     * An existing output file is replaced only when it holds what the command writes (an earlier
+     * run's result, recognised by its format): anything else a user made there is kept.
+     */
+    static void requireReplaceable(String flag, Path output, Predicate<Path> isOwnKind, String kind) {
+        if (Files.exists(output) && !isOwnKind.test(output)) {
+            throw new UserException(flag + " " + output + " exists and is not " + kind + "; choose another file "
+                    + "(or remove it first)");
         }
     }
 

@@ -52,6 +52,30 @@ public final class Npy {
     }
 
     private static HostArray read(Path path, FileChannel channel) throws IOException {
+        Header h = header(path, channel);
+        return new HostArray(h.shape(), decode(channel, h.dataStart(), h.dtype(), h.shape().elements()));
+    }
+
+    /**
+     * Whether path is a complete float32 .npy file of the given shape (-1 matches any size), reading
+     * only its header; false for anything else, including a file that is not .npy at all.
+     */
+    public static boolean isFloat32WithShape(Path path, int... expected) throws IOException {
+        if (!Files.isRegularFile(path)) return false;
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            Header h = header(path, channel);
+            int[] dims = h.shape().dims();
+            if (h.dtype() != Dtype.FLOAT32 || dims.length != expected.length) return false;
+            for (int i = 0; i < dims.length; i++) if (expected[i] != -1 && expected[i] != dims[i]) return false;
+            return true;
+        } catch (UserException notNpy) {
+            return false;
+        }
+    }
+
+    private record Header(Dtype dtype, Shape shape, long dataStart) {}
+
+    private static Header header(Path path, FileChannel channel) throws IOException {
         long fileSize = channel.size();
         if (fileSize < MAGIC.length + 2) throw bad(path, "not a .npy file: only " + fileSize + " bytes");
         ByteBuffer preamble = LittleEndianFloats.readFully(channel, 0, (int) Math.min(fileSize, MAGIC.length + 2 + 4)).order(ByteOrder.LITTLE_ENDIAN);
@@ -95,7 +119,7 @@ public final class Npy {
         if (actual != expected) {
             throw bad(path, "data is " + actual + " bytes, but shape " + shape + " of " + dict.get("descr") + " needs " + expected);
         }
-        return new HostArray(shape, decode(channel, dataStart, dtype, shape.elements()));
+        return new Header(dtype, shape, dataStart);
     }
 
     private static Object require(Path path, Map<String, Object> dict, String key) {

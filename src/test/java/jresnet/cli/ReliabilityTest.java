@@ -141,6 +141,24 @@ class ReliabilityTest {
         assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x.toString(),
                 "--output", tmp.resolve("sub").toString(), "--device", "reference"));
         assertOneLineError("--output " + tmp.resolve("sub") + ": is a folder");
+
+        // an earlier predictions file is replaced; any other file is kept
+        Path predictions = tmp.resolve("p.npy"), notes = tmp.resolve("notes.npy");
+        for (int i = 0; i < 2; i++) {
+            assertEquals(0, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x.toString(),
+                    "--output", predictions.toString(), "--device", "reference"), cli.err());
+        }
+        Files.writeString(notes, "my notes");
+        assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x.toString(),
+                "--output", notes.toString(), "--device", "reference"));
+        assertOneLineError("--output " + notes + " exists and is not an earlier predictions file (N, 10) of float32");
+        assertEquals("my notes", Files.readString(notes));
+        Path otherArray = tmp.resolve("images.npy");
+        Files.copy(x, otherArray);
+        assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x.toString(),
+                "--output", otherArray.toString(), "--device", "reference"));
+        assertOneLineError("exists and is not an earlier predictions file");
+        assertArrayEquals(input, Files.readAllBytes(otherArray));
     }
 
     @Test void compareRefusesDuplicateModelsAndANonEmptyFolder(@TempDir Path tmp) throws Exception {
