@@ -4,10 +4,12 @@
 
 #define XENT_THREADS 256
 
-// result[0] = sum of -log softmax(z)[label], result[1] = rows whose first maximum is the label.
-// dLogits (may be null) = (softmax - onehot) / rows.
+// result[0] = sum of (1-e)·(-log softmax(z)[label]) + e·mean_k(-log softmax(z)[k]) for label smoothing e,
+// result[1] = rows whose first maximum is the label.
+// dLogits (may be null) = (softmax - ((1-e)·onehot + e/classes)) / rows. e = 0 computes exactly what the
+// unsmoothed loss did.
 extern "C" __global__ void softmax_xent(const float* logits, const float* labels, float* dLogits, int rows,
-                                        int classes, double* result) {
+                                        int classes, float smoothing, double* result) {
     __shared__ double lossScratch[XENT_THREADS];
     __shared__ double correctScratch[XENT_THREADS];
     double loss = 0.0, correct = 0.0;
@@ -21,12 +23,22 @@ extern "C" __global__ void softmax_xent(const float* logits, const float* labels
         }
         float sum = 0.0f;
         for (int k = 0; k < classes; k++) sum += expf(z[k] - max);
-        loss += (double)(logf(sum) - (z[label] - max));
+        float labelLoss = logf(sum) - (z[label] - max);
+        if (smoothing == 0.0f) {
+            loss += (double)labelLoss;
+        } else {
+            float shiftedSum = 0.0f;
+            for (int k = 0; k < classes; k++) shiftedSum += z[k] - max;
+            float uniformLoss = logf(sum) - shiftedSum / classes;
+            loss += (double)((1.0f - smoothing) * labelLoss + smoothing * uniformLoss);
+        }
         correct += argmax == label ? 1.0 : 0.0;
         if (dLogits != nullptr) {
             float* d = dLogits + (long long)r * classes;
+            float offTarget = smoothing / classes;
             for (int k = 0; k < classes; k++) {
-                d[k] = (expf(z[k] - max) / sum - (k == label ? 1.0f : 0.0f)) / rows;
+                float target = (k == label ? 1.0f - smoothing : 0.0f) + offTarget;
+                d[k] = (expf(z[k] - max) / sum - target) / rows;
             }
         }
     }

@@ -120,11 +120,18 @@ public interface Backend extends AutoCloseable {
     // ---- loss ----
 
     /**
-     * Softmax cross-entropy from logits [N, classes] and labels [N] (class indices stored as floats).
-     * Writes dLogits = (softmax − onehot) / N unless dLogits is null. Returns {sum of per-sample
-     * losses, number of samples whose argmax (first maximum) equals the label}.
+     * Softmax cross-entropy from logits [N, classes] and labels [N] (class indices stored as floats)
+     * against targets smoothed by {@code labelSmoothing} = e (Szegedy et al. 2016): per sample
+     * loss = (1−e)·(−log p_label) + e·mean_k(−log p_k). Writes dLogits = (softmax − ((1−e)·onehot + e/classes)) / N
+     * unless dLogits is null. e = 0 is the plain cross-entropy, computed exactly as without smoothing.
+     * Returns {sum of per-sample losses, number of samples whose argmax (first maximum) equals the label}.
      */
-    double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits);
+    double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, double labelSmoothing);
+
+    /** The plain cross-entropy: {@link #softmaxCrossEntropy(Tensor, Tensor, Tensor, double)} without smoothing. */
+    default double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits) {
+        return softmaxCrossEntropy(logits, labels, dLogits, 0);
+    }
 
     /** Row-wise softmax. */
     void softmax(Tensor logits, Tensor probabilities);

@@ -36,6 +36,7 @@ public final class Executor implements AutoCloseable {
     private Optimizer optimizer;
     private final List<Tensor[]> slots = new ArrayList<>();
     private long iterations;
+    private double labelSmoothing;
 
     private final class Step {
         final Node node;
@@ -136,6 +137,15 @@ public final class Executor implements AutoCloseable {
 
     public Optimizer optimizer() { return optimizer; }
 
+    /**
+     * Label smoothing e of the training loss from now on (0, the default: plain cross-entropy).
+     * Evaluation always reports the plain cross-entropy, so validation losses compare across recipes.
+     */
+    public void useLabelSmoothing(double e) {
+        if (!(e >= 0 && e < 1)) throw new IllegalArgumentException("label smoothing must be in [0, 1), got " + e);
+        labelSmoothing = e;
+    }
+
     /** Updates applied so far. */
     public long iterations() { return iterations; }
 
@@ -215,7 +225,7 @@ public final class Executor implements AutoCloseable {
         loadBatch(images, classLabels, n);
         forward(n, true);
         double[] result = backend.softmaxCrossEntropy(activations.get(model.output()).withBatch(n),
-                labels.withBatch(n), logitGradient.withBatch(n));
+                labels.withBatch(n), logitGradient.withBatch(n), labelSmoothing);
         backward(n);
         return result;
     }

@@ -638,7 +638,7 @@ public final class CpuBackend implements Backend {
 
     // ---- loss ----
 
-    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits) {
+    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, double labelSmoothing) {
         int rows = logits.shape().dim(0), classes = logits.shape().dim(1);
         float[] z = data(logits), y = data(labels), g = dLogits == null ? null : data(dLogits);
         double lossSum = 0;
@@ -652,11 +652,20 @@ public final class CpuBackend implements Backend {
             }
             double sum = 0;
             for (int j = 0; j < classes; j++) sum += Math.exp(z[base + j] - max);
-            lossSum += Math.log(sum) - (z[base + label] - max);
+            double labelLoss = Math.log(sum) - (z[base + label] - max);
+            if (labelSmoothing == 0) {
+                lossSum += labelLoss;
+            } else {
+                double shiftedSum = 0;
+                for (int j = 0; j < classes; j++) shiftedSum += z[base + j] - max;
+                double uniformLoss = Math.log(sum) - shiftedSum / classes;
+                lossSum += (1 - labelSmoothing) * labelLoss + labelSmoothing * uniformLoss;
+            }
             if (best == label) correct++;
             if (g != null) {
                 for (int j = 0; j < classes; j++) {
-                    g[base + j] = (float) ((Math.exp(z[base + j] - max) / sum - (j == label ? 1 : 0)) / rows);
+                    double target = (j == label ? 1 - labelSmoothing : 0) + labelSmoothing / classes;
+                    g[base + j] = (float) ((Math.exp(z[base + j] - max) / sum - target) / rows);
                 }
             }
         }

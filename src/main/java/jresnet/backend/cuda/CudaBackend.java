@@ -546,12 +546,12 @@ public final class CudaBackend implements Backend {
 
     // ---- loss ----
 
-    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits) {
+    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, double labelSmoothing) {
         bind();
         int rows = logits.shape().dim(0), classes = logits.shape().dim(1);
         String what = "softmaxCrossEntropy " + logits.shape();
         kernels.launch("softmax_xent", 1, 1, THREADS, 1, stream, cuda(logits), cuda(labels),
-                dLogits == null ? null : cuda(dLogits), rows, classes, lossResult.ptr);
+                dLogits == null ? null : cuda(dLogits), rows, classes, (float) labelSmoothing, lossResult.ptr);
         sync(what);
         double[] result = new double[2];
         CudaCheck.driver(cuMemcpyDtoH(Pointer.to(result), lossResult.ptr, 2L * Double.BYTES), what + ": read back");

@@ -342,7 +342,7 @@ public final class ReferenceBackend implements Backend {
 
     // ---- loss ----
 
-    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits) {
+    @Override public double[] softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, double labelSmoothing) {
         int rows = logits.shape().dim(0), classes = logits.shape().dim(1);
         double[] z = data(logits), y = data(labels);
         double[] probabilities = new double[rows * classes];
@@ -351,7 +351,14 @@ public final class ReferenceBackend implements Backend {
         int correct = 0;
         for (int n = 0; n < rows; n++) {
             int label = (int) y[n];
-            lossSum -= Math.log(probabilities[n * classes + label]);
+            double labelLoss = -Math.log(probabilities[n * classes + label]);
+            if (labelSmoothing == 0) {
+                lossSum += labelLoss;
+            } else {
+                double uniformLoss = 0;
+                for (int j = 0; j < classes; j++) uniformLoss -= Math.log(probabilities[n * classes + j]);
+                lossSum += (1 - labelSmoothing) * labelLoss + labelSmoothing * uniformLoss / classes;
+            }
             int best = 0;
             for (int j = 1; j < classes; j++) if (z[n * classes + j] > z[n * classes + best]) best = j;
             if (best == label) correct++;
@@ -360,7 +367,8 @@ public final class ReferenceBackend implements Backend {
             double[] g = data(dLogits);
             for (int n = 0; n < rows; n++)
                 for (int j = 0; j < classes; j++)
-                    g[n * classes + j] = (probabilities[n * classes + j] - (j == (int) y[n] ? 1 : 0)) / rows;
+                    g[n * classes + j] = (probabilities[n * classes + j]
+                            - ((j == (int) y[n] ? 1 - labelSmoothing : 0) + labelSmoothing / classes)) / rows;
         }
         return new double[] {lossSum, correct};
     }

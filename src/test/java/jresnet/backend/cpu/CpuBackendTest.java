@@ -321,6 +321,11 @@ class CpuBackendTest {
         assertClose("dLogits", dLogits);
         double[] withoutGradient = cpu.softmaxCrossEntropy(logits.cpu(), labels.cpu(), null);
         assertEquals(c[0], withoutGradient[0]);
+        r = REF.softmaxCrossEntropy(logits.ref(), labels.ref(), dLogits.ref(), 0.1);
+        c = cpu.softmaxCrossEntropy(logits.cpu(), labels.cpu(), dLogits.cpu(), 0.1);
+        assertEquals(r[0], c[0], 1e-5 * Math.abs(r[0]), "smoothed loss sum (seed " + seed + ")");
+        assertEquals(r[1], c[1], "correct count with smoothing (seed " + seed + ")");
+        assertClose("smoothed dLogits", dLogits);
         check("softmax", new int[] {13, 10}, p -> REF.softmax(logits.ref(), p.ref()),
                 p -> cpu.softmax(logits.cpu(), p.cpu()));
     }

@@ -382,6 +382,13 @@ class CudaBackendGpuTest {
         double[] withoutGradient = cuda.softmaxCrossEntropy(logits.c(), labels.c(), null);
         assertEquals(c[0], withoutGradient[0], 0.0);
 
+        double[] smoothed = cuda.softmaxCrossEntropy(logits.c(), labels.c(), d.c(), 0.1);
+        double[] smoothedReference = reference.softmaxCrossEntropy(logits.r(), labels.r(), d.r(), 0.1);
+        assertTrue(Math.abs(smoothed[0] - smoothedReference[0]) <= REDUCTION * Math.abs(smoothedReference[0]),
+                "smoothed loss " + smoothed[0] + " vs " + smoothedReference[0] + " (seed " + seed + ")");
+        assertEquals(smoothedReference[1], smoothed[1], "correct count with smoothing (seed " + seed + ")");
+        expectClose("softmaxCrossEntropy smoothed dLogits", d, ELEMENTWISE);
+
         Pair p = output(Shape.of(rows, classes));
         cuda.softmax(logits.c(), p.c());
         reference.softmax(logits.r(), p.r());
