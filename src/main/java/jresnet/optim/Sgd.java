@@ -7,20 +7,20 @@ import jresnet.backend.Backend;
 import jresnet.tensor.Tensor;
 
 /**
- * SGD with momentum and L2 weight decay under a piecewise-constant learning rate: values[k] applies
- * once k boundaries have been passed (He et al.: 0.1, then /10 after 32k and 48k iterations).
+ * SGD with momentum and L2 weight decay (on every trainable weight) under a learning-rate schedule,
+ * e.g. He et al.'s piecewise-constant one or a warm-up then cosine one.
  */
 public final class Sgd implements Optimizer {
-    private final long[] boundaries;
-    private final double[] values;
+    private final LearningRateSchedule schedule;
     private final double momentum, weightDecay;
 
+    /** Piecewise-constant: values[k] applies once k boundaries have been passed. */
     public Sgd(long[] boundaries, double[] values, double momentum, double weightDecay) {
-        if (values.length != boundaries.length + 1) {
-            throw new IllegalArgumentException("need one more learning rate than boundaries");
-        }
-        this.boundaries = boundaries.clone();
-        this.values = values.clone();
+        this(new PiecewiseConstant(boundaries, values), momentum, weightDecay);
+    }
+
+    public Sgd(LearningRateSchedule schedule, double momentum, double weightDecay) {
+        this.schedule = schedule;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
     }
@@ -29,11 +29,7 @@ public final class Sgd implements Optimizer {
 
     @Override public List<String> slotNames() { return List.of("momentum"); }
 
-    @Override public double learningRate(long iteration) {
-        int k = 0;
-        while (k < boundaries.length && iteration - 1 >= boundaries[k]) k++;
-        return values[k];
-    }
+    @Override public double learningRate(long iteration) { return schedule.at(iteration); }
 
     @Override public void update(Backend backend, Tensor[] params, Tensor[] grads, List<Tensor[]> slots, long iteration) {
         backend.sgdUpdate(params, grads, slots.get(0), learningRate(iteration), momentum, weightDecay);
@@ -42,8 +38,7 @@ public final class Sgd implements Optimizer {
     @Override public Map<String, Object> config() {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("name", name());
-        c.put("boundaries", java.util.Arrays.stream(boundaries).boxed().toList());
-        c.put("learning_rates", java.util.Arrays.stream(values).boxed().toList());
+        c.putAll(schedule.config());
         c.put("momentum", momentum);
         c.put("weight_decay", weightDecay);
         return c;

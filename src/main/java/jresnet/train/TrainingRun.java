@@ -30,6 +30,7 @@ import jresnet.io.Safetensors;
 import jresnet.models.ModelZoo;
 import jresnet.nn.Executor;
 import jresnet.nn.Model;
+import jresnet.optim.Optimizer;
 
 /**
  * One training run into a run folder: config.json with the full configuration, then the fit loop
@@ -120,7 +121,8 @@ public final class TrainingRun {
             }
             JsonObject json = Json.tree(config);
             json.addProperty("device", backend.name());
-            json.add("optimizer", Json.tree(config.parsedRecipe().optimizer().config()));
+            json.add("optimizer", Json.tree(optimizer(config, data).config()));
+            json.add("recipe_settings", Json.tree(config.parsedRecipe().settings()));
             Json.tree(environment).entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
             JsonObject recorded = Json.tree(new RecordedData(dataDir.toAbsolutePath().normalize().toString(), DataFingerprint.of(dataDir)));
             recorded.entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
@@ -275,6 +277,12 @@ public final class TrainingRun {
         return config.epochs() > 0 ? config.epochs() : config.parsedRecipe().defaultEpochs(steps);
     }
 
+    /** The recipe's optimizer for this run's length (the fast recipe's schedule spans the whole run). */
+    private static Optimizer optimizer(Config config, Data data) {
+        int steps = BatchLoader.batches(data.train().size(), config.batchSize());
+        return config.parsedRecipe().optimizer(steps, epochsOf(config, steps));
+    }
+
     /** Every field of state.json against the run it belongs to: a corrupt one must not train on or write bogus metrics. */
     static void validate(TrainingState.Saved s, String source, int steps, int batchSize, int epochs, String optimizer) {
         if (s.epoch() < 0) throw bad(source, "epoch", "0 or more", s.epoch());
@@ -341,7 +349,8 @@ public final class TrainingRun {
                 : "at epoch " + (state.epoch + 1) + ", step " + state.step;
         try (Executor executor = new Executor(model, backend, config.batchSize());
              RunRecorder recorder = new RunRecorder(out, executor, metadata, checkpointed)) {
-            executor.attachOptimizer(recipe.optimizer());
+            executor.attachOptimizer(optimizer(config, data));
+            executor.useLabelSmoothing(recipe.labelSmoothing());
             if (saved != null) {
                 executor.restoreOptimizerState(saved.optimizer(), state.iterations,
                         out.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.OPTIMIZER).toString());

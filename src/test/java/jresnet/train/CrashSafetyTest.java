@@ -39,9 +39,13 @@ class CrashSafetyTest {
     }
 
     private static List<String> train(Path out, int epochs, int limitTrain) {
+        return train(out, epochs, limitTrain, "keras");
+    }
+
+    private static List<String> train(Path out, int epochs, int limitTrain, String recipe) {
         return command("train", "--model", MODEL, "--epochs", String.valueOf(epochs), "--batch-size", "8",
                 "--limit-train", String.valueOf(limitTrain), "--limit-test", "8", "--seed", "5", "--device", "cpu",
-                "--data", TestData.cifar10().toString(), "--out", out.toString());
+                "--recipe", recipe, "--data", TestData.cifar10().toString(), "--out", out.toString());
     }
 
     private static List<String> resume(Path out, int epochs) {
@@ -91,12 +95,14 @@ class CrashSafetyTest {
 
     /** Ctrl-C and SIGTERM (timeout, Docker, job schedulers) alike: a checkpoint at the step, one line, exit 128 + signal. */
     @ParameterizedTest
-    @CsvSource({"INT, 130, interrupted (Ctrl-C)", "TERM, 143, terminated (SIGTERM)"})
-    void interruptCheckpointsMidEpochAndResumesExactly(String signal, int exitCode, String reason, @TempDir Path tmp) throws Exception {
+    // the fast recipe too: its cosine schedule, label smoothing and normalisation must come back on resume
+    @CsvSource({"INT, 130, interrupted (Ctrl-C), keras", "TERM, 143, terminated (SIGTERM), keras", "INT, 130, interrupted (Ctrl-C), fast"})
+    void interruptCheckpointsMidEpochAndResumesExactly(String signal, int exitCode, String reason, String recipe, @TempDir Path tmp)
+            throws Exception {
         Path whole = tmp.resolve("whole"), split = tmp.resolve("split"), log = tmp.resolve("log.txt");
-        assertEquals(0, runToEnd(train(whole, 2, 400), log), Files.readString(log));
+        assertEquals(0, runToEnd(train(whole, 2, 400, recipe), log), Files.readString(log));
 
-        Process p = start(train(split, 2, 400), log);
+        Process p = start(train(split, 2, 400, recipe), log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!Files.readString(log).contains("3/50 [") && System.nanoTime() < deadline) Thread.sleep(20);
         new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start().waitFor();
