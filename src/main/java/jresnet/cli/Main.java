@@ -22,6 +22,7 @@ import jresnet.data.BatchTransform;
 import jresnet.data.Cifar10;
 import jresnet.data.DataLocator;
 import jresnet.data.Dataset;
+import jresnet.io.Checkpoint;
 import jresnet.io.FileErrors;
 import jresnet.io.Npy;
 import jresnet.io.Safetensors;
@@ -35,6 +36,8 @@ import jresnet.train.BatchMemory;
 import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
 import jresnet.train.Recipe;
+import jresnet.train.RunRecorder;
+import jresnet.train.TestSetAccuracy;
 import jresnet.train.Trainer;
 import jresnet.train.TrainingRun;
 
@@ -44,10 +47,10 @@ public final class Main {
             usage: jresnet <command> [flags]
               summary  --model M
               train    --model M --out DIR [--epochs N] [--batch-size 128] [--limit-train N] [--limit-test N]
-                       [--seed S] [--weights W] [--recipe keras|he2015] [--val-split N] [--on-nan stop|skip-batch]
+                       [--seed S] [--weights W] [--recipe keras|he2015|fast] [--val-split N] [--on-nan stop|skip-batch]
                        [--device auto|cuda|cpu|reference] [--data DIR]
               train    --resume DIR [--epochs N] [--device D] [--data DIR]
-              evaluate --model M --weights W [--limit-test N] [--batch-size 128] [--device D] [--data DIR]
+              evaluate --model M --weights W [--limit-test N] [--tta none|flip] [--batch-size 128] [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
               bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3]
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
@@ -199,33 +202,51 @@ public final class Main {
     private record Trained(Model model, BatchTransform preprocessing) {}
 
     private static Trained trained(Args a, String command) throws IOException {
-        Model model = ModelZoo.create(a.required(command, "model"));
-        Path w = Path.of(a.required(command, "weights"));
+        return trained(a.required(command, "model"), Path.of(a.required(command, "weights")));
+    }
+
+    private static Trained trained(String name, Path w) throws IOException {
+        Model model = ModelZoo.create(name);
         Safetensors.File file = Safetensors.read(w);
         model.setWeights(file.tensors(), w.toString());
         return new Trained(model, Recipe.inferenceTransform(file.metadata(), w.toString()));
     }
 
     private int evaluate(String[] argv) throws IOException {
-        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "batch-size", "device", "data"), Set.of());
+        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data"), Set.of());
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
+        boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
         int batch = batchSize;
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(trained.model(), batch, backend);
-            double[] r;
+            TestSetAccuracy.Result r, flipped = null;
             try (Executor ex = new Executor(trained.model(), backend, batch)) {
-                r = Trainer.evaluate(ex, test, batch, trained.preprocessing());
+                r = TestSetAccuracy.evaluate(ex, test, batch, trained.preprocessing(), false);
+                if (flipTta) flipped = TestSetAccuracy.evaluate(ex, test, batch, trained.preprocessing(), true);
             }
-            if (!Double.isFinite(r[0])) {
+            double loss = r.lossSum() / test.size();
+            if (!Double.isFinite(loss)) {
                 throw new UserException(a.string("weights", null) + ": the model's outputs on the test images are not finite "
-                        + "(loss " + r[0] + "); the weights are finite but too large for float32");
+                        + "(loss " + loss + "); the weights are finite but too large for float32");
             }
-            out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), r[0], r[1]);
+            out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), loss, r.all().accuracy());
+            r.lines("").forEach(out::println);
+            if (flipped != null) flipped.lines("flip TTA ").forEach(out::println);
         }
         return 0;
+    }
+
+    /** The test accuracy of a finished run's last checkpoint, on the test records its configuration names. */
+    private static TestSetAccuracy.Result testAccuracy(String model, Path runDir, TrainingRun.Config config, Backend backend,
+                                                       Path data) throws IOException {
+        Trained trained = trained(model, runDir.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.WEIGHTS));
+        Dataset test = Cifar10.test(data, config.limitTest());
+        try (Executor ex = new Executor(trained.model(), backend, config.batchSize())) {
+            return TestSetAccuracy.evaluate(ex, test, config.batchSize(), trained.preprocessing(), false);
+        }
     }
 
     private int predict(String[] argv) throws IOException {
@@ -324,7 +345,8 @@ public final class Main {
                 out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
                 List<EpochMetrics> history = TrainingRun.start(config, backend, data, outDir.resolve(m), out,
                         System.console() != null, environment());
-                runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history));
+                runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
+                        testAccuracy(m, outDir.resolve(m), config, backend, data)));
             }
         }
         ComparisonReport.write(outDir, runs);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import jresnet.train.TestSetAccuracy;
 
 /**
  * Compares trained models: a table (console and Markdown), differences between residual and plain
@@ -53,8 +54,60 @@ public final class ComparisonReport {
         }
         ComparisonCharts.writeAccuracy(outDir.resolve("accuracy.png"), runs);
         ComparisonCharts.writeLoss(outDir.resolve("loss.png"), runs);
-        writeText(outDir.resolve("report.md"), markdown(summaries));
+        writeText(outDir.resolve("report.md"), markdown(summaries) + testMarkdown(runs));
         writeText(outDir.resolve("comparison.csv"), csv(summaries));
+        if (runs.stream().anyMatch(r -> r.test() != null)) {
+            writeText(outDir.resolve(TEST_CSV), testCsv(runs));
+        }
+    }
+
+    /** The CSV of the test accuracies of the runs' final weights (written when any was measured). */
+    public static final String TEST_CSV = "test-accuracy.csv";
+
+    /**
+     * The test accuracy of each run's final weights on all evaluated test records and on the bit-exact
+     * records 0-999, in Markdown; empty when none was measured.
+     */
+    static String testMarkdown(List<ModelRun> runs) {
+        List<ModelRun> tested = runs.stream().filter(r -> r.test() != null).toList();
+        if (tested.isEmpty()) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder("\n## Test accuracy of the final weights\n\n");
+        out.append(markdownRow(new String[] {"model", "test records", "test acc (%)", "records 0-999 acc (%)",
+                "records 0-999 95% Wilson interval (%)"}));
+        out.append("|---|---:|---:|---:|---:|\n");
+        for (ModelRun run : tested) {
+            TestSetAccuracy.Result t = run.test();
+            double[] interval = t.exact().wilson95();
+            out.append(markdownRow(new String[] {run.model(), "0-" + (t.all().total() - 1), percent(t.all().accuracy()),
+                    percent(t.exact().accuracy()), percent(interval[0]) + "-" + percent(interval[1])}));
+        }
+        out.append("\nThe test file's records 0-999 are the bit-exact CIFAR-10 test images; records 1000-9999 were "
+                + "rebuilt from lossy JPEG copies. The interval is the 95% Wilson score interval "
+                + "of the accuracy on records 0-999. The val acc columns above are on the run's validation set "
+                + "(the test records, or held-out training images with --val-split).\n");
+        return out.toString();
+    }
+
+    /** Counts and fractions as measured, one row per run whose final weights were evaluated. */
+    static String testCsv(List<ModelRun> runs) {
+        StringBuilder out = new StringBuilder("model,test_records,test_correct,test_accuracy,exact_records,exact_correct,"
+                + "exact_accuracy,exact_wilson95_low,exact_wilson95_high\n");
+        for (ModelRun run : runs) {
+            TestSetAccuracy.Result t = run.test();
+            if (t == null) {
+                continue;
+            }
+            double[] interval = t.exact().wilson95();
+            out.append(csvField(run.model())).append(',')
+                    .append(t.all().total()).append(',').append(t.all().correct()).append(',')
+                    .append(csvNumber(t.all().accuracy())).append(',')
+                    .append(t.exact().total()).append(',').append(t.exact().correct()).append(',')
+                    .append(csvNumber(t.exact().accuracy())).append(',')
+                    .append(csvNumber(interval[0])).append(',').append(csvNumber(interval[1])).append('\n');
+        }
+        return out.toString();
     }
 
     /** The comparison table, aligned for a terminal, followed by the difference lines. */
@@ -80,6 +133,11 @@ public final class ComparisonReport {
         }
         for (Difference difference : differences(summaries)) {
             out.append(difference.line()).append('\n');
+        }
+        for (ModelRun run : runs) {
+            if (run.test() != null) {
+                run.test().lines("").forEach(line -> out.append(run.model()).append(": ").append(line).append('\n'));
+            }
         }
         return out.toString();
     }

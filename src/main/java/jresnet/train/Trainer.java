@@ -126,6 +126,12 @@ public final class Trainer {
 
     /** Mean loss and accuracy over a dataset in inference mode, in order. */
     public static double[] evaluate(Executor executor, Dataset data, int batchSize, BatchTransform transform) {
+        double[] sums = evaluationSums(executor, data, batchSize, transform);
+        return new double[] {sums[0] / data.size(), sums[1] / data.size()};
+    }
+
+    /** Summed loss and number correct over a dataset in inference mode, in order. */
+    static double[] evaluationSums(Executor executor, Dataset data, int batchSize, BatchTransform transform) {
         int[] order = new int[data.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         double lossSum = 0, correct = 0;
@@ -137,7 +143,7 @@ public final class Trainer {
                 correct += r[1];
             }
         }
-        return new double[] {lossSum / data.size(), correct / data.size()};
+        return new double[] {lossSum, correct};
     }
 
     private static double seconds(long startedNanos) { return (System.nanoTime() - startedNanos) / 1e9; }

@@ -91,7 +91,8 @@ class CudaCliGpuTest {
 
         ok("evaluate", "--model", MODEL, "--weights", weights, "--limit-test", "16", "--device", "cuda",
                 "--data", data.toString());
-        assertTrue(cli.out().matches("(?s)16/16 - loss: \\d+\\.\\d{4} - accuracy: 0\\.\\d{4}\\s*"), cli.out());
+        assertTrue(cli.out().matches("(?s)16/16 - loss: \\d+\\.\\d{4} - accuracy: 0\\.\\d{4}\\s*"
+                + "test accuracy on records 0-15 .*\\s*test accuracy on records 0-15 \\(bit-exact\\).*"), cli.out());
 
         ok("bench", "--model", MODEL, "--device", "cuda", "--batch-size", "8", "--steps", "2", "--warmup", "1");
         assertTrue(cli.out().contains("images_per_s"), cli.out());

@@ -83,7 +83,35 @@ class MainTest {
         }
         assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20",
                 "--device", "reference", "--data", data.toString()), err());
-        assertTrue(out().matches("(?s)20/20 - loss: \\d+\\.\\d{4} - accuracy: 0\\.\\d{4}\\s*"), out());
+        assertTrue(out().matches("(?s)20/20 - loss: \\d+\\.\\d{4} - accuracy: (0\\.\\d{4})\\s*"
+                + "test accuracy on records 0-19 \\(a limited test set\\): \\1 \\(\\d+/20\\)\\s*"
+                + "test accuracy on records 0-19 \\(bit-exact\\): \\1 \\(\\d+/20\\), 95% Wilson interval 0\\.\\d{4}-[01]\\.\\d{4}\\s*"), out());
+        assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20", "--tta", "flip",
+                "--device", "reference", "--data", data.toString()), err());
+        assertTrue(out().contains("\nflip TTA test accuracy on records 0-19 (a limited test set): "), out());
+        assertTrue(out().contains("\nflip TTA test accuracy on records 0-19 (bit-exact): "), out());
+        assertEquals(2, run("evaluate", "--model", model, "--weights", weights.toString(), "--tta", "crop"));
+        assertTrue(err().contains("--tta"), err());
+    }
+
+    /** compare --recipe fast: both models with the same recipe and seed, each config.json with the recipe's settings, the test figures in the report. */
+    @Test void compareWithTheFastRecipe(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("cmp");
+        assertEquals(0, run("compare", "--models", "tutorial-resnet-1-w2,tutorial-plain-1-w2", "--recipe", "fast", "--epochs", "1",
+                "--batch-size", "16", "--limit-train", "48", "--limit-test", "16", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString()), err());
+        for (String m : new String[] {"tutorial-resnet-1-w2", "tutorial-plain-1-w2"}) {
+            com.google.gson.JsonObject config = jresnet.io.Json.parseObject(Files.readString(out.resolve(m).resolve("config.json")), m);
+            assertEquals("fast", config.get("recipe").getAsString());
+            assertEquals(0L, config.get("seed").getAsLong());
+            assertEquals(0.1, config.getAsJsonObject("recipe_settings").get("label_smoothing").getAsDouble());
+            assertEquals(3L, config.getAsJsonObject("optimizer").get("total_iterations").getAsLong(),
+                    "48 images in batches of 16, one epoch");
+            assertTrue(out().contains(m + ": test accuracy on records 0-15 (a limited test set): "), out());
+            assertTrue(out().contains(m + ": test accuracy on records 0-15 (bit-exact): "), out());
+        }
+        assertTrue(Files.readString(out.resolve("report.md")).contains("## Test accuracy of the final weights"));
+        assertEquals(3, Files.readAllLines(out.resolve("test-accuracy.csv")).size());
     }
 
     @Test void predictRejectsWrongShape(@TempDir Path tmp) throws Exception {

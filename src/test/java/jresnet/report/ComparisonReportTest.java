@@ -19,6 +19,7 @@ import java.util.function.ToDoubleFunction;
 import javax.imageio.ImageIO;
 
 import jresnet.train.EpochMetrics;
+import jresnet.train.TestSetAccuracy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -142,6 +143,26 @@ class ComparisonReportTest {
         assertTrue(report.contains("Devices: cuda, cpu"), report);
         assertEquals(1000, ImageIO.read(outDir.resolve("accuracy.png").toFile()).getWidth());
         assertEquals("plain8,7,2,,,,10.0,1000.0,cpu", Files.readAllLines(outDir.resolve("comparison.csv")).get(2));
+    }
+
+    /** The final weights' test accuracy: console lines, a Markdown table and test-accuracy.csv, only for runs that have one. */
+    @Test
+    void testAccuracyOnAllRecordsAndOnTheExactThousandIsReported() throws IOException {
+        TestSetAccuracy.Result tested = new TestSetAccuracy.Result(new TestSetAccuracy.Count(9_130, 10_000),
+                new TestSetAccuracy.Count(918, 1_000), 3_000);
+        ModelRun residual = new ModelRun("resnet20", 10, "cpu", List.of(epoch(0, 0.9)), tested);
+        ModelRun plain = new ModelRun("plain20", 10, "cpu", List.of(epoch(0, 0.8)));
+        String table = ComparisonReport.table(List.of(residual, plain));
+        assertTrue(table.endsWith("resnet20: test accuracy on records 0-9999: 0.9130 (9130/10000)\n"
+                + "resnet20: test accuracy on records 0-999 (bit-exact): 0.9180 (918/1000), 95% Wilson interval 0.8994-0.9334\n"), table);
+        ComparisonReport.write(outDir, List.of(residual, plain));
+        String report = Files.readString(outDir.resolve("report.md"));
+        assertTrue(report.contains("| resnet20 | 0-9999 | 91.30 | 91.80 | 89.94-93.34 |"), report);
+        assertFalse(report.contains("| plain20 | 0-"), report);
+        List<String> csv = Files.readAllLines(outDir.resolve(ComparisonReport.TEST_CSV));
+        assertEquals(List.of("model,test_records,test_correct,test_accuracy,exact_records,exact_correct,exact_accuracy,"
+                + "exact_wilson95_low,exact_wilson95_high", "resnet20,10000,9130,0.913,1000,918,0.918,"
+                + tested.exact().wilson95()[0] + "," + tested.exact().wilson95()[1]), csv);
     }
 
     @Test
