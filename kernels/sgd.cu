@@ -2,9 +2,10 @@
 // blockIdx.x/threadIdx.x stride over its elements. The pointer table lives on the device.
 #include "common.cuh"
 
-// slots = [w0, g0, velocity0, ...]: g' = g + wd w; velocity = momentum velocity + g'; w -= lr velocity.
+// slots = [w0, g0, velocity0, ...]: g' = g + wd w; velocity = momentum velocity + g'; w -= lr velocity, or with
+// nesterov != 0, w -= lr (g' + momentum velocity).
 extern "C" __global__ void sgd_update(float* const* slots, const long long* sizes, float lr, float momentum,
-                                      float weightDecay) {
+                                      float weightDecay, int nesterov) {
     int k = blockIdx.y;
     float* w = slots[3 * k];
     const float* g = slots[3 * k + 1];
@@ -13,6 +14,6 @@ extern "C" __global__ void sgd_update(float* const* slots, const long long* size
         float wi = w[i];
         float vi = momentum * velocity[i] + g[i] + weightDecay * wi;
         velocity[i] = vi;
-        w[i] = wi - lr * vi;
+        w[i] = wi - lr * (nesterov ? g[i] + weightDecay * wi + momentum * vi : vi);
     }
 }

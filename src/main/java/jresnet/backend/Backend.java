@@ -147,10 +147,17 @@ public interface Backend extends AutoCloseable {
 
     /**
      * SGD with momentum and L2 weight decay (the PyTorch form He et al.'s recipe is usually run with):
-     * g' = g + wd·w; velocity ← momentum·velocity + g'; w ← w − lr·velocity.
+     * g' = g + wd·w; velocity ← momentum·velocity + g'; then w ← w − lr·velocity, or with Nesterov
+     * momentum w ← w − lr·(g' + momentum·velocity).
      */
     void sgdUpdate(Tensor[] params, Tensor[] grads, Tensor[] velocity,
-                   double lr, double momentum, double weightDecay);
+                   double lr, double momentum, double weightDecay, boolean nesterov);
+
+    /** Heavy-ball momentum: {@link #sgdUpdate(Tensor[], Tensor[], Tensor[], double, double, double, boolean)} without Nesterov. */
+    default void sgdUpdate(Tensor[] params, Tensor[] grads, Tensor[] velocity,
+                           double lr, double momentum, double weightDecay) {
+        sgdUpdate(params, grads, velocity, lr, momentum, weightDecay, false);
+    }
 
     /** Frees backend-wide resources (handles, pools); tensors must be closed first. */
     @Override void close();

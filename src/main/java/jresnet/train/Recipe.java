@@ -25,7 +25,7 @@ public enum Recipe {
      */
     HE2015,
     /**
-     * He et al.'s networks in at most 40 epochs: SGD momentum 0.9, weight decay 5e-4, a linear
+     * He et al.'s networks in at most 40 epochs: SGD with Nesterov momentum 0.9, weight decay 5e-4, a linear
      * warm-up over the first 5% of the updates (2 of 40 epochs) to lr 0.1 then a cosine decay per update, label smoothing 0.1, per-channel
      * mean/std normalisation, the paper's 4-pixel padding + random crop + flip. Why each value: README.
      */
@@ -72,7 +72,7 @@ public enum Recipe {
             case FAST -> {
                 long updates = Math.max(1, (long) epochs * stepsPerEpoch);
                 yield new Sgd(new WarmupCosine(FAST_PEAK_LR, (long) (FAST_WARMUP_FRACTION * updates), updates),
-                        FAST_MOMENTUM, FAST_WEIGHT_DECAY);
+                        FAST_MOMENTUM, FAST_WEIGHT_DECAY, true);
             }
         };
     }
@@ -101,7 +101,7 @@ public enum Recipe {
             case FAST -> {
                 s.put("optimizer", "sgd");
                 s.put("momentum", FAST_MOMENTUM);
-                s.put("nesterov", false);
+                s.put("nesterov", true);
                 s.put("weight_decay", FAST_WEIGHT_DECAY);
                 s.put("weight_decay_applies_to", "every trainable weight (conv and dense kernels and biases, BN gamma and beta)");
                 s.put("peak_learning_rate", FAST_PEAK_LR);

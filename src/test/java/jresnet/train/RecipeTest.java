@@ -56,6 +56,7 @@ class RecipeTest {
         assertEquals(15_640L, config.get("total_iterations"));
         assertEquals(5e-4, config.get("weight_decay"));
         assertEquals(0.9, config.get("momentum"));
+        assertEquals(true, config.get("nesterov"));
         Map<String, Object> settings = Recipe.FAST.settings();
         for (String key : List.of("momentum", "nesterov", "weight_decay", "weight_decay_applies_to", "peak_learning_rate",
                 "warmup_fraction_of_updates", "schedule", "label_smoothing", "preprocessing", "augmentation", "default_epochs")) {

@@ -727,21 +727,23 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public void sgdUpdate(Tensor[] params, Tensor[] grads, Tensor[] velocity,
-                                    double lr, double momentum, double weightDecay) {
+                                    double lr, double momentum, double weightDecay, boolean nesterov) {
         float rate = (float) lr, mu = (float) momentum, decay = (float) weightDecay;
         overParameters(params, (p, from, to) -> {
             float[] w = data(params[p]), g = data(grads[p]), vel = data(velocity[p]);
             int i = from;
             for (; i + L <= to; i += L) {
                 FloatVector wv = FloatVector.fromArray(S, w, i);
-                FloatVector vv = FloatVector.fromArray(S, vel, i).mul(mu)
-                        .add(FloatVector.fromArray(S, g, i)).add(wv.mul(decay));
+                FloatVector gv = FloatVector.fromArray(S, g, i);
+                FloatVector vv = FloatVector.fromArray(S, vel, i).mul(mu).add(gv).add(wv.mul(decay));
                 vv.intoArray(vel, i);
-                wv.sub(vv.mul(rate)).intoArray(w, i);
+                FloatVector step = nesterov ? gv.add(wv.mul(decay)).add(vv.mul(mu)) : vv;
+                wv.sub(step.mul(rate)).intoArray(w, i);
             }
             for (; i < to; i++) {
-                vel[i] = mu * vel[i] + g[i] + decay * w[i];
-                w[i] -= rate * vel[i];
+                float wi = w[i];
+                vel[i] = mu * vel[i] + g[i] + decay * wi;
+                w[i] = wi - rate * (nesterov ? g[i] + decay * wi + mu * vel[i] : vel[i]);
             }
         });
     }

@@ -575,11 +575,11 @@ public final class CudaBackend implements Backend {
     }
 
     @Override public void sgdUpdate(Tensor[] params, Tensor[] grads, Tensor[] velocity,
-                                    double lr, double momentum, double weightDecay) {
+                                    double lr, double momentum, double weightDecay, boolean nesterov) {
         bind();
         OptimizerTables.Table table = optimizerTables.table(interleave(params, grads, velocity), 3);
         kernels.launch("sgd_update", table.gridX, params.length, THREADS, 1, stream, table.slots.ptr, table.sizes.ptr,
-                (float) lr, (float) momentum, (float) weightDecay);
+                (float) lr, (float) momentum, (float) weightDecay, nesterov ? 1 : 0);
     }
 
     private List<CudaTensor> interleave(Tensor[]... arrays) {

@@ -402,12 +402,12 @@ public final class ReferenceBackend implements Backend {
     }
 
     @Override public void sgdUpdate(Tensor[] params, Tensor[] grads, Tensor[] velocity,
-                                    double lr, double momentum, double weightDecay) {
+                                    double lr, double momentum, double weightDecay, boolean nesterov) {
         for (int p = 0; p < params.length; p++) {
             double[] w = data(params[p]), g = data(grads[p]), vel = data(velocity[p]);
             for (int i = 0; i < size(params[p]); i++) {
                 vel[i] = momentum * vel[i] + g[i] + weightDecay * w[i];
-                w[i] -= lr * vel[i];
+                w[i] -= lr * (nesterov ? g[i] + weightDecay * w[i] + momentum * vel[i] : vel[i]);
             }
         }
     }

@@ -356,6 +356,12 @@ class CpuBackendTest {
             assertClose("sgd w" + p, w[p]);
             assertClose("sgd velocity" + p, m[p]);
         }
+        REF.sgdUpdate(refs(w), refs(g), refs(m), 0.1, 0.9, 5e-4, true);
+        cpu.sgdUpdate(cpus(w), cpus(g), cpus(m), 0.1, 0.9, 5e-4, true);
+        for (int p = 0; p < 3; p++) {
+            assertClose("nesterov sgd w" + p, w[p]);
+            assertClose("nesterov sgd velocity" + p, m[p]);
+        }
     }
 
     private static Tensor[] refs(Pair[] pairs) { return Arrays.stream(pairs).map(Pair::ref).toArray(Tensor[]::new); }

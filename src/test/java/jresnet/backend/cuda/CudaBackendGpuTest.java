@@ -427,6 +427,14 @@ class CudaBackendGpuTest {
             expectClose("sgd w" + i, w.get(i), ELEMENTWISE);
             expectClose("sgd velocity" + i, m.get(i), ELEMENTWISE);
         }
+        for (int step = 1; step <= 3; step++) {
+            cuda.sgdUpdate(side(w, true), side(g, true), side(m, true), 0.1, 0.9, 5e-4, true);
+            reference.sgdUpdate(side(w, false), side(g, false), side(m, false), 0.1, 0.9, 5e-4, true);
+        }
+        for (int i = 0; i < shapes.size(); i++) {
+            expectClose("nesterov sgd w" + i, w.get(i), ELEMENTWISE);
+            expectClose("nesterov sgd velocity" + i, m.get(i), ELEMENTWISE);
+        }
     }
 
     private static Tensor[] side(List<Pair> pairs, boolean cudaSide) {
