@@ -3,6 +3,7 @@ package jresnet.io;
 import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
@@ -96,10 +97,12 @@ public final class Json {
         try {
             JsonReader reader = new JsonReader(new StringReader(text));
             reader.setStrictness(Strictness.STRICT);
-            value = GSON.fromJson(reader, JsonElement.class);
+            value = reader.peek() == JsonToken.END_DOCUMENT ? null : readValue(reader);
             if (value != null && reader.peek() != JsonToken.END_DOCUMENT) {
                 throw new InvalidJson(source, "malformed JSON: text after the end of the object" + position(reader.toString()));
             }
+        } catch (DuplicateKey e) {
+            throw new InvalidJson(source, "malformed JSON: " + e.getMessage());
         } catch (JsonParseException | IOException e) {
             throw new InvalidJson(source, "malformed JSON" + position(e.getMessage()));
         }
@@ -107,6 +110,40 @@ public final class Json {
             throw new InvalidJson(source, "expected a JSON object, found " + typeName(value));
         }
         return value.getAsJsonObject();
+    }
+
+    private static final class DuplicateKey extends IOException {
+        DuplicateKey(String message) { super(message); }
+    }
+
+    /**
+     * A JSON value as a tree. Gson's own tree keeps the last of duplicate keys; a file with two
+     * values for one name (two tensors called the same) is ambiguous, so it is refused here.
+     */
+    private static JsonElement readValue(JsonReader in) throws IOException {
+        switch (in.peek()) {
+            case BEGIN_OBJECT -> {
+                JsonObject object = new JsonObject();
+                in.beginObject();
+                while (in.hasNext()) {
+                    String name = in.nextName();
+                    if (object.has(name)) throw new DuplicateKey("duplicate key \"" + name + "\"" + position(in.toString()));
+                    object.add(name, readValue(in));
+                }
+                in.endObject();
+                return object;
+            }
+            case BEGIN_ARRAY -> {
+                JsonArray array = new JsonArray();
+                in.beginArray();
+                while (in.hasNext()) array.add(readValue(in));
+                in.endArray();
+                return array;
+            }
+            default -> {
+                return GSON.getAdapter(JsonElement.class).read(in);
+            }
+        }
     }
 
     /**

@@ -104,6 +104,8 @@ class JsonTest {
         }
         assertEquals("c.json: malformed JSON at line 2 column 4",
                 assertThrows(UserException.class, () -> Json.parseObject("{\n  a: 1}", "c.json")).getMessage());
+        assertEquals("c.json: malformed JSON: duplicate key \"a\" at line 1 column 19",
+                assertThrows(UserException.class, () -> Json.parseObject("{\"b\": {\"a\": 1, \"a\": 2}}", "c.json")).getMessage());
         assertEquals("c.json: expected a JSON object, found array",
                 assertThrows(UserException.class, () -> Json.parseObject("[1]", "c.json")).getMessage());
     }

@@ -157,6 +157,7 @@ class SafetensorsTest {
     @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
             "{abc|header is not a valid JSON object: malformed JSON at line 1 column 3",
             "[1, 2]|header is not a valid JSON object: expected a JSON object, found array",
+            "`{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}`|duplicate key \"w\"",
             "`{\"w\":5}`|tensor 'w': expected an object {dtype, shape, data_offsets}, found number",
             "`{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}`|tensor 'w' lacks the field \"dtype\"",
             "`{\"w\":{\"dtype\":\"F32\",\"data_offsets\":[0,8]}}`|tensor 'w' lacks the field \"shape\"",
