@@ -22,6 +22,7 @@ import jresnet.data.BatchTransform;
 import jresnet.data.Cifar10;
 import jresnet.data.DataLocator;
 import jresnet.data.Dataset;
+import jresnet.export.OnnxExport;
 import jresnet.io.Checkpoint;
 import jresnet.io.FileErrors;
 import jresnet.io.Npy;
@@ -52,6 +53,7 @@ public final class Main {
               train    --resume DIR [--epochs N] [--device D] [--data DIR]
               evaluate --model M --weights W [--limit-test N] [--tta none|flip] [--batch-size 128] [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
+              export   --model M --weights W --output MODEL.onnx [--opset 17] [--overwrite] [--data DIR]
               bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3]
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
@@ -85,6 +87,7 @@ public final class Main {
                 case "train" -> train(args);
                 case "evaluate" -> evaluate(args);
                 case "predict" -> predict(args);
+                case "export" -> export(args);
                 case "compare" -> compare(args);
                 case "bench" -> bench(args);
                 case "doctor" -> doctor(args);
@@ -190,8 +193,7 @@ public final class Main {
 
     private static Map<String, Object> environment() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("jresnet_version", Main.class.getPackage().getImplementationVersion() == null ? "dev"
-                : Main.class.getPackage().getImplementationVersion());
+        m.put("jresnet_version", jresnet.Version.current());
         m.put("java_version", System.getProperty("java.version"));
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("processors", Runtime.getRuntime().availableProcessors());
@@ -289,6 +291,15 @@ public final class Main {
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) throw new UserException(String.format(format, i / perRow, v[i], rows.shape().indexString(i)));
         }
+    }
+
+    private int export(String[] argv) throws IOException {
+        Args a = new Args("export", argv, 1, Set.of("model", "weights", "output", "opset", "data"), Set.of("overwrite"));
+        int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
+        if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
+        out.println(OnnxExport.run(new OnnxExport.Request(a.required("export", "model"), Path.of(a.required("export", "weights")),
+                Path.of(a.required("export", "output")), opset, a.has("overwrite"), a.string("data", null))));
+        return 0;
     }
 
     private int bench(String[] argv) {

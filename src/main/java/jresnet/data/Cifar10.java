@@ -21,6 +21,8 @@ public final class Cifar10 {
     public static final List<String> TRAINING_FILES =
             List.of("data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin");
     public static final String TEST_FILE = "test_batch.bin";
+    /** The class names, one a line, in label order. */
+    public static final String CLASS_NAMES_FILE = "batches.meta.txt";
 
     private Cifar10() {}
 
@@ -32,6 +34,15 @@ public final class Cifar10 {
     /** The first limit test images; limit &lt;= 0 or &gt;= 10,000 means all. */
     public static Dataset test(Path dir, int limit) throws IOException {
         return read(dir, List.of(TEST_FILE), limit);
+    }
+
+    /** The class names of batches.meta.txt in label order (blank lines and surrounding spaces dropped). */
+    public static List<String> classNames(Path dir) throws IOException {
+        Path file = dir.resolve(CLASS_NAMES_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new UserException("CIFAR-10 file " + file + " is missing (it names the classes); " + DataLocator.howToProvide());
+        }
+        return Files.readAllLines(file).stream().map(String::strip).filter(name -> !name.isEmpty()).toList();
     }
 
     private static Dataset read(Path dir, List<String> files, int limit) throws IOException {

@@ -99,6 +99,9 @@ public final class HeAugmentation implements BatchTransform {
 
     public float[] mean() { return mean.clone(); }
 
+    /** The factor per channel applied after the mean is subtracted (1, 1, 1 when none). */
+    public float[] channelScale() { return channelScale.clone(); }
+
     /** The evaluation-time transform: the normalisation only, no randomness. */
     public BatchTransform evaluation() {
         return (images, n, random) -> normalize(images, n);

@@ -19,6 +19,10 @@ public final class AveragePooling2D extends Layer {
 
     @Override public String kerasClassName() { return "AveragePooling2D"; }
 
+    public int poolSize() { return poolSize; }
+
+    public int strides() { return strides; }
+
     private ConvGeometry geometry(Shape batchInput) {
         return ConvGeometry.of(batchInput, poolSize, poolSize, batchInput.dim(3), strides, Padding.VALID);
     }

@@ -23,6 +23,8 @@ public final class BatchNormalization extends Layer {
 
     @Override public String kerasClassName() { return "BatchNormalization"; }
 
+    public double epsilon() { return epsilon; }
+
     @Override public Shape outputShape(List<Shape> inputShapes) { return single(inputShapes, name()); }
 
     @Override public List<ParamSpec> params(List<Shape> inputShapes) {

@@ -43,6 +43,8 @@ public final class Conv2D extends Layer {
 
     public Padding padding() { return padding; }
 
+    public boolean useBias() { return useBias; }
+
     public ConvGeometry geometry(Shape batchInput) {
         return ConvGeometry.of(batchInput, kernelSize, kernelSize, filters, strides, padding);
     }

@@ -24,7 +24,12 @@ public final class SubsampleChannelPad extends Layer {
 
     @Override public String kerasClassName() { return "SubsampleChannelPad"; }
 
-    private int padBefore(Shape in) { return (channels - in.dim(-1)) / 2; }
+    public int stride() { return stride; }
+
+    public int channels() { return channels; }
+
+    /** Zero channels before the input's (the rest go after). */
+    public int padBefore(Shape in) { return (channels - in.dim(-1)) / 2; }
 
     @Override public Shape outputShape(List<Shape> inputShapes) {
         Shape in = single(inputShapes, name());

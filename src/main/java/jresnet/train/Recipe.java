@@ -35,6 +35,8 @@ public enum Recipe {
     public static final String PIXEL_MEAN = "pixel_mean";
     /** Weights-file metadata key holding the per-channel standard deviation the inputs are divided by (base64 float32 LE, 3 values). */
     public static final String CHANNEL_STD = "channel_std";
+    /** Weights-file metadata key naming the recipe a model was trained with. */
+    public static final String METADATA_KEY = "recipe";
 
     private static final int HE_ITERATIONS = 64_000;
 
@@ -141,6 +143,26 @@ public enum Recipe {
     /** The inference preprocessing recorded in a weights file's metadata (null: raw pixels). */
     public static BatchTransform inferenceTransform(Map<String, String> metadata, String source) {
         return metadata.containsKey(PIXEL_MEAN) ? normalization(metadata, source).evaluation() : null;
+    }
+
+    /** The input normalisation recorded in a weights file's metadata (mean image, channel scale), or null for raw pixels. */
+    public static HeAugmentation recordedNormalization(Map<String, String> metadata, String source) {
+        return metadata.containsKey(PIXEL_MEAN) ? normalization(metadata, source) : null;
+    }
+
+    /**
+     * The recipe a weights file was trained with: as recorded, or for files written before the recipe
+     * was recorded, from the normalisation it carries (fast: mean and channel deviations; he2015: a
+     * mean; keras: none).
+     */
+    public static Recipe recorded(Map<String, String> metadata, String source) {
+        String name = metadata.get(METADATA_KEY);
+        if (name == null) return metadata.containsKey(CHANNEL_STD) ? FAST : metadata.containsKey(PIXEL_MEAN) ? HE2015 : KERAS;
+        try {
+            return valueOf(name.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserException(source + ": metadata '" + METADATA_KEY + "' names an unknown recipe '" + name + "'");
+        }
     }
 
     private static HeAugmentation normalization(Map<String, String> metadata, String source) {

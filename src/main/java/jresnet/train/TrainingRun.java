@@ -342,6 +342,7 @@ public final class TrainingRun {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "jresnet");
         metadata.put("model", config.model());
+        metadata.put(Recipe.METADATA_KEY, recipe.cliName());
         metadata.putAll(recipe.inferenceMetadata(data.train()));
         BatchTransform trainTransform = recipe.trainTransform(metadata);
         BatchTransform validationTransform = Recipe.inferenceTransform(metadata, "recipe " + recipe.cliName());
