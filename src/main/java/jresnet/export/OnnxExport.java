@@ -64,7 +64,7 @@ public final class OnnxExport {
         ModelProto onnx = build(model, weights.metadata(), r.weights().toString(), classNames, r.opset());
         write(onnx, r.output());
         boolean mean = weights.metadata().containsKey(Recipe.PIXEL_MEAN);
-        return String.format(Locale.ROOT, "wrote %s: %s, ONNX opset %d, %,d weights%s; %s %s -> %s %s", r.output(),
+        return String.format(Locale.ROOT, "wrote %s: %s, ONNX opset %d, %,d parameters%s; %s %s -> %s %s", r.output(),
                 model.name(), r.opset(), model.countParams(), mean ? ", the pixel mean subtracted in the graph" : "",
                 INPUT, dims(model.input().shape()), OUTPUT, dims(model.output().shape()));
     }
