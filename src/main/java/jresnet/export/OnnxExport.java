@@ -1,10 +1,7 @@
 package jresnet.export;
 
 import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -21,6 +18,7 @@ import jresnet.export.proto.Onnx.ModelProto;
 import jresnet.export.proto.Onnx.OperatorSetIdProto;
 import jresnet.export.proto.Onnx.StringStringEntryProto;
 import jresnet.io.AtomicFiles;
+import jresnet.io.FileErrors;
 import jresnet.io.Json;
 import jresnet.io.Safetensors;
 import jresnet.models.ModelZoo;
@@ -94,15 +92,8 @@ public final class OnnxExport {
         try {
             AtomicFiles.write(output, onnx::writeTo);
         } catch (IOException e) {
-            throw new UserException("--output " + output + ": cannot write it (" + reason(e) + ")", e);
+            throw new UserException("--output " + output + ": cannot write it (" + FileErrors.reason(e) + ")", e);
         }
-    }
-
-    private static String reason(IOException e) {
-        if (e instanceof AccessDeniedException) return "permission denied";
-        if (e instanceof NoSuchFileException) return "its folder does not exist";
-        if (e instanceof FileSystemException f && f.getReason() != null) return f.getReason();
-        return e.getMessage();
     }
 
     /**
