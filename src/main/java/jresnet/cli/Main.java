@@ -297,8 +297,10 @@ public final class Main {
         Args a = new Args("export", argv, 1, Set.of("model", "weights", "output", "opset", "data"), Set.of("overwrite"));
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
-        out.println(OnnxExport.run(new OnnxExport.Request(a.required("export", "model"), Path.of(a.required("export", "weights")),
-                Path.of(a.required("export", "output")), opset, a.has("overwrite"), a.string("data", null))));
+        String model = a.required("export", "model");
+        Path weights = Path.of(a.required("export", "weights")), output = Path.of(a.required("export", "output"));
+        OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
+        out.println(OnnxExport.run(new OnnxExport.Request(model, weights, output, opset, a.has("overwrite"), a.string("data", null))));
         return 0;
     }
 

@@ -55,7 +55,7 @@ public final class OnnxExport {
      */
     public static String run(Request r) throws IOException {
         Model model = ModelZoo.create(r.model());
-        checkOutput(r.output(), r.weights(), r.overwrite());
+        checkOutput(r.output(), r.overwrite());
         Safetensors.File weights = Safetensors.read(r.weights());
         model.setWeights(weights.tensors(), r.weights().toString());
         List<String> classNames = Cifar10.classNames(DataLocator.resolve(r.dataFlag()));
@@ -68,15 +68,11 @@ public final class OnnxExport {
     }
 
     /**
-     * The output may not be the weights file, a folder, or (without overwrite) an existing file, and
-     * its folder must exist: refused before any work, so nothing the user made is replaced by accident.
+     * Without overwrite the output may not exist, and its folder must exist and be writable: refused
+     * before any work, so nothing the user made is replaced by accident. (The command line has already
+     * refused an output that is the weights file or a folder.)
      */
-    static void checkOutput(Path output, Path weights, boolean overwrite) throws IOException {
-        if (Files.exists(output) && Files.exists(weights) && Files.isSameFile(output, weights)) {
-            throw new UserException("--output " + output + " is the weights file --weights " + weights
-                    + "; exporting would replace the weights (choose another output)");
-        }
-        if (Files.isDirectory(output)) throw new UserException("--output " + output + " is a folder; name the .onnx file to write");
+    static void checkOutput(Path output, boolean overwrite) {
         if (Files.exists(output) && !overwrite) {
             throw new UserException("--output " + output + " already exists; pass --overwrite to replace it");
         }
@@ -160,7 +156,7 @@ public final class OnnxExport {
         metadata.put(VERSION_KEY, Version.current());
         metadata.put(MODEL_KEY, model.name());
         metadata.put(RECIPE_KEY, recipe.cliName());
-        metadata.put(CLASS_NAMES_KEY, Json.write(classNames, false));
+        metadata.put(CLASS_NAMES_KEY, Json.compact(classNames));
         metadata.put(PIXEL_MEAN_KEY, Boolean.toString(pixelMean != null));
         metadata.forEach((k, v) -> onnx.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return onnx.build();

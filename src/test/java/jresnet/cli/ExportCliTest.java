@@ -105,10 +105,10 @@ class ExportCliTest {
     @Test void outputThatIsTheWeightsFileIsRefusedEvenWithOverwrite(@TempDir Path tmp) throws Exception {
         Path w = weights(tmp);
         byte[] before = Files.readAllBytes(w);
-        assertOneLineError(1, export(w, w, "--overwrite"), "is the weights file --weights " + w);
+        assertOneLineError(1, export(w, w, "--overwrite"), "is the same file as --weights " + w);
         Path alias = tmp.resolve("sub/../w.safetensors");
         Files.createDirectories(tmp.resolve("sub"));
-        assertOneLineError(1, export(w, alias, "--overwrite"), "is the weights file");
+        assertOneLineError(1, export(w, alias, "--overwrite"), "is the same file as --weights");
         assertArrayEquals(before, Files.readAllBytes(w));
     }
 

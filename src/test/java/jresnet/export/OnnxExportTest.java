@@ -62,7 +62,7 @@ class OnnxExportTest {
         assertTensorType(onnx.getGraph().getInputList(), "images", 32, 32, 3);
         assertTensorType(onnx.getGraph().getOutputList(), "probabilities", 10);
         assertEquals(Map.of("jresnet_version", Version.current(), "model", "resnet20", "recipe", "he2015",
-                "class_names", Json.write(classes, false), "pixel_mean_in_graph", "true"), metadata(onnx));
+                "class_names", Json.compact(classes), "pixel_mean_in_graph", "true"), metadata(onnx));
 
         List<NodeProto> nodes = onnx.getGraph().getNodeList();
         assertEquals("Sub", nodes.get(0).getOpType());
@@ -142,7 +142,7 @@ class OnnxExportTest {
             assertEquals("[-1, 32, 32, 3]", Arrays.toString(((TensorInfo) session.getInputInfo().get("images").getInfo()).getShape()));
             assertEquals("[-1, 10]", Arrays.toString(((TensorInfo) session.getOutputInfo().get("probabilities").getInfo()).getShape()));
             assertEquals("jresnet", session.getMetadata().getProducerName());
-            assertEquals(Json.write(Cifar10.classNames(data), false), session.getMetadata().getCustomMetadataValue("class_names").orElseThrow());
+            assertEquals(Json.compact(Cifar10.classNames(data)), session.getMetadata().getCustomMetadataValue("class_names").orElseThrow());
             assertEquals(TINY, session.getMetadata().getCustomMetadataValue("model").orElseThrow());
         }
     }
