@@ -10,6 +10,20 @@ import jresnet.tensor.Tensor;
  * accumulated; every output tensor is distinct from every input unless an op says otherwise.
  * Shape checks and padding arithmetic happen before a call ({@link ConvGeometry}); backends only
  * do the arithmetic.
+ *
+ * <p>To add an op, in this order:
+ * <ol>
+ *   <li>the layer in {@code jresnet.nn} that needs it, calling it through its {@code LayerContext};
+ *   <li>the method here, with its contract: layouts, what is overwritten, what may alias;
+ *   <li>{@code reference/ReferenceBackend}: the plain double-precision loops every other backend is
+ *       checked against;
+ *   <li>{@code cpu/CpuBackend};
+ *   <li>{@code cuda/CudaBackend}, with {@code kernels/<op>.cu} where cuDNN and cuBLAS do not have the
+ *       op (the emulated device compiles every kernel file for the CPU by itself), and a stand-in in
+ *       {@code src/test/native/emulated-device} for each cuDNN or cuBLAS function it newly calls;
+ *   <li>one test in {@code BackendContractTest} (src/test): it runs the op on every backend against
+ *       the reference, over shared shape tables.
+ * </ol>
  */
 public interface Backend extends AutoCloseable {
 

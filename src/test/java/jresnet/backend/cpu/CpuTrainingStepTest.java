@@ -34,7 +34,7 @@ class CpuTrainingStepTest {
     /**
      * The tutorial's ResNet in small (fused relu_bn, 1x1 projection, biases, Flatten) on raw pixels.
      * One SGD step: under Adam a first update is lr·g/(|g| + ε), whose sign is noise where a gradient
-     * is rounding-sized; the Adam arithmetic is compared op by op in CpuBackendTest.
+     * is rounding-sized; the Adam arithmetic is compared op by op in the backend contract tests.
      */
     @Test void tutorialResNetStepMatchesReference() {
         compareSteps(TutorialNets.resnet(new int[] {1, 1}, 8, 4, "tiny"), new Sgd(new long[0], new double[] {0.01}, 0.9, 0),
