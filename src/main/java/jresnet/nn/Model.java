@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import jresnet.UserException;
+import jresnet.backend.Backend;
+import jresnet.optim.Optimizer;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
@@ -142,15 +144,15 @@ public final class Model {
         }
     }
 
-    // ---- Keras-style training API: compile once, then fit / evaluate / predict on a backend ----
+    // ---- Keras-style API: compile once, then fit / evaluate (jresnet.train.Fit) and predict on a backend ----
 
-    private jresnet.optim.Optimizer optimizer;
+    private Optimizer optimizer;
 
     /**
      * Keras's compile: the optimizer, the loss ("sparse_categorical_crossentropy", computed from the
      * logits of a softmax output) and the metrics (only "accuracy").
      */
-    public void compile(jresnet.optim.Optimizer optimizer, String loss, String... metrics) {
+    public void compile(Optimizer optimizer, String loss, String... metrics) {
         if (!"sparse_categorical_crossentropy".equals(loss)) {
             throw new IllegalArgumentException("loss must be sparse_categorical_crossentropy, got " + loss);
         }
@@ -161,36 +163,11 @@ public final class Model {
         this.optimizer = optimizer;
     }
 
-    /**
-     * Keras's fit: trains for {@code epochs} on {@code train} (shuffled per epoch from {@code seed}),
-     * validating on {@code validation} (may be null) after each epoch; the weights end up in this
-     * model. Returns the per-epoch metrics.
-     */
-    public java.util.List<jresnet.train.EpochMetrics> fit(jresnet.backend.Backend backend, jresnet.data.Dataset train,
-                                                          jresnet.data.Dataset validation, int epochs, int batchSize,
-                                                          long seed, jresnet.train.Callback... callbacks) {
-        if (optimizer == null) throw new IllegalStateException("compile the model before fit");
-        try (Executor executor = new Executor(this, backend, batchSize)) {
-            executor.attachOptimizer(optimizer);
-            var trainer = new jresnet.train.Trainer(executor, batchSize, seed, null, null,
-                    jresnet.train.Trainer.NonFinitePolicy.STOP, java.util.List.of(callbacks));
-            try {
-                return trainer.fit(train, validation, epochs, new jresnet.train.TrainingState());
-            } finally {
-                executor.pullWeights();
-            }
-        }
-    }
-
-    /** Keras's evaluate: {mean loss, accuracy} over a dataset, with the moving statistics. */
-    public double[] evaluate(jresnet.backend.Backend backend, jresnet.data.Dataset data, int batchSize) {
-        try (Executor executor = new Executor(this, backend, batchSize)) {
-            return jresnet.train.Trainer.evaluate(executor, data, batchSize, null);
-        }
-    }
+    /** The optimizer given to {@link #compile}, null before. */
+    public Optimizer optimizer() { return optimizer; }
 
     /** Keras's predict: the outputs (softmax probabilities) for images of shape (N, 32, 32, 3), 0-255. */
-    public HostArray predict(jresnet.backend.Backend backend, HostArray images, int batchSize) {
+    public HostArray predict(Backend backend, HostArray images, int batchSize) {
         Shape perSample = input.shape();
         if (images.shape().rank() != perSample.rank() + 1 || !images.shape().dropLeading().equals(perSample)) {
             throw new IllegalArgumentException("predict expects (N, " + perSample.toString().substring(1) + ", got "

@@ -53,7 +53,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
             saveCheckpoint(state, "after epoch " + state.epoch);
             Map<String, float[]> raw = new LinkedHashMap<>();
             weights.forEach((k, v) -> raw.put(k, v.data()));
-            tensorBoard.onEpochEnd(m, raw);
+            tensorBoard.onEpochEnd(m.epoch(), m.logs(), raw);
         } catch (IOException e) {
             throw new UncheckedIOException("writing run folder " + runDir + ": " + e.getMessage(), e);
         }

@@ -14,9 +14,10 @@ import jresnet.optim.Adam;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 import jresnet.train.EpochMetrics;
+import jresnet.train.Fit;
 import org.junit.jupiter.api.Test;
 
-/** The Keras-style surface: Input → layers → Model, compile, fit, evaluate, predict. */
+/** The Keras-style surface: Input → layers → Model, compile, Fit.fit, Fit.evaluate, predict. */
 class ModelApiTest {
     @Test void compileFitEvaluatePredict() throws Exception {
         LayerNames.reset();
@@ -32,18 +33,18 @@ class ModelApiTest {
         Model model = new Model(inputs, new Dense(10, "softmax").apply(t));
         assertEquals(List.of("input_1", "batch_normalization", "conv2d", "re_lu", "batch_normalization_1", "conv2d_1",
                 "add", "average_pooling2d", "flatten", "dense"), model.nodes().stream().map(n -> n.layer().name()).toList());
-        assertThrows(IllegalStateException.class, () -> model.fit(new CpuBackend(), null, null, 1, 8, 0));
+        assertThrows(IllegalStateException.class, () -> Fit.fit(model, new CpuBackend(), null, null, 1, 8, 0));
         assertThrows(IllegalArgumentException.class, () -> model.compile(new Adam(), "mse", "accuracy"));
         model.compile(new Adam(), "sparse_categorical_crossentropy", "accuracy");
 
         Dataset train = Cifar10.training(TestData.cifar10(), 64), test = Cifar10.test(TestData.cifar10(), 32);
         try (CpuBackend backend = new CpuBackend()) {
             float[] before = model.weights().get("conv2d.kernel").data().clone();
-            List<EpochMetrics> history = model.fit(backend, train, test, 2, 16, 1);
+            List<EpochMetrics> history = Fit.fit(model, backend, train, test, 2, 16, 1);
             assertEquals(2, history.size());
             assertTrue(Double.isFinite(history.get(1).valAccuracy()));
             assertTrue(!java.util.Arrays.equals(before, model.weights().get("conv2d.kernel").data()), "fit updates the model's weights");
-            double[] evaluation = model.evaluate(backend, test, 16);
+            double[] evaluation = Fit.evaluate(model, backend, test, 16);
             assertEquals(history.get(1).valLoss(), evaluation[0], 1e-6);
             assertEquals(history.get(1).valAccuracy(), evaluation[1], 0);
 

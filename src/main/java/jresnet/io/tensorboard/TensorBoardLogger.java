@@ -3,16 +3,16 @@ package jresnet.io.tensorboard;
 import java.nio.file.Path;
 import java.util.Map;
 
-import jresnet.train.EpochMetrics;
-
 /**
  * Writes per-epoch scalars and weight histograms the way Keras's TensorBoard callback does with
- * histogram_freq=1: {@code <runDir>/train} gets epoch_loss, epoch_accuracy, epoch_learning_rate,
- * epoch_images_per_second and a histogram of every kernel and bias; {@code <runDir>/validation} gets
- * epoch_loss and epoch_accuracy of epochs that were validated. The step is {@link EpochMetrics#epoch()},
- * taken as the 0-based epoch index Keras uses.
+ * histogram_freq=1, from Keras-style logs (name → value): {@code <runDir>/train} gets
+ * {@code epoch_<name>} for every name and a histogram of every kernel and bias; {@code <runDir>/validation}
+ * gets {@code epoch_<name>} for every {@code val_<name>}. The step is the 0-based epoch index Keras uses.
  */
 public final class TensorBoardLogger implements AutoCloseable {
+    /** Keras's prefix for validation logs. */
+    public static final String VALIDATION_PREFIX = "val_";
+
     private final Path validationDir;
     private final EventFileWriter train;
     /** Opened on the first validated epoch, so that a run without validation shows no empty run. */
@@ -24,16 +24,16 @@ public final class TensorBoardLogger implements AutoCloseable {
     }
 
     /**
+     * One epoch: {@code logs} in the order to write them (e.g. loss, accuracy, learning_rate,
+     * images_per_second, val_loss, val_accuracy; an epoch without validation has no val_ names).
      * weights maps Keras names {@code <layer>.<param>} to values; {@code <layer>.kernel} and
      * {@code <layer>.bias} are logged as {@code <layer>/kernel_0} and {@code <layer>/bias_0}, others
      * (batch-norm parameters and statistics) are not.
      */
-    public void onEpochEnd(EpochMetrics metrics, Map<String, float[]> weights) {
-        long step = metrics.epoch();
-        train.writeScalar(step, "epoch_loss", (float) metrics.loss());
-        train.writeScalar(step, "epoch_accuracy", (float) metrics.accuracy());
-        train.writeScalar(step, "epoch_learning_rate", (float) metrics.learningRate());
-        train.writeScalar(step, "epoch_images_per_second", (float) metrics.imagesPerSecond());
+    public void onEpochEnd(long step, Map<String, Double> logs, Map<String, float[]> weights) {
+        logs.forEach((name, value) -> {
+            if (!name.startsWith(VALIDATION_PREFIX)) train.writeScalar(step, "epoch_" + name, value.floatValue());
+        });
         for (Map.Entry<String, float[]> weight : weights.entrySet()) {
             String tag = histogramTag(weight.getKey());
             // TensorBoard has no representation for non-finite values (TensorFlow refuses them too), and a
@@ -42,8 +42,11 @@ public final class TensorBoardLogger implements AutoCloseable {
                 train.writeHistogram(step, tag, Histogram.of(weight.getValue()));
             }
         }
-        writeValidation(step, "epoch_loss", metrics.valLoss());
-        writeValidation(step, "epoch_accuracy", metrics.valAccuracy());
+        logs.forEach((name, value) -> {
+            if (name.startsWith(VALIDATION_PREFIX)) {
+                validation().writeScalar(step, "epoch_" + name.substring(VALIDATION_PREFIX.length()), value.floatValue());
+            }
+        });
     }
 
     /** The Keras tag of a kernel or bias ({@code conv2d/kernel:0} with ':' made '_'), null for other names. */
@@ -64,14 +67,11 @@ public final class TensorBoardLogger implements AutoCloseable {
         return true;
     }
 
-    private void writeValidation(long step, String tag, double value) {
-        if (Double.isNaN(value)) {
-            return;
-        }
+    private EventFileWriter validation() {
         if (validation == null) {
             validation = new EventFileWriter(validationDir);
         }
-        validation.writeScalar(step, tag, (float) value);
+        return validation;
     }
 
     @Override

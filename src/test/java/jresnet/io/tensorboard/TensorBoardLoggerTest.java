@@ -69,7 +69,7 @@ class TensorBoardLoggerTest {
         try (TensorBoardLogger logger = new TensorBoardLogger(runDir)) {
             for (EpochMetrics m : metrics) {
                 weights.add(randomWeights(m.epoch()));
-                logger.onEpochEnd(m, weights.get(weights.size() - 1));
+                logger.onEpochEnd(m.epoch(), m.logs(), weights.get(weights.size() - 1));
             }
         }
 
@@ -103,7 +103,7 @@ class TensorBoardLoggerTest {
     @Test
     void runWithoutValidationWritesNoValidationDirectory() {
         try (TensorBoardLogger logger = new TensorBoardLogger(runDir)) {
-            logger.onEpochEnd(randomMetrics(0, false), Map.of());
+            logger.onEpochEnd(0, randomMetrics(0, false).logs(), Map.of());
         }
         assertEquals(1 + TRAIN_SCALARS.size(), readSingleEventFile(runDir.resolve("train")).size());
         assertFalse(Files.exists(runDir.resolve("validation")));
@@ -114,7 +114,7 @@ class TensorBoardLoggerTest {
         float[] kernel = gaussian(20);
         kernel[7] = Float.NaN;
         try (TensorBoardLogger logger = new TensorBoardLogger(runDir)) {
-            logger.onEpochEnd(randomMetrics(0, false), Map.of("dense_1.kernel", kernel, "dense_1.bias", gaussian(4)));
+            logger.onEpochEnd(0, randomMetrics(0, false).logs(), Map.of("dense_1.kernel", kernel, "dense_1.bias", gaussian(4)));
         }
         List<Event> events = readSingleEventFile(runDir.resolve("train"));
         assertEquals(1 + TRAIN_SCALARS.size() + 1, events.size());
