@@ -49,12 +49,12 @@ class CudaHostSideTest {
 
     @Test
     void launchesAreCheckedAgainstTheKernelsParameterKinds() {
-        KernelSignatures s = KernelSignatures.parse("residual_add\tpointer,pointer,pointer,long\nscale\tpointer,float,int\nnone\t\n");
-        s.check("residual_add", new Object[] {new Pointer(), null, new Pointer(), 12L});
+        KernelSignatures s = KernelSignatures.parse("add\tpointer,pointer,pointer,long\nscale\tpointer,float,int\nnone\t\n");
+        s.check("add", new Object[] {new Pointer(), null, new Pointer(), 12L});
         s.check("scale", new Object[] {new Pointer(), 0.5f, 3});
         String message = assertThrows(IllegalArgumentException.class,
-                () -> s.check("residual_add", new Object[] {new Pointer(), new Pointer(), new Pointer(), 12})).getMessage();
-        assertEquals("kernel residual_add argument 3: expected long, got Integer", message);
+                () -> s.check("add", new Object[] {new Pointer(), new Pointer(), new Pointer(), 12})).getMessage();
+        assertEquals("kernel add argument 3: expected long, got Integer", message);
         assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {new Pointer(), 0.5, 3}));
         assertThrows(IllegalArgumentException.class, () -> s.check("scale", new Object[] {3, 0.5f, 3}));
         assertEquals("kernel scale takes 3 arguments, got 2",
