@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -19,6 +20,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Function;
 import java.util.zip.GZIPInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Finds the CIFAR-10 folder: the --data flag, else the environment variable JRESNET_DATA, else
@@ -169,7 +173,7 @@ public final class DataLocator {
         Path staging = AtomicFiles.createTempDirectory(folder);
         try {
             try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16))) {
-                Ustar.extract(in, staging);
+                extractTar(in, staging);
             } catch (IOException e) {
                 throw new UserException("could not unpack the archive from " + archiveUrl + " (" + e.getMessage() + "); " + howToProvide(cacheRoot), e);
             }
@@ -184,5 +188,41 @@ public final class DataLocator {
         } finally {
             AtomicFiles.deleteRecursively(staging);
         }
+    }
+
+    /**
+     * Extracts a tar stream (ustar, GNU long names, pax) into a folder. Only regular files and folders
+     * are created; links and special files are skipped, and an entry whose path would land outside the
+     * folder fails the extraction.
+     */
+    private static void extractTar(InputStream in, Path destination) throws IOException {
+        Path root = destination.toAbsolutePath().normalize();
+        TarArchiveInputStream tar = new TarArchiveInputStream(in);
+        for (TarArchiveEntry entry = tar.getNextEntry(); entry != null; entry = tar.getNextEntry()) {
+            // commons-compress reads past a bad header checksum; a corrupt archive must fail here
+            if (!entry.isCheckSumOK()) throw new IOException("tar header checksum mismatch; not a tar archive or corrupt");
+            switch (entry.getLinkFlag()) {
+                case TarConstants.LF_NORMAL, TarConstants.LF_OLDNORM, TarConstants.LF_CONTIG -> {
+                    Path file = inside(root, entry.getName());
+                    Files.createDirectories(file.getParent());
+                    try (OutputStream out = Files.newOutputStream(file)) {
+                        tar.transferTo(out);
+                    }
+                }
+                case TarConstants.LF_DIR -> Files.createDirectories(inside(root, entry.getName()));
+                default -> { }
+            }
+        }
+    }
+
+    private static Path inside(Path root, String name) throws IOException {
+        Path path;
+        try {
+            path = root.resolve(name).normalize();
+        } catch (InvalidPathException e) {
+            throw new IOException("tar entry \"" + name + "\" is not a valid path");
+        }
+        if (!path.startsWith(root)) throw new IOException("tar entry \"" + name + "\" would be written outside " + root);
+        return path;
     }
 }
