@@ -30,6 +30,12 @@ public interface Backend extends AutoCloseable {
     /** "reference", "cpu" or "cuda". */
     String name();
 
+    /** Bits of the SIMD vectors this backend's kernels use; 0 where that does not apply (scalar code, a GPU). */
+    default int vectorBits() { return 0; }
+
+    /** How the backend fitted its kernels to this machine, in one line for {@code bench}; empty if it has no choice. */
+    default String kernelChoices() { return ""; }
+
     // ---- memory ----
 
     /** A new activation or scratch tensor; contents undefined. */

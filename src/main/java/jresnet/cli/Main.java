@@ -317,6 +317,7 @@ public final class Main {
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(model, batch, backend);
             out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
+            if (!backend.kernelChoices().isEmpty()) out.println("kernels: " + backend.kernelChoices());
             Benchmark.Result r = Benchmark.run(model, backend, Recipe.defaultFor(name).optimizer(), batch, warmup, steps,
                     a.longValue("seed", 0));
             out.println(r.toJson());

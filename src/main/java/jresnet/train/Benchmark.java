@@ -21,12 +21,13 @@ public final class Benchmark {
 
     /** One measurement; {@link #toJson()} is the line {@code bench} prints last. */
     public record Result(String model, String device, int batch, double imagesPerSecond, double stepMsMedian,
-                         double gflopsPerSecond) {
+                         double gflopsPerSecond, int vectorBits) {
+        /** {@code vector_bits} is null where the backend has no SIMD width of its own (see {@link Backend#vectorBits}). */
         public String toJson() {
             return String.format(Locale.ROOT,
                     "{\"model\":\"%s\",\"device\":\"%s\",\"batch\":%d,\"images_per_s\":%.1f,\"step_ms_median\":%.2f,"
-                            + "\"gflops_per_s\":%.1f}", escape(model), escape(device), batch, imagesPerSecond,
-                    stepMsMedian, gflopsPerSecond);
+                            + "\"gflops_per_s\":%.1f,\"vector_bits\":%s}", escape(model), escape(device), batch,
+                    imagesPerSecond, stepMsMedian, gflopsPerSecond, vectorBits > 0 ? Integer.toString(vectorBits) : "null");
         }
 
         private static String escape(String s) { return s.replace("\\", "\\\\").replace("\"", "\\\""); }
@@ -76,7 +77,7 @@ public final class Benchmark {
         double median = median(stepMs);
         double imagesPerSecond = batch * 1000.0 / median;
         return new Result(model.name(), backend.name(), batch, imagesPerSecond, median,
-                trainingFlopsPerImage(model) * imagesPerSecond / 1e9);
+                trainingFlopsPerImage(model) * imagesPerSecond / 1e9, backend.vectorBits());
     }
 
     static double median(double[] values) {

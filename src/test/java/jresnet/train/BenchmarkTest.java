@@ -3,6 +3,7 @@ package jresnet.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import jdk.incubator.vector.FloatVector;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.models.HeNets;
 import jresnet.models.TutorialNets;
@@ -45,7 +46,8 @@ class BenchmarkTest {
                     r.gflopsPerSecond(), 1e-9 * r.gflopsPerSecond());
             String json = r.toJson();
             assertTrue(json.matches("\\{\"model\":\"resnet8\",\"device\":\"cpu\",\"batch\":4,\"images_per_s\":[0-9]+\\.[0-9],"
-                    + "\"step_ms_median\":[0-9]+\\.[0-9]{2},\"gflops_per_s\":[0-9]+\\.[0-9]\\}"), json);
+                    + "\"step_ms_median\":[0-9]+\\.[0-9]{2},\"gflops_per_s\":[0-9]+\\.[0-9],\"vector_bits\":"
+                    + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "\\}"), json);
         }
     }
 

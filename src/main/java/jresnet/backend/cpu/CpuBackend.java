@@ -1,5 +1,7 @@
 package jresnet.backend.cpu;
 
+import static jresnet.backend.cpu.Vectors.mulAdd;
+
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -48,6 +50,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override public String name() { return "cpu"; }
+
+    @Override public int vectorBits() { return Vectors.BITS; }
+
+    @Override public String kernelChoices() {
+        return Vectors.BITS + "-bit vectors (" + Vectors.LANES + " floats), "
+                + (Vectors.FUSED_MULTIPLY_ADD ? "fused multiply-add" : "no FMA instruction: multiply then add")
+                + "; " + Sgemm.describe() + "; convolutions: im2col + SGEMM; " + pool.threads() + " threads";
+    }
 
     public int threads() { return pool.threads(); }
 
@@ -279,7 +289,7 @@ public final class CpuBackend implements Backend {
                 if (relu) v = v.max(0f);
                 v = v.sub(FloatVector.fromArray(S, shift, c));
                 v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
-                v.fma(v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
+                mulAdd(v, v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
             }
             for (; c < channels; c++) {
                 float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
@@ -411,7 +421,7 @@ public final class CpuBackend implements Backend {
                 for (; c + L <= channels; c += L) {
                     FloatVector v = FloatVector.fromArray(S, x, base + c);
                     if (relu) v = v.max(0f);
-                    v.fma(FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, offset, c)).intoArray(y, base + c);
+                    mulAdd(v, FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, offset, c)).intoArray(y, base + c);
                 }
                 for (; c < channels; c++) {
                     float v = relu ? Math.max(x[base + c], 0f) : x[base + c];
@@ -460,8 +470,8 @@ public final class CpuBackend implements Backend {
                 for (; c + L <= channels; c += L) {
                     FloatVector raw = FloatVector.fromArray(S, in, base + c);
                     FloatVector v = relu ? raw.max(0f) : raw;
-                    FloatVector out = FloatVector.fromArray(S, gout, base + c).fma(FloatVector.fromArray(S, a, c),
-                            v.fma(FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
+                    FloatVector out = mulAdd(FloatVector.fromArray(S, gout, base + c), FloatVector.fromArray(S, a, c),
+                            mulAdd(v, FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
                     if (relu) out = out.blend(0f, raw.compare(VectorOperators.LE, 0f));
                     out.intoArray(gin, base + c);
                 }
@@ -483,7 +493,7 @@ public final class CpuBackend implements Backend {
                 if (relu) v = v.max(0f);
                 FloatVector gv = FloatVector.fromArray(S, dy, base + c);
                 gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
-                v.sub(FloatVector.fromArray(S, mean, c)).fma(gv, FloatVector.fromArray(S, accCentered, c))
+                mulAdd(v.sub(FloatVector.fromArray(S, mean, c)), gv, FloatVector.fromArray(S, accCentered, c))
                         .intoArray(accCentered, c);
             }
             for (; c < channels; c++) {

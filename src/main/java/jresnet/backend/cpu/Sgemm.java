@@ -1,5 +1,7 @@
 package jresnet.backend.cpu;
 
+import static jresnet.backend.cpu.Vectors.mulAdd;
+
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -7,19 +9,40 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-threaded SGEMM on the Java Vector API: C[m, n] (+)= A[m, k] · B[k, n]. A is read in place
  * through strides (row-major, or transposed by swapping them), so an im2col buffer or an activation
  * needs no second copy; B is packed once into panels of one vector width so the micro-kernel's loads
- * are contiguous. The micro-kernels broadcast A against one or two vectors of B: 4 x 2 vectors where C
- * is at least two panels wide (~210 GFLOP/s per core measured here with 512-bit vectors), else 8 x 1
- * (~150; OpenBLAS 0.3.31 gets ~120). An 8 x 2 tile ran at a sixth of the 4 x 2 one (JDK 17's C2).
- * Callers parallelize over disjoint blocks of C.
+ * are contiguous. The micro-kernels broadcast A against one or two vectors of B, and their shape
+ * follows the vector width, because the register file does:
+ * <ul>
+ * <li>512-bit vectors (AVX-512: 32 registers): 4 x 2 vectors, two calls per 8 rows, ~210 GFLOP/s per
+ * core on the AVX-512 host of docs/performance.md, and 8 x 1 where only one panel is left. 8 x 2 (16
+ * accumulators) ran at a sixth of 4 x 2 with JDK 17's C2.</li>
+ * <li>256- and 128-bit vectors (AVX2, AVX, SSE: 16 registers): 6 x 2 vectors, 12 accumulators + 2
+ * loads of B + 1 broadcast = 15 registers. With 8 lanes 4 x 2 needs 6 loads per 8 FMAs and is bound
+ * by them; on the Zen 3 AVX2 host the whole 6 x 2 GEMM measured 15-30% faster (docs/performance.md).
+ * 6 x 1 takes the odd panel.</li>
+ * </ul>
+ * Callers parallelize over disjoint blocks of C, in multiples of {@link #MR} rows.
  */
 final class Sgemm {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    static final int LANES = SPECIES.length();
-    static final int MR = 8;
-    /** Depth of one pass: 8 rows of A and KC rows of a B panel stay in L1. */
+    static final VectorSpecies<Float> SPECIES = Vectors.SPECIES;
+    static final int LANES = Vectors.LANES;
+    /** 32 vector registers with AVX-512, 16 below it. */
+    private static final boolean WIDE_REGISTER_FILE = Vectors.BITS >= 512;
+    /** Rows of C per micro-tile step. */
+    static final int MR = WIDE_REGISTER_FILE ? 8 : 6;
+    /** Depth of one pass: MR rows of A and KC rows of a B panel stay in L1. */
     static final int KC = 256;
-    /** Panels of B swept per row block: KC x NC_PANELS panels (512 KiB for 16 lanes) stay in L2. */
-    static final int NC_PANELS = Math.max(1, 512 * 1024 / (KC * LANES * Float.BYTES));
+    /**
+     * Panels of B swept per row block: KC x NC_PANELS panels stay in L2. 512 KiB where the vectors are
+     * 512 bits (those CPUs have 1-2 MiB of L2 per core); 256 KiB below, half of the smallest L2 of an
+     * AVX2 core (Zen 2/3's 512 KiB), since A's rows and C's tiles pass through it too.
+     */
+    static final int NC_PANELS = Math.max(1, (WIDE_REGISTER_FILE ? 512 : 256) * 1024 / (KC * LANES * Float.BYTES));
+
+    /** The choices above in words, for {@code bench}. */
+    static String describe() {
+        String tile = WIDE_REGISTER_FILE ? "4 x 2 vectors (8 x 1 for a single panel)" : "6 x 2 vectors (6 x 1 for a single panel)";
+        return "SGEMM micro-kernel " + tile + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
+    }
 
     private Sgemm() {}
 
@@ -70,13 +93,22 @@ final class Sgemm {
                     int p = p0;
                     for (; p + 1 < p1 && (p + 2) * LANES <= n; p += 2) {
                         int b0 = p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
-                        kernel4x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc, load);
-                        kernel4x2(kc, a, aBase + 4 * aRowStride, aRowStride, aColStride, packedB, b0, b1,
-                                c, cBase + 4 * ldc, ldc, load);
+                        if (WIDE_REGISTER_FILE) {
+                            kernel4x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc, load);
+                            kernel4x2(kc, a, aBase + 4 * aRowStride, aRowStride, aColStride, packedB, b0, b1,
+                                    c, cBase + 4 * ldc, ldc, load);
+                        } else {
+                            kernel6x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc, load);
+                        }
                     }
                     for (; p < p1; p++) {
-                        kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, p * panelStride + k0 * LANES,
-                                c, cOffset + i * ldc + p * LANES, ldc, load, Math.min(LANES, n - p * LANES), edge);
+                        int b0 = p * panelStride + k0 * LANES, cBase = cOffset + i * ldc + p * LANES;
+                        int columns = Math.min(LANES, n - p * LANES);
+                        if (WIDE_REGISTER_FILE) {
+                            kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, load, columns, edge);
+                        } else {
+                            kernel6x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, load, columns, edge);
+                        }
                     }
                 }
             }
@@ -100,22 +132,59 @@ final class Sgemm {
             FloatVector v1 = FloatVector.fromArray(SPECIES, b, b1 + kk * LANES);
             int ak = aBase + kk * cs;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
-            c00 = s.fma(v0, c00);
-            c01 = s.fma(v1, c01);
+            c00 = mulAdd(s, v0, c00);
+            c01 = mulAdd(s, v1, c01);
             s = FloatVector.broadcast(SPECIES, a[ak + rs]);
-            c10 = s.fma(v0, c10);
-            c11 = s.fma(v1, c11);
+            c10 = mulAdd(s, v0, c10);
+            c11 = mulAdd(s, v1, c11);
             s = FloatVector.broadcast(SPECIES, a[ak + 2 * rs]);
-            c20 = s.fma(v0, c20);
-            c21 = s.fma(v1, c21);
+            c20 = mulAdd(s, v0, c20);
+            c21 = mulAdd(s, v1, c21);
             s = FloatVector.broadcast(SPECIES, a[ak + 3 * rs]);
-            c30 = s.fma(v0, c30);
-            c31 = s.fma(v1, c31);
+            c30 = mulAdd(s, v0, c30);
+            c31 = mulAdd(s, v1, c31);
         }
         storePair(c00, c01, c, cBase, load);
         storePair(c10, c11, c, cBase + ldc, load);
         storePair(c20, c21, c, cBase + 2 * ldc, load);
         storePair(c30, c31, c, cBase + 3 * ldc, load);
+    }
+
+    /** Six rows by two whole panels: 12 accumulators fed by 2 loads and 6 broadcasts per step. */
+    private static void kernel6x2(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1,
+                                  float[] c, int cBase, int ldc, boolean load) {
+        FloatVector z = FloatVector.zero(SPECIES);
+        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z,
+                c50 = z, c51 = z;
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector v0 = FloatVector.fromArray(SPECIES, b, b0 + kk * LANES);
+            FloatVector v1 = FloatVector.fromArray(SPECIES, b, b1 + kk * LANES);
+            int ak = aBase + kk * cs;
+            FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
+            c00 = mulAdd(s, v0, c00);
+            c01 = mulAdd(s, v1, c01);
+            s = FloatVector.broadcast(SPECIES, a[ak + rs]);
+            c10 = mulAdd(s, v0, c10);
+            c11 = mulAdd(s, v1, c11);
+            s = FloatVector.broadcast(SPECIES, a[ak + 2 * rs]);
+            c20 = mulAdd(s, v0, c20);
+            c21 = mulAdd(s, v1, c21);
+            s = FloatVector.broadcast(SPECIES, a[ak + 3 * rs]);
+            c30 = mulAdd(s, v0, c30);
+            c31 = mulAdd(s, v1, c31);
+            s = FloatVector.broadcast(SPECIES, a[ak + 4 * rs]);
+            c40 = mulAdd(s, v0, c40);
+            c41 = mulAdd(s, v1, c41);
+            s = FloatVector.broadcast(SPECIES, a[ak + 5 * rs]);
+            c50 = mulAdd(s, v0, c50);
+            c51 = mulAdd(s, v1, c51);
+        }
+        storePair(c00, c01, c, cBase, load);
+        storePair(c10, c11, c, cBase + ldc, load);
+        storePair(c20, c21, c, cBase + 2 * ldc, load);
+        storePair(c30, c31, c, cBase + 3 * ldc, load);
+        storePair(c40, c41, c, cBase + 4 * ldc, load);
+        storePair(c50, c51, c, cBase + 5 * ldc, load);
     }
 
     private static void storePair(FloatVector v0, FloatVector v1, float[] c, int at, boolean load) {
@@ -135,14 +204,14 @@ final class Sgemm {
         for (int kk = 0; kk < kc; kk++) {
             FloatVector v = FloatVector.fromArray(SPECIES, b, b0 + kk * LANES);
             int ak = aBase + kk * cs;
-            c0 = FloatVector.broadcast(SPECIES, a[ak]).fma(v, c0);
-            c1 = FloatVector.broadcast(SPECIES, a[ak + rs]).fma(v, c1);
-            c2 = FloatVector.broadcast(SPECIES, a[ak + 2 * rs]).fma(v, c2);
-            c3 = FloatVector.broadcast(SPECIES, a[ak + 3 * rs]).fma(v, c3);
-            c4 = FloatVector.broadcast(SPECIES, a[ak + 4 * rs]).fma(v, c4);
-            c5 = FloatVector.broadcast(SPECIES, a[ak + 5 * rs]).fma(v, c5);
-            c6 = FloatVector.broadcast(SPECIES, a[ak + 6 * rs]).fma(v, c6);
-            c7 = FloatVector.broadcast(SPECIES, a[ak + 7 * rs]).fma(v, c7);
+            c0 = mulAdd(FloatVector.broadcast(SPECIES, a[ak]), v, c0);
+            c1 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + rs]), v, c1);
+            c2 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 2 * rs]), v, c2);
+            c3 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 3 * rs]), v, c3);
+            c4 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 4 * rs]), v, c4);
+            c5 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 5 * rs]), v, c5);
+            c6 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 6 * rs]), v, c6);
+            c7 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 7 * rs]), v, c7);
         }
         store(c0, c, cBase, load, columns, edge);
         store(c1, c, cBase + ldc, load, columns, edge);
@@ -154,12 +223,35 @@ final class Sgemm {
         store(c7, c, cBase + 7 * ldc, load, columns, edge);
     }
 
+    /** Six rows by one panel (possibly partial): the 16-register counterpart of {@link #kernel8x1}. */
+    private static void kernel6x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0,
+                                  float[] c, int cBase, int ldc, boolean load, int columns, float[] edge) {
+        FloatVector z = FloatVector.zero(SPECIES);
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector v = FloatVector.fromArray(SPECIES, b, b0 + kk * LANES);
+            int ak = aBase + kk * cs;
+            c0 = mulAdd(FloatVector.broadcast(SPECIES, a[ak]), v, c0);
+            c1 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + rs]), v, c1);
+            c2 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 2 * rs]), v, c2);
+            c3 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 3 * rs]), v, c3);
+            c4 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 4 * rs]), v, c4);
+            c5 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 5 * rs]), v, c5);
+        }
+        store(c0, c, cBase, load, columns, edge);
+        store(c1, c, cBase + ldc, load, columns, edge);
+        store(c2, c, cBase + 2 * ldc, load, columns, edge);
+        store(c3, c, cBase + 3 * ldc, load, columns, edge);
+        store(c4, c, cBase + 4 * ldc, load, columns, edge);
+        store(c5, c, cBase + 5 * ldc, load, columns, edge);
+    }
+
     private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
                                   float[] c, int cBase, boolean load, int columns, float[] edge) {
         FloatVector acc = FloatVector.zero(SPECIES);
         for (int kk = 0; kk < kc; kk++) {
-            acc = FloatVector.broadcast(SPECIES, a[aBase + kk * cs])
-                    .fma(FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
+            acc = mulAdd(FloatVector.broadcast(SPECIES, a[aBase + kk * cs]),
+                    FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
         }
         store(acc, c, cBase, load, columns, edge);
     }
