@@ -26,4 +26,10 @@ public final class CpuTensor implements Tensor {
     }
 
     @Override public void close() {}
+
+    /** The array behind a tensor of the CPU backend. */
+    static float[] array(Tensor t) { return ((CpuTensor) t).data; }
+
+    /** How many of {@link #array}'s values are the tensor's. */
+    static int elements(Tensor t) { return t.shape().elements(); }
 }

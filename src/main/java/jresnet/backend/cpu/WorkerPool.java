@@ -17,6 +17,9 @@ final class WorkerPool implements AutoCloseable {
         void run(int task, int worker);
     }
 
+    /** Elements per task of elementwise ops: enough to amortize a hand-off, small enough to balance. */
+    static final int ELEMENT_CHUNK = 1 << 15;
+
     private final int threads;
     private final ExecutorService helpers;
     @SuppressWarnings("unchecked")
