@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * accumulators) ran at a sixth of 4 x 2 with JDK 17's C2.</li>
  * <li>256- and 128-bit vectors (AVX2, AVX, SSE: 16 registers): 6 x 2 vectors, 12 accumulators + 2
  * loads of B + 1 broadcast = 15 registers. With 8 lanes 4 x 2 needs 6 loads per 8 FMAs and is bound
- * by them; on the Zen 3 AVX2 host the whole 6 x 2 GEMM measured 15-30% faster (docs/performance.md).
+ * by them; on the Zen 3 AVX2 host the 6 x 2 GEMM measured 12-26% faster (docs/performance.md).
  * 6 x 1 takes the odd panel.</li>
  * </ul>
  * Callers parallelize over disjoint blocks of C, in multiples of {@link #MR} rows.
