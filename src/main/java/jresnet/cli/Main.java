@@ -34,6 +34,7 @@ import jresnet.report.ComparisonReport;
 import jresnet.report.ModelRun;
 import jresnet.tensor.HostArray;
 import jresnet.train.BatchMemory;
+import jresnet.train.ComparisonPlan;
 import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
 import jresnet.train.Recipe;
@@ -58,6 +59,7 @@ public final class Main {
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
                        [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
+              compare  --resume DIR [--epochs N] [--device D] [--data DIR]
             every command also takes --debug (stack traces on errors)
             models: %s""";
 
@@ -333,10 +335,13 @@ public final class Main {
         return report.ok() ? 0 : 1;
     }
 
+    private static final Set<String> COMPARE_FLAGS = Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
+            "batch-size", "recipe", "device", "data", "val-split", "resume");
+
     private int compare(String[] argv) throws IOException {
-        Args a = new Args("compare", argv, 1, Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
-                "batch-size", "recipe", "device", "data", "val-split"), Set.of("quick"));
+        Args a = new Args("compare", argv, 1, COMPARE_FLAGS, Set.of("quick"));
         batchSize = a.integer("batch-size", 128, 1);
+        if (a.has("resume")) return resumeComparison(a);
         boolean quick = a.has("quick");
         List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(",", -1));
         for (String m : models) {
@@ -351,17 +356,63 @@ public final class Main {
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
         String device = device(a);
         Path data = DataLocator.resolve(a.string("data", null));
-        List<ModelRun> runs = new ArrayList<>();
+        List<TrainingRun.Config> configs = new ArrayList<>();
+        for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
+        ComparisonPlan plan = new ComparisonPlan(data.toAbsolutePath().normalize().toString(), configs);
         try (Backend backend = Devices.open(device, err)) {
-            for (String m : models) {
-                TrainingRun.Config config = config(a, m, epochs);
-                if (quick) config = quickLimits(config, a);
-                out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
-                List<EpochMetrics> history = TrainingRun.start(config, backend, data, outDir.resolve(m), out,
-                        System.console() != null, environment());
-                runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
-                        testAccuracy(m, outDir.resolve(m), config, backend, data)));
+            plan.write(outDir);
+            return runComparison(plan, outDir, backend, data, null, 0);
+        }
+    }
+
+    /** compare --resume DIR: every run of the plan continued (or started, if it never was), then the report. */
+    private int resumeComparison(Args a) throws IOException {
+        for (String f : List.of("models", "out", "batch-size", "limit-train", "limit-test", "seed", "recipe", "val-split")) {
+            if (a.has(f)) throw new UsageException("compare --resume takes the comparison's own configuration; --" + f + " cannot change it");
+        }
+        if (a.has("quick")) throw new UsageException("compare --resume takes the comparison's own configuration; --quick cannot change it");
+        Path outDir = a.path("resume");
+        int epochs = a.integer("epochs", 0, 1);
+        String device = device(a);
+        ComparisonPlan plan = ComparisonPlan.read(outDir);
+        Path dataFlag = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
+        Path data = dataFlag != null ? dataFlag : Path.of(plan.data());
+        if (!Files.isDirectory(data)) {
+            throw new UserException(outDir.resolve(ComparisonPlan.FILE) + ": the comparison's data folder " + data
+                    + " is gone; give its new place with --data DIR");
+        }
+        try (Backend backend = Devices.open(device, err)) {
+            return runComparison(plan, outDir, backend, data, dataFlag, epochs);
+        }
+    }
+
+    /**
+     * Trains the plan's models one after the other into their sub-folders, then writes the report. A
+     * sub-folder that holds a run is continued from its checkpoint, on the data it recorded unless
+     * dataFlag names another folder; epochs > 0 sets a new length.
+     */
+    private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag, int epochs)
+            throws IOException {
+        List<ModelRun> runs = new ArrayList<>();
+        for (TrainingRun.Config config : plan.runs()) {
+            String m = config.model();
+            Path runDir = outDir.resolve(m);
+            out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
+            List<EpochMetrics> history;
+            try {
+                history = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG))
+                        ? TrainingRun.resume(runDir, epochs, backend, dataFlag, out, System.console() != null)
+                        : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
+                                System.console() != null, environment());
+            } catch (Trainer.Stopped stopped) {
+                // the way on is the whole comparison's, which also trains the models after this one
+                String single = "continue with: jresnet train --resume " + runDir, whole = "jresnet compare --resume " + outDir;
+                throw new Trainer.Stopped(stopped.getMessage().contains(single)
+                        ? stopped.getMessage().replace(single, "continue with: " + whole)
+                        : stopped.getMessage() + "; continue the comparison with: " + whole, stopped.exitCode());
             }
+            runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
+                    testAccuracy(m, runDir, config, backend, data)));
         }
         ComparisonReport.write(outDir, runs);
         out.print(ComparisonReport.table(runs));

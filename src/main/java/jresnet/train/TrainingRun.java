@@ -47,12 +47,12 @@ public final class TrainingRun {
 
         public Recipe parsedRecipe() { return Recipe.parse(recipe); }
 
-        Config withEpochs(int n) {
+        public Config withEpochs(int n) {
             return new Config(model, recipe, n, batchSize, seed, limitTrain, limitTest, validationSplit, initialWeights, onNan);
         }
 
         /** Every field checked, naming source and field: a hand-edited or corrupt config.json must not start a bogus run. */
-        void validate(String source) {
+        public void validate(String source) {
             if (model.isEmpty()) throw bad(source, "model", "a model name", "\"\"");
             try {
                 ModelZoo.create(model);
@@ -60,7 +60,8 @@ public final class TrainingRun {
                 throw new UserException(source + ": field 'model': " + e.getMessage());
             }
             if (java.util.Arrays.stream(Recipe.values()).noneMatch(r -> r.cliName().equals(recipe))) {
-                throw bad(source, "recipe", "one of keras, he2015", "\"" + recipe + "\"");
+                throw bad(source, "recipe", "one of " + java.util.Arrays.stream(Recipe.values()).map(Recipe::cliName)
+                        .collect(java.util.stream.Collectors.joining(", ")), "\"" + recipe + "\"");
             }
             if (epochs < 0) throw bad(source, "epochs", "0 (the recipe's length) or more", epochs);
             if (batchSize < 1) throw bad(source, "batch_size", "at least 1", batchSize);

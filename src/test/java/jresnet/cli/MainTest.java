@@ -114,6 +114,44 @@ class MainTest {
         assertEquals(3, Files.readAllLines(out.resolve("test-accuracy.csv")).size());
     }
 
+    /**
+     * A comparison cut short after its first model (the second model's folder never made, no report)
+     * is finished by compare --resume: the finished run is kept as it is, the second one trained,
+     * and the report is the one the uninterrupted comparison wrote (the CPU backend is deterministic).
+     */
+    @Test void compareResumeFinishesAComparisonCutShort(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("cmp");
+        String resnet = "tutorial-resnet-1-w2", plain = "tutorial-plain-1-w2";
+        assertEquals(0, run("compare", "--models", resnet + "," + plain, "--recipe", "fast", "--epochs", "1",
+                "--batch-size", "16", "--limit-train", "48", "--limit-test", "16", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString()), err());
+        String testCsv = Files.readString(out.resolve("test-accuracy.csv"));
+        String plainMetrics = Files.readString(out.resolve(plain).resolve("metrics.csv"));
+        byte[] resnetWeights = Files.readAllBytes(out.resolve(resnet).resolve("checkpoint/weights.safetensors"));
+        jresnet.io.AtomicFiles.deleteRecursively(out.resolve(plain));
+        Files.delete(out.resolve("test-accuracy.csv"));
+        Files.delete(out.resolve("report.md"));
+
+        assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertTrue(out().contains(resnet + ": the run has finished all 1 epochs; nothing to train"), out());
+        assertArrayEquals(resnetWeights, Files.readAllBytes(out.resolve(resnet).resolve("checkpoint/weights.safetensors")));
+        assertEquals(testCsv, Files.readString(out.resolve("test-accuracy.csv")));
+        assertEquals(withoutTimes(plainMetrics), withoutTimes(Files.readString(out.resolve(plain).resolve("metrics.csv"))));
+        assertTrue(Files.isRegularFile(out.resolve("report.md")));
+
+        assertEquals(2, run("compare", "--resume", out.toString(), "--models", resnet));
+        assertTrue(err().startsWith("error: compare --resume takes the comparison's own configuration; --models cannot change it"), err());
+        assertEquals(1, run("compare", "--resume", tmp.resolve("none").toString(), "--device", "cpu"));
+        assertTrue(err().startsWith("error: --resume " + tmp.resolve("none") + ": no such folder"), err());
+        assertEquals(1, run("compare", "--resume", out.resolve(resnet).toString(), "--device", "cpu"));
+        assertTrue(err().startsWith("error: --resume " + out.resolve(resnet) + ": no compare.json (not a compare folder"), err());
+    }
+
+    /** metrics.csv without its two timing columns (seconds, images_per_s). */
+    private static String withoutTimes(String metricsCsv) {
+        return metricsCsv.lines().map(l -> l.replaceAll(",[^,]*,[^,]*$", "")).reduce("", (a, b) -> a + b + "\n");
+    }
+
     @Test void predictRejectsWrongShape(@TempDir Path tmp) throws Exception {
         Path input = tmp.resolve("x.npy");
         Npy.write(input, new HostArray(Shape.of(2, 32, 32), new float[2 * 32 * 32]));
