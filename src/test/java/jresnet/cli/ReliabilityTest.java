@@ -324,7 +324,7 @@ class ReliabilityTest {
                 new Corruption(state, "optimizer", "\"sgd\"", "field 'optimizer' must be \"adam\" (the run's recipe), found \"sgd\""),
                 new Corruption(config, "batch_size", "\"abc\"", "field 'batch_size' must be a whole number, found \"abc\""),
                 new Corruption(config, "batch_size", "0", "field 'batch_size' must be at least 1, found 0"),
-                new Corruption(config, "recipe", "\"fancy\"", "field 'recipe' must be one of keras, he2015, found \"fancy\""),
+                new Corruption(config, "recipe", "\"fancy\"", "field 'recipe' must be one of keras, he2015, fast, found \"fancy\""),
                 new Corruption(config, "model", "\"resnet31\"", "field 'model': unknown model 'resnet31'"),
                 new Corruption(config, "on_nan", "\"ignore\"", "field 'on_nan' must be one of stop, skip-batch"),
                 new Corruption(config, "seed", "1.5", "field 'seed' must be a whole number, found 1.5"))) {
