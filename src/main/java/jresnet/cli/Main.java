@@ -21,6 +21,7 @@ import jresnet.backend.cuda.DoctorReport;
 import jresnet.data.BatchTransform;
 import jresnet.data.Cifar10;
 import jresnet.data.DataLocator;
+import jresnet.data.JpegRoundTrip;
 import jresnet.data.Dataset;
 import jresnet.export.OnnxExport;
 import jresnet.io.Checkpoint;
@@ -52,7 +53,8 @@ public final class Main {
                        [--seed S] [--weights W] [--recipe keras|he2015|fast] [--val-split N] [--on-nan stop|skip-batch]
                        [--device auto|cuda|cpu|reference] [--data DIR]
               train    --resume DIR [--epochs N] [--device D] [--data DIR]
-              evaluate --model M --weights W [--limit-test N] [--tta none|flip] [--batch-size 128] [--device D] [--data DIR]
+              evaluate --model M --weights W [--limit-test N] [--tta none|flip] [--jpeg-quality Q] [--batch-size 128]
+                       [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
               export   --model M --weights W --output MODEL.onnx [--opset 17] [--overwrite] [--data DIR]
               bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3]
@@ -217,19 +219,32 @@ public final class Main {
     }
 
     private int evaluate(String[] argv) throws IOException {
-        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data"), Set.of());
+        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data",
+                "jpeg-quality"), Set.of());
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
+        int jpegQuality = a.integer("jpeg-quality", 0, 1);
+        if (jpegQuality > 100) throw new UsageException("--jpeg-quality: must be 1 to 100, got " + jpegQuality);
         int batch = batchSize;
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(trained.model(), batch, backend);
             TestSetAccuracy.Result r, flipped = null;
+            List<String> reencodedLines = List.of();
             try (Executor ex = new Executor(trained.model(), backend, batch)) {
                 r = TestSetAccuracy.evaluate(ex, test, batch, trained.preprocessing(), false);
                 if (flipTta) flipped = TestSetAccuracy.evaluate(ex, test, batch, trained.preprocessing(), true);
+                if (jpegQuality > 0) {
+                    Dataset reencoded = JpegRoundTrip.apply(test, jpegQuality);
+                    reencodedLines = new ArrayList<>();
+                    JpegRoundTrip.Distortion d = JpegRoundTrip.distortion(test, reencoded);
+                    String prefix = "JPEG quality " + jpegQuality + " re-encoded: ";
+                    reencodedLines.add(String.format(Locale.ROOT, "%simages differ by %.2f levels on average (largest %d), PSNR %.1f dB",
+                            prefix, d.meanAbsoluteError(), d.maxError(), d.psnrDb()));
+                    reencodedLines.addAll(TestSetAccuracy.evaluate(ex, reencoded, batch, trained.preprocessing(), false).lines(prefix));
+                }
             }
             double loss = r.lossSum() / test.size();
             if (!Double.isFinite(loss)) {
@@ -239,6 +254,7 @@ public final class Main {
             out.printf(Locale.ROOT, "%d/%d - loss: %.4f - accuracy: %.4f%n", test.size(), test.size(), loss, r.all().accuracy());
             r.lines("").forEach(out::println);
             if (flipped != null) flipped.lines("flip TTA ").forEach(out::println);
+            reencodedLines.forEach(out::println);
         }
         return 0;
     }

@@ -78,6 +78,24 @@ public final class Dataset {
         return new Dataset(records, first + from, to - from);
     }
 
+    /** Image i in the record layout (1024 red, 1024 green, then 1024 blue bytes), copied. */
+    public byte[] imageBytes(int i) {
+        int start = offsetOf(i) + 1;
+        return java.util.Arrays.copyOfRange(records, start, start + IMAGE_BYTES);
+    }
+
+    /** The same labels in the same order, each image replaced by what {@code image} makes of it (same layout). */
+    public Dataset withImages(java.util.function.IntFunction<byte[]> image) {
+        byte[] copy = new byte[size * RECORD_BYTES];
+        for (int i = 0; i < size; i++) {
+            byte[] pixels = image.apply(i);
+            if (pixels.length != IMAGE_BYTES) throw new IllegalArgumentException("image " + i + " has " + pixels.length + " bytes");
+            copy[i * RECORD_BYTES] = records[offsetOf(i)];
+            System.arraycopy(pixels, 0, copy, i * RECORD_BYTES + 1, IMAGE_BYTES);
+        }
+        return new Dataset(copy, 0, size);
+    }
+
     private int offsetOf(int i) {
         Objects.checkIndex(i, size);
         return (first + i) * RECORD_BYTES;

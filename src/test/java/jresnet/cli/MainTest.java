@@ -92,6 +92,13 @@ class MainTest {
         assertTrue(out().contains("\nflip TTA test accuracy on records 0-19 (bit-exact): "), out());
         assertEquals(2, run("evaluate", "--model", model, "--weights", weights.toString(), "--tta", "crop"));
         assertTrue(err().contains("--tta"), err());
+        assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20", "--jpeg-quality", "75",
+                "--device", "reference", "--data", data.toString()), err());
+        assertTrue(out().matches("(?s).*\nJPEG quality 75 re-encoded: images differ by \\d+\\.\\d\\d levels on average \\(largest \\d+\\), PSNR \\d+\\.\\d dB\n"
+                + "JPEG quality 75 re-encoded: test accuracy on records 0-19 \\(a limited test set\\): .*"
+                + "\nJPEG quality 75 re-encoded: test accuracy on records 0-19 \\(bit-exact\\): .*"), out());
+        assertEquals(2, run("evaluate", "--model", model, "--weights", weights.toString(), "--jpeg-quality", "101"));
+        assertTrue(err().startsWith("error: --jpeg-quality: must be 1 to 100, got 101"), err());
     }
 
     /** compare --recipe fast: both models with the same recipe and seed, each config.json with the recipe's settings, the test figures in the report. */
