@@ -236,6 +236,16 @@ public final class Executor implements AutoCloseable {
     /** A trainable weight's gradient from the last backward pass. */
     public Tensor gradient(String name) { return paramGrads.get(name); }
 
+    /**
+     * A model tensor's value from the last forward pass, at the executor's capacity: the input or a node's
+     * output. The output of a ReLU fused into the BatchNormalization after it is never stored (its input is).
+     */
+    public Tensor activation(SymbolicTensor t) {
+        Tensor value = activations.get(t);
+        if (value == null) throw new IllegalArgumentException(t + " is not stored: a ReLU fused into the batch normalization after it");
+        return value;
+    }
+
     /** Inference on a labelled batch; returns {loss sum, correct}. */
     public double[] evaluateBatch(float[] images, float[] classLabels, int n) {
         loadBatch(images, classLabels, n);
