@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
+import jresnet.TestSeeds;
 import jresnet.backend.reference.RefTensor;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.tensor.Shape;
@@ -79,7 +80,7 @@ public abstract class BackendContractTest {
     @BeforeEach
     void seed() {
         assumeTrue(unavailable == null, () -> unavailable);
-        seed = System.nanoTime();
+        seed = TestSeeds.next();
         random = new SplittableRandom(seed);
     }
 
