@@ -13,7 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jresnet.TestData;
+import jresnet.TestSeeds;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
 import com.google.gson.JsonObject;
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashSafetyTest {
     private static final String MODEL = "tutorial-resnet-1-w2";
+    private static final Pattern EPOCH_LINE = Pattern.compile("Epoch (\\d+)/\\d+");
 
     private static List<String> command(String... args) {
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -63,34 +67,58 @@ class CrashSafetyTest {
         return p.exitValue();
     }
 
+    /**
+     * Each kill comes once the run has begun a random number of epochs (1 to 3), after a random pause that
+     * lands it anywhere in that epoch, checkpoint writes included. What is checked does not depend on how fast
+     * the machine is: a checkpoint is written before the next "Epoch E" line is printed, so after a kill the
+     * checkpoint holds at least the E − 1 epochs done when the last line seen was "Epoch E".
+     */
     @Test void killedAtRandomMomentsAlwaysLeavesALoadableCheckpoint(@TempDir Path tmp) throws Exception {
-        long seed = System.nanoTime();
+        long seed = TestSeeds.next();
         SplittableRandom random = new SplittableRandom(seed);
         Path out = tmp.resolve("run"), log = tmp.resolve("log.txt");
-        int checkpointsSeen = 0;
+        int checkpointed = 0;
         for (int kill = 0; kill < 8; kill++) {
             // a folder with a run in it is continued with --resume, also before its first checkpoint
             List<String> cmd = Files.exists(out.resolve("config.json")) ? resume(out, 400) : train(out, 400, 24);
             Process p = start(cmd, log);
-            // the random moment is counted from the start of training, not of the JVM: start-up time
-            // varies with the machine's load, and a kill before training begins tests nothing
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(log).contains("Epoch ") && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(10);
-            Thread.sleep(300 + random.nextInt(3000));
+            // the last kill comes after an epoch has ended, so the run is resumed from a checkpoint at least once
+            int epochLines = kill == 7 ? 2 + random.nextInt(2) : 1 + random.nextInt(3);
+            int lastEpochBegun = Integer.parseInt(awaitLines(p, log, EPOCH_LINE, epochLines).group(1));
+            Thread.sleep(random.nextInt(1000));
             p.destroyForcibly();
             assertTrue(p.waitFor(30, TimeUnit.SECONDS));
             // what the next run does first, under its lock
             if (Files.isDirectory(out)) AtomicFiles.recoverDirectory(out.resolve("checkpoint"));
+            int epochsDone = lastEpochBegun - 1;
+            String context = "kill " + (kill + 1) + " after \"Epoch " + lastEpochBegun + "/\" (seed " + seed + ")";
+            if (epochsDone > 0) assertTrue(Files.exists(out.resolve("checkpoint")), "no checkpoint, " + context);
             if (Files.exists(out.resolve("checkpoint"))) {
                 Checkpoint.Contents c = Checkpoint.load(out.resolve("checkpoint"));
-                assertTrue(c.weights().containsKey("conv2d.kernel"), "seed " + seed);
-                assertTrue(c.state().get("epoch").getAsInt() >= checkpointsSeen, "seed " + seed);
-                checkpointsSeen = c.state().get("epoch").getAsInt();
+                assertTrue(c.weights().containsKey("conv2d.kernel"), context);
+                int epoch = c.state().get("epoch").getAsInt();
+                assertTrue(epoch >= Math.max(epochsDone, checkpointed), "checkpoint at epoch " + epoch + ", " + context);
+                checkpointed = epoch;
             }
         }
-        assertTrue(checkpointsSeen > 0, "no checkpoint was ever completed (seed " + seed + "): " + Files.readString(log));
-        assertEquals(0, runToEnd(resume(out, checkpointsSeen + 1), log), Files.readString(log));
+        assertEquals(0, runToEnd(resume(out, checkpointed + 1), log), Files.readString(log));
         assertTrue(Files.readString(log).contains("Resuming " + MODEL), Files.readString(log));
+    }
+
+    /**
+     * Waits until the child has printed {@code count} lines that match {@code line}; returns the last one,
+     * matched. Fails if the child ends first, or has not got there within two minutes (a hung child: the
+     * wait is for progress, however slow the machine).
+     */
+    private static Matcher awaitLines(Process child, Path log, Pattern line, int count) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            List<Matcher> seen = Files.readAllLines(log).stream().map(line::matcher).filter(Matcher::matches).toList();
+            if (seen.size() >= count) return seen.get(seen.size() - 1);
+            assertTrue(child.isAlive(), "child ended before line " + count + " like " + line + ": " + Files.readString(log));
+            assertTrue(System.nanoTime() < deadline, "no line " + count + " like " + line + " in two minutes: " + Files.readString(log));
+            Thread.sleep(10);
+        }
     }
 
     /** Ctrl-C and SIGTERM (timeout, Docker, job schedulers) alike: a checkpoint at the step, one line, exit 128 + signal. */
@@ -103,8 +131,7 @@ class CrashSafetyTest {
         assertEquals(0, runToEnd(train(whole, 2, 400, recipe), log), Files.readString(log));
 
         Process p = start(train(split, 2, 400, recipe), log);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains("3/50 [") && System.nanoTime() < deadline) Thread.sleep(20);
+        awaitLines(p, log, Pattern.compile(" *3/50 \\[.*"), 1);
         new ProcessBuilder("kill", "-" + signal, String.valueOf(p.pid())).start().waitFor();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         String printed = Files.readString(log, StandardCharsets.UTF_8);
@@ -133,8 +160,7 @@ class CrashSafetyTest {
         Path out = tmp.resolve("run"), log = tmp.resolve("log.txt"), log2 = tmp.resolve("log2.txt");
         Process first = start(train(out, 400, 24), log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(log).contains("Epoch 1/") && System.nanoTime() < deadline) Thread.sleep(20);
+            awaitLines(first, log, EPOCH_LINE, 1);
             assertEquals(1, runToEnd(resume(out, 400), log2));
             assertTrue(Files.readString(log2).contains("is in use by another run (process " + first.pid()),
                     Files.readString(log2));
