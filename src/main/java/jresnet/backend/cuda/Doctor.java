@@ -11,6 +11,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
 import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuInit;
 
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -83,10 +84,26 @@ public final class Doctor {
             if (message.startsWith(name + ": ")) message = message.substring(name.length() + 2);
             lines.add("FAIL  " + name + ": " + message);
         } catch (RuntimeException | LinkageError e) {
-            lines.add("FAIL  " + name + ": " + e);
+            lines.add("FAIL  " + name + ": " + unexpected(e));
         }
         ok = false;
         return false;
+    }
+
+    /**
+     * A failure the checks have no words of their own for: the kind of failure, then the library's own
+     * message. A Java class name would mean nothing to someone setting up CUDA.
+     */
+    static String unexpected(Throwable e) {
+        String kind = e instanceof UnsatisfiedLinkError ? "a native library did not load"
+                : e instanceof LinkageError ? "a library's Java classes did not load"
+                : e instanceof UncheckedIOException ? "a file could not be read"
+                : "the library failed";
+        // an UncheckedIOException's own message is its cause's class name and message
+        Throwable described = e instanceof UncheckedIOException ? e.getCause() : e;
+        while (described.getMessage() == null && described.getCause() != null) described = described.getCause();
+        String message = described.getMessage();
+        return message == null || message.isBlank() ? kind + " (no further detail)" : kind + ": " + message;
     }
 
     private interface Check {

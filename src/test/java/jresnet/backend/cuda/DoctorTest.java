@@ -1,9 +1,12 @@
 package jresnet.backend.cuda;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
 import org.junit.jupiter.api.Test;
 
 class DoctorTest {
@@ -24,5 +27,16 @@ class DoctorTest {
                     && l.contains("loading it needs a device")), String.join("\n", report.lines()));
         }
         assertFalse(CudaBackend.available());
+    }
+
+    @Test
+    void unexpectedFailuresAreReportedInWordsWithoutAClassName() {
+        assertEquals("a native library did not load: libcudnn.so.8: cannot open shared object file",
+                Doctor.unexpected(new UnsatisfiedLinkError("libcudnn.so.8: cannot open shared object file")));
+        assertEquals("a library's Java classes did not load: CUDA_ERROR_NO_DEVICE", Doctor.unexpected(
+                new ExceptionInInitializerError(new IllegalStateException("CUDA_ERROR_NO_DEVICE"))));
+        assertEquals("a file could not be read: /opt/cuda/version.json", Doctor.unexpected(
+                new UncheckedIOException(new AccessDeniedException("/opt/cuda/version.json"))));
+        assertEquals("the library failed (no further detail)", Doctor.unexpected(new NullPointerException()));
     }
 }
