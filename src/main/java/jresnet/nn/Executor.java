@@ -67,6 +67,7 @@ public final class Executor implements AutoCloseable {
                     && fusesIntoNext(in0.producer(), consumers);
             steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused));
         }
+        requireFits(capacity);
         activations.put(model.input(), allocate(model.input().shape()));
         for (Step s : steps) activations.put(s.node.output(), allocate(s.node.output().shape()));
         for (Weight w : model.weightList()) {
@@ -81,6 +82,17 @@ public final class Executor implements AutoCloseable {
         probabilities = allocate(model.output().shape());
         trainableParams = paramGrads.keySet().stream().map(params::get).toArray(Tensor[]::new);
         gradients = paramGrads.values().toArray(Tensor[]::new);
+    }
+
+    /** Every activation (and its gradient) of a batch is one array: its element count must fit an int. */
+    private void requireFits(int batch) {
+        long largest = model.input().shape().size();
+        for (Step s : steps) largest = Math.max(largest, s.node.output().shape().size());
+        if (largest * batch > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("a batch of " + batch + " is too large for " + model.name() + ": its largest tensor would hold "
+                    + largest * batch + " values, more than one array can (" + Integer.MAX_VALUE + "); use a batch of at most "
+                    + Integer.MAX_VALUE / largest);
+        }
     }
 
     private boolean fusesIntoNext(Node relu, Map<SymbolicTensor, Integer> consumers) {

@@ -173,16 +173,18 @@ public final class Model {
             throw new IllegalArgumentException("predict expects (N, " + perSample.toString().substring(1) + ", got "
                     + images.shape());
         }
+        if (batchSize < 1) throw new IllegalArgumentException("predict needs a batch size of at least 1, got " + batchSize);
         int n = images.shape().dim(0), in = perSample.elements(), out = output.shape().elements();
-        float[] result = new float[n * out], chunk = new float[batchSize * in];
+        // the executor first: it refuses a batch whose tensors (the input among them) do not fit an array
         try (Executor executor = new Executor(this, backend, batchSize)) {
+            float[] result = new float[n * out], chunk = new float[batchSize * in];
             for (int from = 0; from < n; from += batchSize) {
                 int count = Math.min(batchSize, n - from);
                 System.arraycopy(images.data(), from * in, chunk, 0, count * in);
                 System.arraycopy(executor.predictBatch(chunk, count), 0, result, from * out, count * out);
             }
+            return new HostArray(output.shape().withBatch(n), result);
         }
-        return new HostArray(output.shape().withBatch(n), result);
     }
 
     public long countParams() { return count(null); }

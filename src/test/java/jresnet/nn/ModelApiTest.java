@@ -57,4 +57,15 @@ class ModelApiTest {
             }
         }
     }
+
+    @Test void predictRefusesBatchSizesItCannotHold() {
+        Model model = jresnet.models.TutorialNets.resnet(new int[] {1}, 4, 4, "tiny");
+        HostArray images = new HostArray(Shape.of(1, 32, 32, 3), new float[32 * 32 * 3]);
+        try (CpuBackend backend = new CpuBackend()) {
+            IllegalArgumentException tooLarge = assertThrows(IllegalArgumentException.class, () -> model.predict(backend, images, 600_000));
+            assertEquals("a batch of 600000 is too large for tiny: its largest tensor would hold 2457600000 values, more than one "
+                    + "array can (2147483647); use a batch of at most 524287", tooLarge.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> model.predict(backend, images, 0));
+        }
+    }
 }
