@@ -6,11 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import jresnet.backend.Backend;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.data.BatchTransform;
-import jresnet.data.Dataset;
+import jresnet.data.RandomRecords;
 import jresnet.models.ModelZoo;
 import jresnet.nn.Executor;
 import jresnet.nn.Model;
@@ -22,13 +21,6 @@ import org.junit.jupiter.api.Test;
  * backend here, on CUDA in CudaNonFinitePolicyTest.
  */
 class NonFinitePolicyTest {
-    private static Dataset randomData(int n) {
-        SplittableRandom random = new SplittableRandom(5);
-        byte[] records = new byte[n * Dataset.RECORD_BYTES];
-        random.nextBytes(records);
-        for (int i = 0; i < n; i++) records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
-        return Dataset.ofRecords(records);
-    }
 
     /** Puts a NaN pixel into the second batch of every epoch. */
     private static BatchTransform poisonSecondBatch() {
@@ -55,7 +47,7 @@ class NonFinitePolicyTest {
         try (Executor ex = new Executor(model, b, 8)) {
             ex.attachOptimizer(new Adam());
             Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.STOP, List.of());
-            Trainer.Stopped e = assertThrows(Trainer.Stopped.class, () -> t.fit(randomData(32), null, 1, new TrainingState()));
+            Trainer.Stopped e = assertThrows(Trainer.Stopped.class, () -> t.fit(RandomRecords.dataset(32, 5), null, 1, new TrainingState()));
             assertEquals("non-finite loss NaN at epoch 1, step 2", e.getMessage());
             assertEquals(1, ex.iterations(), "the poisoned batch applied no update");
         }
@@ -70,7 +62,7 @@ class NonFinitePolicyTest {
         try (Executor ex = new Executor(model, b, 8)) {
             ex.attachOptimizer(new Adam());
             Trainer t = new Trainer(ex, 8, 1, poisonSecondBatch(), null, Trainer.NonFinitePolicy.SKIP_BATCH, List.of(record));
-            List<EpochMetrics> history = t.fit(randomData(32), null, 2, new TrainingState());
+            List<EpochMetrics> history = t.fit(RandomRecords.dataset(32, 5), null, 2, new TrainingState());
             assertEquals(List.of("non-finite loss NaN at epoch 1, step 2", "non-finite loss NaN at epoch 2, step 2"), skipped);
             assertEquals(6, ex.iterations(), "3 of 4 batches per epoch applied");
             assertTrue(Double.isFinite(history.get(1).loss()));

@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import jresnet.UserException;
 import jresnet.data.Dataset;
+import jresnet.data.RandomRecords;
 import jresnet.optim.Optimizer;
 import org.junit.jupiter.api.Test;
 
@@ -73,11 +73,7 @@ class RecipeTest {
 
     /** The fast recipe's per-channel mean and std travel in the metadata and come back as (x - mean_c) / std_c. */
     @Test void channelNormalisationRoundTripsThroughMetadata() {
-        SplittableRandom random = new SplittableRandom(5);
-        byte[] records = new byte[3 * Dataset.RECORD_BYTES];
-        random.nextBytes(records);
-        for (int i = 0; i < 3; i++) records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
-        Dataset data = Dataset.ofRecords(records);
+        Dataset data = RandomRecords.dataset(3, 5);
         float[] images = new float[3 * 3072];
         for (int i = 0; i < 3; i++) data.copyImageNhwc(i, images, i * 3072);
         double[] mean = new double[3], std = new double[3];
@@ -98,11 +94,7 @@ class RecipeTest {
 
     /** The pixel mean travels in the weights' metadata and comes back as the same mean subtraction. */
     @Test void pixelMeanRoundTripsThroughMetadata() {
-        SplittableRandom random = new SplittableRandom(3);
-        byte[] records = new byte[4 * Dataset.RECORD_BYTES];
-        random.nextBytes(records);
-        for (int i = 0; i < 4; i++) records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
-        Dataset data = Dataset.ofRecords(records);
+        Dataset data = RandomRecords.dataset(4, 3);
         Map<String, String> metadata = Recipe.HE2015.inferenceMetadata(data);
         assertNull(Recipe.inferenceTransform(Recipe.KERAS.inferenceMetadata(data), "x"));
         float[] images = new float[4 * 3072], expected = new float[4 * 3072];

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import java.util.SplittableRandom;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.data.Dataset;
+import jresnet.data.RandomRecords;
 import jresnet.models.ModelZoo;
 import jresnet.nn.Executor;
 import jresnet.nn.Model;
@@ -19,14 +19,6 @@ class TestSetAccuracyTest {
         Model m = ModelZoo.create("tutorial-resnet-1-w2");
         m.initializeWeights(7);
         return m;
-    }
-
-    private static byte[] randomRecords(int n, long seed) {
-        byte[] records = new byte[n * Dataset.RECORD_BYTES];
-        SplittableRandom random = new SplittableRandom(seed);
-        random.nextBytes(records);
-        for (int i = 0; i < n; i++) records[i * Dataset.RECORD_BYTES] = (byte) random.nextInt(10);
-        return records;
     }
 
     private static int argmax(float[] p, int row, int classes) {
@@ -51,7 +43,7 @@ class TestSetAccuracyTest {
      * records i >= 1000 with i % 5 == 0: the exact figure counts only the first 1,000.
      */
     @Test void accuracyIsSplitIntoAllRecordsAndTheExactFirstThousand() {
-        byte[] records = randomRecords(1300, 3);
+        byte[] records = RandomRecords.bytes(1300, 3);
         try (CpuBackend b = new CpuBackend(); Executor ex = new Executor(model(), b, 128)) {
             int[] predicted = predictions(ex, Dataset.ofRecords(records));
             int rightInExact = 0, rightInAll = 0;
@@ -89,7 +81,7 @@ class TestSetAccuracyTest {
 
     /** Flip TTA's probabilities are the mean of the model's probabilities for the images and for their mirrors. */
     @Test void flipTtaIsTheMeanOfThePlainAndMirroredPredictions() {
-        byte[] records = randomRecords(40, 9);
+        byte[] records = RandomRecords.bytes(40, 9);
         Dataset data = Dataset.ofRecords(records);
         float[] images = new float[40 * IMAGE], mirrored = new float[40 * IMAGE];
         for (int i = 0; i < 40; i++) data.copyImageNhwc(i, images, i * IMAGE);
