@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.function.Supplier;
-import java.util.stream.Stream;
-import jresnet.backend.cpu.CpuBackend;
-import jresnet.backend.reference.ReferenceBackend;
 import jresnet.tensor.Shape;
 import jresnet.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,16 +11,12 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** Label smoothing's loss and gradient against a case worked out by hand (the CUDA kernel is checked against the reference in CudaBackendGpuTest). */
 class LabelSmoothingTest {
-    static Stream<Supplier<Backend>> backends() {
-        return Stream.of(ReferenceBackend::new, CpuBackend::new);
-    }
-
     /**
      * Two samples, three classes, e = 0.3. Row 0: logits (0, ln 3, ln 4), so softmax (1/8, 3/8, 1/2),
      * label 2; row 1: logits (0, 0, 0), softmax 1/3 each, label 0. Per sample the smoothed loss is
      * 0.7·(−ln p_label) + 0.3·mean_k(−ln p_k); the gradient is (p − (0.7·onehot + 0.1)) / 2.
      */
-    @ParameterizedTest @MethodSource("backends")
+    @ParameterizedTest @MethodSource(HostBackends.ALL)
     void smoothedLossAndGradientMatchTheHandComputedCase(Supplier<Backend> make) {
         try (Backend b = make.get()) {
             Tensor logits = b.allocate(Shape.of(2, 3)), labels = b.allocate(Shape.of(2)), d = b.allocate(Shape.of(2, 3));

@@ -3,9 +3,6 @@ package jresnet.backend;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import java.util.function.Supplier;
-import java.util.stream.Stream;
-import jresnet.backend.cpu.CpuBackend;
-import jresnet.backend.reference.ReferenceBackend;
 import jresnet.tensor.Shape;
 import jresnet.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -13,15 +10,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** One SGD update worked out by hand, with heavy-ball and with Nesterov momentum (CUDA: against the reference in CudaBackendGpuTest). */
 class NesterovMomentumTest {
-    static Stream<Supplier<Backend>> backends() {
-        return Stream.of(ReferenceBackend::new, CpuBackend::new);
-    }
-
     /**
      * w = 1, g = 0.5, velocity = 0.2, lr 0.1, momentum 0.9, weight decay 0.01: g' = 0.51, velocity =
      * 0.9·0.2 + 0.51 = 0.69; heavy ball w = 1 − 0.1·0.69 = 0.931; Nesterov w = 1 − 0.1·(0.51 + 0.9·0.69) = 0.8869.
      */
-    @ParameterizedTest @MethodSource("backends")
+    @ParameterizedTest @MethodSource(HostBackends.ALL)
     void oneUpdateMatchesTheHandComputedCase(Supplier<Backend> make) {
         try (Backend b = make.get()) {
             for (boolean nesterov : new boolean[] {false, true}) {
