@@ -67,6 +67,8 @@ public final class Json {
             .create();
     private static final Gson PRETTY = GSON.newBuilder().setPrettyPrinting().create();
     private static final Pattern POSITION = Pattern.compile("at line (\\d+) column (\\d+)");
+    /** Where Gson's binding failed, as it writes it ("at path $.history[0].loss"). */
+    private static final Pattern PATH = Pattern.compile("path \\$\\.(\\S+)");
 
     private Json() {}
 
@@ -156,7 +158,9 @@ public final class Json {
         try {
             return GSON.fromJson(object, type);
         } catch (JsonParseException e) {
-            throw new UserException(source + ": does not hold a " + type.getSimpleName() + position(e.getMessage()));
+            Matcher path = e.getMessage() == null ? null : PATH.matcher(e.getMessage());
+            String where = path != null && path.find() ? "field '" + path.group(1) + "'" : "a field";
+            throw new UserException(source + ": " + where + " holds a value of the wrong type" + position(e.getMessage()));
         }
     }
 

@@ -96,6 +96,13 @@ class JsonTest {
                 message("{\"epoch\":1,\"iterations\":1,\"loss_sum\":0,\"history\":[],\"optimizer\":7}"));
     }
 
+    record Sizes(List<Integer> sizes) {}
+
+    @Test void aListElementOfTheWrongTypeIsNamedWithoutAClassName() {
+        assertEquals("p.json: field 'sizes[1]' holds a value of the wrong type", assertThrows(UserException.class,
+                () -> Json.bind(Json.parseObject("{\"sizes\": [1, \"many\"]}", "p.json"), Sizes.class, "p.json")).getMessage());
+    }
+
     @Test void malformedJsonIsOneLineWithItsPositionAndNoClassNames() {
         for (String text : new String[] {"{\"a\": 1,}", "{a: 1}", "{\"a\": 1} x", "[1]", "", "{\"a\": NaN}", "{\"a\": \"unterminated"}) {
             String m = assertThrows(UserException.class, () -> Json.parseObject(text, "c.json")).getMessage();
