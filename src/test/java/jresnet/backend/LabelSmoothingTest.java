@@ -9,7 +9,7 @@ import jresnet.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Label smoothing's loss and gradient against a case worked out by hand (the CUDA kernel is checked against the reference in CudaBackendGpuTest). */
+/** Label smoothing's loss and gradient against a case worked out by hand (the CUDA kernel is checked against the reference in CudaBackendContractTest). */
 class LabelSmoothingTest {
     /**
      * Two samples, three classes, e = 0.3. Row 0: logits (0, ln 3, ln 4), so softmax (1/8, 3/8, 1/2),

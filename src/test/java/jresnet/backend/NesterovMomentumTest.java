@@ -8,7 +8,7 @@ import jresnet.tensor.Tensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** One SGD update worked out by hand, with heavy-ball and with Nesterov momentum (CUDA: against the reference in CudaBackendGpuTest). */
+/** One SGD update worked out by hand, with heavy-ball and with Nesterov momentum (CUDA: against the reference in CudaBackendContractTest). */
 class NesterovMomentumTest {
     /**
      * w = 1, g = 0.5, velocity = 0.2, lr 0.1, momentum 0.9, weight decay 0.01: g' = 0.51, velocity =
