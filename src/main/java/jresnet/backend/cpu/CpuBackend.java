@@ -18,6 +18,7 @@ import jresnet.tensor.Tensor;
  */
 public final class CpuBackend implements Backend {
     private final WorkerPool pool;
+    private final ConvolutionRule rule;
     private final CpuConvolution convolution;
     private final CpuBatchNorm batchNorm;
     private final CpuElementwise elementwise;
@@ -28,11 +29,15 @@ public final class CpuBackend implements Backend {
     public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
 
     /** A backend on {@code threads} threads (tests use this to check the parallel split). */
-    public CpuBackend(int threads) {
+    public CpuBackend(int threads) { this(threads, ConvolutionRule.WINOGRAD); }
+
+    /** A backend whose convolutions follow {@code rule} (tests and benchmarks compare the algorithms). */
+    CpuBackend(int threads, ConvolutionRule rule) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         pool = new WorkerPool(threads);
         ChannelSums sums = new ChannelSums(pool);
-        convolution = new CpuConvolution(pool, sums);
+        convolution = new CpuConvolution(pool, sums, rule);
+        this.rule = rule;
         batchNorm = new CpuBatchNorm(pool, sums);
         elementwise = new CpuElementwise(pool);
         pooling = new CpuPooling(pool);
@@ -47,7 +52,7 @@ public final class CpuBackend implements Backend {
     @Override public String kernelChoices() {
         return Vectors.BITS + "-bit vectors (" + Vectors.LANES + " floats), "
                 + (Vectors.FUSED_MULTIPLY_ADD ? "fused multiply-add" : "no FMA instruction: multiply then add")
-                + "; " + Sgemm.describe() + "; convolutions: im2col + SGEMM; " + pool.threads() + " threads";
+                + "; " + Sgemm.describe() + "; convolutions: " + rule.describe() + "; " + pool.threads() + " threads";
     }
 
     public int threads() { return pool.threads(); }

@@ -12,7 +12,8 @@ import jresnet.tensor.Tensor;
  * with the kernel, packed once per call. Backward-data with stride 1 is a convolution of dY with the
  * flipped, channel-transposed kernel; with stride 2 a GEMM per image block and a col2im scatter-add.
  * Backward-filter: the same im2col blocks, one partial kernel gradient per worker, summed in worker
- * order. Scratch buffers only grow, so warm steps allocate nothing of tensor size.
+ * order. 3 x 3 stride-1 passes go through {@link Winograd} where the {@link ConvolutionRule} says it
+ * is faster. Scratch buffers only grow, so warm steps allocate nothing of tensor size.
  */
 final class CpuConvolution {
     /** Target floats of one worker's im2col block: big enough to amortize B, small enough for L2. */
@@ -22,12 +23,16 @@ final class CpuConvolution {
 
     private final WorkerPool pool;
     private final ChannelSums sums;
+    private final ConvolutionRule rule;
+    private final Winograd winograd;
     private final float[][] columns, partialKernels, packedBlocks;
     private float[] packedKernel = new float[0], flippedKernel = new float[0];
 
-    CpuConvolution(WorkerPool pool, ChannelSums sums) {
+    CpuConvolution(WorkerPool pool, ChannelSums sums, ConvolutionRule rule) {
         this.pool = pool;
         this.sums = sums;
+        this.rule = rule;
+        winograd = new Winograd(pool);
         columns = new float[pool.threads()][0];
         partialKernels = new float[pool.threads()][0];
         packedBlocks = new float[pool.threads()][0];
@@ -56,6 +61,10 @@ final class CpuConvolution {
     }
 
     void conv2dForward(Tensor x, Tensor kernel, Tensor bias, Tensor y, ConvGeometry g) {
+        if (rule.winograd(ConvolutionRule.Pass.FORWARD, g)) {
+            winograd.forward(array(x), array(kernel), bias == null ? null : array(bias), array(y), g);
+            return;
+        }
         int patch = patchSize(g), outC = g.outC();
         float[] packed = packedKernel(Sgemm.packedSize(patch, outC));
         Sgemm.packB(array(kernel), 0, outC, 1, patch, outC, packed);
@@ -168,6 +177,10 @@ final class CpuConvolution {
                     int src = (((kh - 1 - i) * kw + kw - 1 - j) * inC + ci) * outC, dst = (i * kw + j) * outC * inC + ci;
                     for (int co = 0; co < outC; co++) flippedKernel[dst + co * inC] = kernel[src + co];
                 }
+        if (rule.winograd(ConvolutionRule.Pass.BACKWARD_DATA, g)) {
+            winograd.forward(gout, flippedKernel, null, gin, flipped);
+            return;
+        }
         float[] packed = packedKernel(Sgemm.packedSize(patch, inC));
         Sgemm.packB(flippedKernel, 0, inC, 1, patch, inC, packed);
         convolve(gout, flipped, packed, null, gin);
@@ -175,6 +188,11 @@ final class CpuConvolution {
 
     void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dKernel, Tensor dBias, ConvGeometry g) {
         float[] in = array(x), gout = array(dy), gk = array(dKernel);
+        if (dBias != null) sums.columnSums(gout, outputPixels(g), g.outC(), array(dBias));
+        if (rule.winograd(ConvolutionRule.Pass.BACKWARD_FILTER, g)) {
+            winograd.backwardFilter(in, gout, gk, g);
+            return;
+        }
         int patch = patchSize(g), outC = g.outC(), pixels = outputPixels(g), kernelSize = patch * outC;
         int rows = blockRows(g), blocks = (pixels + rows - 1) / rows;
         int used = Math.min(pool.threads(), blocks);
@@ -189,7 +207,6 @@ final class CpuConvolution {
             Sgemm.multiply(patch, outC, count, cols, 0, 1, patch, packedDy, partialKernels[w], 0, outC, true);
         });
         sumPartials(gk, kernelSize, used);
-        if (dBias != null) sums.columnSums(gout, pixels, outC, array(dBias));
     }
 
     /** dst = the sum of the first {@code parts} per-worker partial kernels. */

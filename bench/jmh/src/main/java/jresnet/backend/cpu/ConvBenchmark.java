@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The CPU backend's three convolution passes on every distinct convolution shape of resnet20 (He et
  * al.) and resnet30 (the Keras tutorial), all threads. The "gflop" counter column is GFLOP/s
- * (2·K·K·Cin·Cout·Hout·Wout per call for each pass).
+ * (2·K·K·Cin·Cout·Hout·Wout per call for each pass, whatever the algorithm does: Winograd's rate is
+ * then the direct convolution's rate it is worth). {@code -p algorithm=im2col,winograd} compares the two.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -46,6 +47,10 @@ public class ConvBenchmark {
     @Param({"128"})
     public int batch;
 
+    /** "rule": what the backend picks on this machine; "im2col" or "winograd" forces one (where it applies). */
+    @Param({"rule"})
+    public String algorithm;
+
     private CpuBackend backend;
     private CpuTensor x, kernel, y, dx, dKernel, dy;
     private ConvGeometry geometry;
@@ -65,7 +70,13 @@ public class ConvBenchmark {
         geometry = ConvGeometry.of(Shape.of(batch, Integer.parseInt(in[0]), Integer.parseInt(in[1]), Integer.parseInt(in[2])),
                 Integer.parseInt(parts[2]), Integer.parseInt(parts[2]), Integer.parseInt(parts[1]), Integer.parseInt(parts[3]),
                 Padding.SAME);
-        backend = new CpuBackend();
+        int threads = Runtime.getRuntime().availableProcessors();
+        backend = switch (algorithm) {
+            case "rule" -> new CpuBackend(threads);
+            case "im2col" -> new CpuBackend(threads, ConvolutionRule.IM2COL);
+            case "winograd" -> new CpuBackend(threads, ConvolutionRule.WINOGRAD);
+            default -> throw new IllegalArgumentException("algorithm must be rule, im2col or winograd, got " + algorithm);
+        };
         SplittableRandom random = new SplittableRandom(1);
         x = filled(geometry.inputShape(), random);
         kernel = filled(geometry.kernelShape(), random);

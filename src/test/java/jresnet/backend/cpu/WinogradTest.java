@@ -1,0 +1,107 @@
+package jresnet.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import jresnet.backend.ConvGeometry;
+import jresnet.backend.Padding;
+import jresnet.backend.reference.RefTensor;
+import jresnet.backend.reference.ReferenceBackend;
+import jresnet.tensor.Shape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Winograd F(2x2, 3x3), forced on for every pass, against the reference backend (double precision)
+ * on fresh random inputs: odd and even sizes (partial tiles at the bottom and right), one and many
+ * channels (partial vectors), batch 1 and more, "same" and "valid" padding, one and two threads.
+ *
+ * <p>The bound, 1e-5 relative (‖cpu − reference‖ / ‖reference‖), is that of im2col + SGEMM in the
+ * contract tests. F(2x2, 3x3) meets it because its transforms only add, subtract and halve
+ * (exact in binary up to one rounding each) and its intermediate values grow by at most 4x (input
+ * side) and 2.25x (kernel side), so the error stays a small multiple of the float32 rounding of the
+ * channel sums; observed errors are around 1e-7 to 5e-7. (F(4x4, 3x3), not used, multiplies by 1/4,
+ * 1/6, 1/12, 1/24 and grows values by up to ~100x: its errors are typically 10-100x larger.)
+ */
+class WinogradTest {
+    static final double BOUND = 1e-5;
+    private static final ReferenceBackend REF = new ReferenceBackend();
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(1, 2).flatMap(threads -> Stream.of(
+                Arguments.of(threads, ConvGeometry.of(Shape.of(1, 5, 7, 1), 3, 3, 1, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(3, 9, 9, 16), 3, 3, 16, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(2, 7, 6, 3), 3, 3, 17, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(1, 10, 10, 33), 3, 3, 48, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(5, 8, 8, 64), 3, 3, 64, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(4, 1, 1, 8), 3, 3, 8, 1, Padding.SAME)),
+                Arguments.of(threads, ConvGeometry.of(Shape.of(2, 6, 11, 4), 3, 3, 5, 1, Padding.VALID))));
+    }
+
+    @ParameterizedTest @MethodSource("shapes")
+    void forwardMatchesTheReference(int threads, ConvGeometry g) {
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        float[] x = values(g.inputShape(), random), kernel = values(g.kernelShape(), random), bias = values(Shape.of(g.outC()), random);
+        RefTensor expected = REF.allocate(g.outputShape());
+        REF.conv2dForward(ref(x, g.inputShape()), ref(kernel, g.kernelShape()), ref(bias, Shape.of(g.outC())), expected, g);
+        CpuTensor got = new CpuTensor(g.outputShape(), new float[g.outputShape().elements()]);
+        try (CpuBackend cpu = new CpuBackend(threads, ConvolutionRule.WINOGRAD)) {
+            cpu.conv2dForward(cpu(x, g.inputShape()), cpu(kernel, g.kernelShape()), cpu(bias, Shape.of(g.outC())), got, g);
+        }
+        assertWithinBound("forward " + g, got, expected);
+    }
+
+    @ParameterizedTest @MethodSource("shapes")
+    void backwardDataMatchesTheReference(int threads, ConvGeometry g) {
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        float[] dy = values(g.outputShape(), random), kernel = values(g.kernelShape(), random);
+        RefTensor expected = REF.allocate(g.inputShape());
+        REF.conv2dBackwardData(ref(dy, g.outputShape()), ref(kernel, g.kernelShape()), expected, g);
+        CpuTensor got = new CpuTensor(g.inputShape(), new float[g.inputShape().elements()]);
+        try (CpuBackend cpu = new CpuBackend(threads, ConvolutionRule.WINOGRAD)) {
+            cpu.conv2dBackwardData(cpu(dy, g.outputShape()), cpu(kernel, g.kernelShape()), got, g);
+        }
+        assertWithinBound("backward-data " + g, got, expected);
+    }
+
+    @ParameterizedTest @MethodSource("shapes")
+    void backwardFilterMatchesTheReference(int threads, ConvGeometry g) {
+        SplittableRandom random = new SplittableRandom(System.nanoTime());
+        float[] x = values(g.inputShape(), random), dy = values(g.outputShape(), random);
+        RefTensor expected = REF.allocate(g.kernelShape());
+        REF.conv2dBackwardFilter(ref(x, g.inputShape()), ref(dy, g.outputShape()), expected, null, g);
+        CpuTensor got = new CpuTensor(g.kernelShape(), new float[g.kernelShape().elements()]);
+        try (CpuBackend cpu = new CpuBackend(threads, ConvolutionRule.WINOGRAD)) {
+            cpu.conv2dBackwardFilter(cpu(x, g.inputShape()), cpu(dy, g.outputShape()), got, null, g);
+        }
+        assertWithinBound("backward-filter " + g, got, expected);
+    }
+
+    private static float[] values(Shape shape, SplittableRandom random) {
+        float[] v = new float[shape.elements()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (random.nextDouble() * 2 - 1);
+        return v;
+    }
+
+    private static RefTensor ref(float[] values, Shape shape) {
+        RefTensor t = REF.allocate(shape);
+        REF.copyFromHost(values, t);
+        return t;
+    }
+
+    private static CpuTensor cpu(float[] values, Shape shape) { return new CpuTensor(shape, values.clone()); }
+
+    private static void assertWithinBound(String what, CpuTensor got, RefTensor expected) {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < got.size(); i++) {
+            double d = got.data()[i] - expected.data()[i];
+            diff += d * d;
+            norm += expected.data()[i] * expected.data()[i];
+        }
+        double error = Math.sqrt(diff / norm);
+        System.out.printf("%s: relative error %.2e%n", what, error);
+        assertTrue(error <= BOUND, what + ": relative error " + error + " > " + BOUND);
+    }
+}
