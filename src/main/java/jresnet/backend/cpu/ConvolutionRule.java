@@ -12,6 +12,32 @@ interface ConvolutionRule {
     /** The rule in words, for {@code bench}. */
     String describe();
 
+    /**
+     * The backend's rule, a fixed one (the same kernels, so the same rounding, on every run of a machine):
+     * Winograd F(2x2, 3x3) for 3 x 3 stride-1 passes whose input and output both have at least
+     * {@link #WINOGRAD_MIN_CHANNELS} channels, on vectors of at most 256 bits. It measured faster than
+     * im2col + SGEMM in all three passes of every such resnet20 shape with 256- and 128-bit vectors on
+     * the Zen 3 host of docs/performance.md, and slower on the 3-channel stem (the transforms cost as
+     * much as the GEMMs there). 512-bit vectors keep im2col + SGEMM: no AVX-512 host has measured
+     * Winograd against it yet, and the im2col figures there are the ones to keep.
+     */
+    ConvolutionRule MEASURED = new ConvolutionRule() {
+        @Override public boolean winograd(Pass pass, ConvGeometry g) {
+            return Vectors.BITS <= 256 && Winograd.supports(g)
+                    && Math.min(g.inC(), g.outC()) >= WINOGRAD_MIN_CHANNELS;
+        }
+
+        @Override public String describe() {
+            return Vectors.BITS <= 256
+                    ? "Winograd F(2x2, 3x3) for 3 x 3 stride-1 passes with at least " + WINOGRAD_MIN_CHANNELS
+                            + " input and output channels, im2col + SGEMM otherwise"
+                    : "im2col + SGEMM";
+        }
+    };
+
+    /** Fewest channels (in and out) at which Winograd measured faster; the stem's 3 did not. */
+    int WINOGRAD_MIN_CHANNELS = 16;
+
     /** im2col + SGEMM for everything. */
     ConvolutionRule IM2COL = new ConvolutionRule() {
         @Override public boolean winograd(Pass pass, ConvGeometry g) { return false; }

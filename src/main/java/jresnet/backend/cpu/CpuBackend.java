@@ -29,7 +29,7 @@ public final class CpuBackend implements Backend {
     public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
 
     /** A backend on {@code threads} threads (tests use this to check the parallel split). */
-    public CpuBackend(int threads) { this(threads, ConvolutionRule.WINOGRAD); }
+    public CpuBackend(int threads) { this(threads, ConvolutionRule.MEASURED); }
 
     /** A backend whose convolutions follow {@code rule} (tests and benchmarks compare the algorithms). */
     CpuBackend(int threads, ConvolutionRule rule) {

@@ -1,11 +1,15 @@
 package jresnet.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
 import jdk.incubator.vector.FloatVector;
+import jresnet.backend.ConvGeometry;
+import jresnet.backend.Padding;
+import jresnet.tensor.Shape;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -28,6 +32,21 @@ class KernelChoiceTest {
         try (CpuBackend cpu = new CpuBackend(1)) {
             assertEquals(bits, cpu.vectorBits());
             assertTrue(cpu.kernelChoices().startsWith(bits + "-bit vectors"), cpu.kernelChoices());
+        }
+    }
+
+    @Test void winogradTakesTheWideThreeByThreeStrideOneConvolutionsUpTo256Bits() {
+        ConvolutionRule rule = ConvolutionRule.MEASURED;
+        ConvGeometry wide = ConvGeometry.of(Shape.of(2, 16, 16, 32), 3, 3, 32, 1, Padding.SAME);
+        boolean expected = Vectors.BITS <= 256;
+        for (ConvolutionRule.Pass pass : ConvolutionRule.Pass.values()) {
+            assertEquals(expected, rule.winograd(pass, wide), pass + " " + wide);
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 32, 32, 3), 3, 3, 16, 1, Padding.SAME)), "stem");
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 3, 3, 64, 2, Padding.SAME)), "stride 2");
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 1, 1, 64, 1, Padding.SAME)), "1 x 1");
+        }
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            assertEquals(expected, cpu.kernelChoices().contains("Winograd F(2x2, 3x3)"), cpu.kernelChoices());
         }
     }
 

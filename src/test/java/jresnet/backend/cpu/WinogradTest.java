@@ -1,5 +1,6 @@
 package jresnet.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -73,10 +74,14 @@ class WinogradTest {
         RefTensor expected = REF.allocate(g.kernelShape());
         REF.conv2dBackwardFilter(ref(x, g.inputShape()), ref(dy, g.outputShape()), expected, null, g);
         CpuTensor got = new CpuTensor(g.kernelShape(), new float[g.kernelShape().elements()]);
+        CpuTensor again = new CpuTensor(g.kernelShape(), new float[g.kernelShape().elements()]);
         try (CpuBackend cpu = new CpuBackend(threads, ConvolutionRule.WINOGRAD)) {
             cpu.conv2dBackwardFilter(cpu(x, g.inputShape()), cpu(dy, g.outputShape()), got, null, g);
+            cpu.conv2dBackwardFilter(cpu(x, g.inputShape()), cpu(dy, g.outputShape()), again, null, g);
         }
         assertWithinBound("backward-filter " + g, got, expected);
+        // per-worker partial sums added in worker order: the same bits every time (exact resume)
+        assertArrayEquals(got.data(), again.data(), "backward-filter twice " + g);
     }
 
     private static float[] values(Shape shape, SplittableRandom random) {
