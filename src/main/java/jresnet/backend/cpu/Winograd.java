@@ -115,7 +115,7 @@ final class Winograd {
             for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
             for (int t = 0; t < count; t++) {
                 transformInputTile(in, g, tile0 + t, v, t, rows * paddedIn, w);
-                transformGradientTile(gout, g, tile0 + t, z, t, count, w);
+                transformGradientTile(gout, g, tile0 + t, z, t, count, edges[w]);
             }
             // partial dU[point][inC, outC] += V[point]ᵀ[inC, count] · Z[point][count, outC]
             for (int p = 0; p < POINTS; p++) {
@@ -230,35 +230,28 @@ final class Winograd {
      * output), A^T = [[1, 1, 1, 0], [0, 1, −1, −1]], written straight into the packed panels of the
      * GEMM's B operand (panel of channel c0 at c0·count, row t at t·LANES).
      */
-    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[][] z, int t, int count, int w) {
+    private static void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[][] z, int t, int count, float[] edge) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * OUTPUT_TILE, ow0 = tj * OUTPUT_TILE;
-        float[] mid = between[w], edge = edges[w];
         for (int c0 = 0; c0 < outC; c0 += LANES) {
-            for (int j = 0; j < OUTPUT_TILE; j++) {
-                FloatVector y0 = outputPixel(gout, g, n, oh0, ow0 + j, c0, edge), y1 = outputPixel(gout, g, n, oh0 + 1, ow0 + j, c0, edge);
-                gradientTransform(y0, y1, mid, j * LANES, OUTPUT_TILE * LANES);
-            }
-            int at = (c0 * count) + t * LANES;
-            for (int i = 0; i < WINDOW; i++) {
-                int row = i * OUTPUT_TILE * LANES;
-                FloatVector y0 = FloatVector.fromArray(SPECIES, mid, row), y1 = FloatVector.fromArray(SPECIES, mid, row + LANES);
-                float[] p0 = z[i * WINDOW], p1 = z[i * WINDOW + 1], p2 = z[i * WINDOW + 2], p3 = z[i * WINDOW + 3];
-                y0.intoArray(p0, at);
-                y0.add(y1).intoArray(p1, at);
-                y0.sub(y1).intoArray(p2, at);
-                y1.neg().intoArray(p3, at);
-            }
+            FloatVector y00 = outputPixel(gout, g, n, oh0, ow0, c0, edge), y01 = outputPixel(gout, g, n, oh0, ow0 + 1, c0, edge),
+                    y10 = outputPixel(gout, g, n, oh0 + 1, ow0, c0, edge), y11 = outputPixel(gout, g, n, oh0 + 1, ow0 + 1, c0, edge);
+            int at = c0 * count + t * LANES;
+            // column j of dY A^T is (h0, h1); A takes it to the 4 points of column j
+            gradientTransform(y00, y10, z, 0, at);
+            gradientTransform(y00.add(y01), y10.add(y11), z, 1, at);
+            gradientTransform(y00.sub(y01), y10.sub(y11), z, 2, at);
+            gradientTransform(y01.neg(), y11.neg(), z, 3, at);
         }
     }
 
-    /** A applied to 2 values along one axis (4 results, {@code stride} apart). */
-    private static void gradientTransform(FloatVector y0, FloatVector y1, float[] dst, int at, int stride) {
-        y0.intoArray(dst, at);
-        y0.add(y1).intoArray(dst, at + stride);
-        y0.sub(y1).intoArray(dst, at + 2 * stride);
-        y1.neg().intoArray(dst, at + 3 * stride);
+    /** A applied to (h0, h1), one column j of dY A^T: the points (0..3, j). */
+    private static void gradientTransform(FloatVector h0, FloatVector h1, float[][] z, int j, int at) {
+        h0.intoArray(z[j], at);
+        h0.add(h1).intoArray(z[WINDOW + j], at);
+        h0.sub(h1).intoArray(z[2 * WINDOW + j], at);
+        h1.neg().intoArray(z[3 * WINDOW + j], at);
     }
 
     /**
