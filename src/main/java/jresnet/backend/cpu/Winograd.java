@@ -32,6 +32,8 @@ final class Winograd {
     private static final int LANES = Vectors.LANES;
     /** Target floats of one worker's transformed tiles (inputs and products): about half an L2. */
     private static final int BLOCK_FLOATS = 1 << 16;
+    /** Fewest tiles per block, as im2col's fewest rows per GEMM block. */
+    private static final int MIN_BLOCK_TILES = 128;
 
     private final WorkerPool pool;
     /** Per worker: transformed input tiles [point][tile][inC rounded up], products or dY tiles, partial dU. */
@@ -65,9 +67,13 @@ final class Winograd {
 
     private static int tilesWide(ConvGeometry g) { return (g.outW() + OUTPUT_TILE - 1) / OUTPUT_TILE; }
 
-    /** Tiles per worker block: a multiple of the GEMM's micro-tile height, the block about BLOCK_FLOATS. */
+    /**
+     * Tiles per worker block: a multiple of the GEMM's micro-tile height, the block about BLOCK_FLOATS,
+     * but at least MIN_BLOCK_TILES, so that each of the 16 transformed kernels (forward) or partial
+     * kernel gradients (backward-filter) that a block streams through is used for that many rows.
+     */
     private int blockTiles(ConvGeometry g, int tiles) {
-        int rows = BLOCK_FLOATS / (POINTS * (roundUp(g.inC()) + roundUp(g.outC())));
+        int rows = Math.max(MIN_BLOCK_TILES, BLOCK_FLOATS / (POINTS * (roundUp(g.inC()) + roundUp(g.outC()))));
         rows = Math.min(rows, (tiles + pool.threads() - 1) / pool.threads());
         return Math.max(Sgemm.MR, rows / Sgemm.MR * Sgemm.MR);
     }
