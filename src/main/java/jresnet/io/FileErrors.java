@@ -1,15 +1,19 @@
 package jresnet.io;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemLoopException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import jresnet.UserException;
 
 /**
  * Failed file operations in words. Java reports many of them with the path alone (an
@@ -32,6 +36,24 @@ public final class FileErrors {
         if (text.equals("Is a directory")) return "is a folder, not a file";
         boolean sentence = text.length() > 1 && Character.isLowerCase(text.charAt(1));
         return sentence ? text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1) : text;
+    }
+
+    /** Reads a file through its channel. */
+    @FunctionalInterface
+    interface ChannelReader<T> {
+        T read(Path path, FileChannel channel) throws IOException;
+    }
+
+    /** Reads a file the user named: a folder, a missing file or a failed read is one line naming it. */
+    static <T> T readUserFile(Path path, ChannelReader<T> reader) throws IOException {
+        if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            return reader.read(path, channel);
+        } catch (NoSuchFileException e) {
+            throw new UserException(path + ": file not found");
+        } catch (IOException e) {
+            throw about(path, "read", e);
+        }
     }
 
     /** One line naming the file the failure concerns and the reason: for any IOException that reaches the user. */

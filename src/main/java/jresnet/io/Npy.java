@@ -10,7 +10,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -41,14 +40,7 @@ public final class Npy {
     }
 
     public static HostArray read(Path path) throws IOException {
-        if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(path, channel);
-        } catch (NoSuchFileException e) {
-            throw new UserException(path + ": file not found");
-        } catch (IOException e) {
-            throw FileErrors.about(path, "read", e);
-        }
+        return FileErrors.readUserFile(path, Npy::read);
     }
 
     private static HostArray read(Path path, FileChannel channel) throws IOException {

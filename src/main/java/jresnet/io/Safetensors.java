@@ -14,10 +14,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -88,14 +85,7 @@ public final class Safetensors {
     }
 
     public static File read(Path path) throws IOException {
-        if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            return read(path, channel);
-        } catch (NoSuchFileException e) {
-            throw new UserException(path + ": file not found");
-        } catch (IOException e) {
-            throw FileErrors.about(path, "read", e);
-        }
+        return FileErrors.readUserFile(path, Safetensors::read);
     }
 
     private record Entry(String name, Dtype dtype, Shape shape, long begin, long end) {}
