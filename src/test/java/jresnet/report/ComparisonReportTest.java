@@ -18,6 +18,7 @@ import java.util.function.ToDoubleFunction;
 
 import javax.imageio.ImageIO;
 
+import jresnet.TestSeeds;
 import jresnet.train.EpochMetrics;
 import jresnet.train.TestSetAccuracy;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class ComparisonReportTest {
     @TempDir
     Path outDir;
 
-    private final long seed = new Random().nextLong();
+    private final long seed = TestSeeds.next();
     private final Random random = new Random(seed);
 
     /** Random epochs; about a quarter lack validation, but the last one is always validated. */

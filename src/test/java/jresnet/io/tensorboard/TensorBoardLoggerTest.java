@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
+import jresnet.TestSeeds;
 import jresnet.train.EpochMetrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +34,7 @@ class TensorBoardLoggerTest {
     @TempDir
     Path runDir;
 
-    private final long seed = new Random().nextLong();
+    private final long seed = TestSeeds.next();
     private final Random random = new Random(seed);
 
     private float[] gaussian(int n) {

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
+import jresnet.TestSeeds;
 import jresnet.UserException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +24,7 @@ class TfRecordReaderTest {
     @TempDir
     Path dir;
 
-    private final long seed = new Random().nextLong();
+    private final long seed = TestSeeds.next();
     private final Random random = new Random(seed);
 
     private List<byte[]> randomRecords(int count, int maxLength) {
