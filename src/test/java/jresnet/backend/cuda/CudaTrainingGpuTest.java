@@ -17,7 +17,6 @@ import jresnet.nn.Weight;
 import jresnet.optim.Adam;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -35,9 +34,6 @@ class CudaTrainingGpuTest {
     static ReferenceBackend reference;
     static String skipReason;
 
-    long seed;
-    SplittableRandom random;
-
     @BeforeAll
     static void open() {
         skipReason = GpuAvailability.skipReason().orElse(null);
@@ -54,22 +50,19 @@ class CudaTrainingGpuTest {
         if (cuda != null) cuda.close();
     }
 
-    @BeforeEach
-    void seed() {
-        assumeTrue(skipReason == null, () -> skipReason);
-        seed = TestSeeds.next();
-        random = new SplittableRandom(seed);
-    }
-
     @Test
     void smallResNetTrainsLikeTheReference() {
+        assumeTrue(skipReason == null, () -> skipReason);
+        long seed = TestSeeds.next();
+        SplittableRandom random = new SplittableRandom(seed);
         Model model = TutorialNets.resnet(new int[] {1, 1}, 8, 4, "tiny");
         model.initializeWeights(seed);
         int n = 16, steps = 20;
         try (Executor c = new Executor(model, cuda, n); Executor r = new Executor(model, reference, n)) {
             float[][] images = new float[steps][n * 32 * 32 * 3], labels = new float[steps][n];
-            ReluDecisions.drawBatch(r, c, images[0], labels[0], n, () -> randomBatch(images[0], labels[0]), "seed " + seed);
-            for (int s = 1; s < steps; s++) randomBatch(images[s], labels[s]);
+            ReluDecisions.drawBatch(r, c, images[0], labels[0], n, () -> randomBatch(random, images[0], labels[0]),
+                    "seed " + seed);
+            for (int s = 1; s < steps; s++) randomBatch(random, images[s], labels[s]);
             double[] lc = c.lossAndGradients(images[0], labels[0], n), lr = r.lossAndGradients(images[0], labels[0], n);
             assertTrue(Math.abs(lc[0] - lr[0]) <= REDUCTION * lr[0], "first loss " + lc[0] + " vs " + lr[0] + " (seed " + seed + ")");
             Map<String, float[]> gc = new HashMap<>(), gr = new HashMap<>();
@@ -109,7 +102,7 @@ class CudaTrainingGpuTest {
         }
     }
 
-    private void randomBatch(float[] images, float[] labels) {
+    private static void randomBatch(SplittableRandom random, float[] images, float[] labels) {
         for (int i = 0; i < images.length; i++) images[i] = random.nextInt(256);
         for (int i = 0; i < labels.length; i++) labels[i] = random.nextInt(10);
     }
