@@ -2,6 +2,7 @@ package jresnet.data;
 
 import jresnet.UserException;
 import jresnet.io.AtomicFiles;
+import jresnet.io.FileErrors;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -101,7 +102,7 @@ public final class DataLocator {
         if (e instanceof java.net.UnknownHostException) return "cannot resolve the host " + e.getMessage() + "; no network?";
         if (e instanceof java.net.SocketTimeoutException) return "the connection timed out";
         if (e instanceof java.net.ConnectException) return "cannot connect: " + e.getMessage();
-        return jresnet.io.FileErrors.describe(e);
+        return FileErrors.describe(e);
     }
 
     private void download(Path folder) throws IOException {
@@ -175,7 +176,7 @@ public final class DataLocator {
             try (InputStream in = new GZIPInputStream(new BufferedInputStream(Files.newInputStream(archive), 1 << 16))) {
                 extractTar(in, staging);
             } catch (IOException e) {
-                throw new UserException("could not unpack the archive from " + archiveUrl + " (" + e.getMessage() + "); " + howToProvide(cacheRoot), e);
+                throw new UserException("could not unpack the archive from " + archiveUrl + " (" + FileErrors.describe(e) + "); " + howToProvide(cacheRoot), e);
             }
             Path unpacked = staging.resolve(FOLDER_NAME);
             List<String> missing = missingFiles(unpacked);
