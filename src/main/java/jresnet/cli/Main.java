@@ -38,6 +38,7 @@ import jresnet.train.BatchMemory;
 import jresnet.train.ComparisonPlan;
 import jresnet.train.Benchmark;
 import jresnet.train.EpochMetrics;
+import jresnet.train.OpProfile;
 import jresnet.train.Recipe;
 import jresnet.train.RunRecorder;
 import jresnet.train.TestSetAccuracy;
@@ -57,7 +58,7 @@ public final class Main {
                        [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
               export   --model M --weights W --output MODEL.onnx [--opset 17] [--overwrite] [--data DIR]
-              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3]
+              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3] [--profile]
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
                        [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
@@ -323,7 +324,7 @@ public final class Main {
     }
 
     private int bench(String[] argv) {
-        Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of());
+        Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of("profile"));
         batchSize = a.integer("batch-size", 128, 1);
         String name = a.required("bench", "model");
         String device = device(a);
@@ -336,8 +337,10 @@ public final class Main {
             BatchMemory.requireFits(model, batch, backend);
             out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
             if (!backend.kernelChoices().isEmpty()) out.println("kernels: " + backend.kernelChoices());
-            Benchmark.Result r = Benchmark.run(model, backend, Recipe.defaultFor(name).optimizer(), batch, warmup, steps,
-                    a.longValue("seed", 0));
+            OpProfile profile = a.has("profile") ? new OpProfile(backend) : null;
+            Benchmark.Result r = Benchmark.run(model, profile == null ? backend : profile.backend(),
+                    Recipe.defaultFor(name).optimizer(), batch, warmup, steps, a.longValue("seed", 0), profile);
+            if (profile != null) profile.table().forEach(out::println);
             out.println(r.toJson());
         }
         return 0;

@@ -56,6 +56,12 @@ public final class Benchmark {
      */
     public static Result run(Model model, Backend backend, Optimizer optimizer, int batch, int warmupSteps, int steps,
                              long seed) {
+        return run(model, backend, optimizer, batch, warmupSteps, steps, seed, null);
+    }
+
+    /** As above, with {@code profile} (whose {@link OpProfile#backend()} is {@code backend}) recording the timed steps' ops. */
+    public static Result run(Model model, Backend backend, Optimizer optimizer, int batch, int warmupSteps, int steps,
+                             long seed, OpProfile profile) {
         if (batch <= 0 || steps <= 0 || warmupSteps < 0) {
             throw new IllegalArgumentException("benchmark needs batch > 0, steps > 0 and warm-up >= 0, got batch "
                     + batch + ", steps " + steps + ", warm-up " + warmupSteps);
@@ -68,10 +74,12 @@ public final class Benchmark {
         try (Executor executor = new Executor(model, backend, batch)) {
             executor.attachOptimizer(optimizer);
             for (int s = 0; s < warmupSteps + steps; s++) {
+                if (s == warmupSteps && profile != null) profile.record();
                 long start = System.nanoTime();
                 executor.trainStep(images, labels, batch);
                 backend.synchronize();
                 if (s >= warmupSteps) stepMs[s - warmupSteps] = (System.nanoTime() - start) / 1e6;
+                if (profile != null) profile.stepDone();
             }
         }
         double median = median(stepMs);

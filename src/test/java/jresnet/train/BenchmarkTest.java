@@ -51,6 +51,38 @@ class BenchmarkTest {
         }
     }
 
+    /**
+     * resnet8 has 7 convolutions (stem, then 2 per stage), 6 of them below another layer, 7 batch
+     * norms and one Adam update: per timed step, not counting the warm-up, the profile sees exactly
+     * those calls, and nothing that is not an op (allocate, synchronize).
+     */
+    @Test void profileCountsEachOpPerTimedStep() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            OpProfile profile = new OpProfile(cpu);
+            Benchmark.run(HeNets.resnet(8), profile.backend(), new Adam(), 4, 2, 3, 1, profile);
+            java.util.List<String> table = profile.table();
+            assertTrue(table.get(0).startsWith("op (per step, 3 steps)"), table.get(0));
+            assertTrue(table.get(table.size() - 1).matches("all ops +[0-9]+\\.[0-9]{2} +100\\.0%"), table.get(table.size() - 1));
+            java.util.Map<String, String> calls = new java.util.HashMap<>();
+            for (String line : table.subList(1, table.size() - 1)) {
+                String[] fields = line.trim().split(" +");
+                calls.put(fields[0], fields[1]);
+            }
+            assertEquals("7.0", calls.get("conv2dForward"));
+            assertEquals("7.0", calls.get("conv2dBackwardFilter"));
+            assertEquals("6.0", calls.get("conv2dBackwardData"));
+            assertEquals("7.0", calls.get("batchNormTrainForward"));
+            assertEquals("1.0", calls.get("adamUpdate"));
+            assertTrue(!calls.containsKey("allocate") && !calls.containsKey("synchronize"), calls.keySet().toString());
+        }
+    }
+
+    @Test void aProfileThatRecordedNothingPrintsNothing() {
+        try (CpuBackend cpu = new CpuBackend()) {
+            assertTrue(new OpProfile(cpu).table().isEmpty());
+        }
+    }
+
     @Test void medianOfOddAndEvenCounts() {
         assertEquals(2, Benchmark.median(new double[] {3, 1, 2}));
         assertEquals(2.5, Benchmark.median(new double[] {4, 1, 3, 2}));
