@@ -417,19 +417,12 @@ public final class Main {
             String m = config.model();
             Path runDir = outDir.resolve(m);
             out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
-            List<EpochMetrics> history;
-            try {
-                history = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG))
-                        ? TrainingRun.resume(runDir, epochs, backend, dataFlag, out, System.console() != null)
-                        : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
-                                System.console() != null, environment());
-            } catch (Trainer.Stopped stopped) {
-                // the way on is the whole comparison's, which also trains the models after this one
-                String single = "continue with: jresnet train --resume " + runDir, whole = "jresnet compare --resume " + outDir;
-                throw new Trainer.Stopped(stopped.getMessage().contains(single)
-                        ? stopped.getMessage().replace(single, "continue with: " + whole)
-                        : stopped.getMessage() + "; continue the comparison with: " + whole, stopped.exitCode());
-            }
+            // the way on after a stop is the whole comparison's, which also trains the models after this one
+            String resumeCommand = "jresnet compare --resume " + outDir;
+            List<EpochMetrics> history = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG))
+                    ? TrainingRun.resume(runDir, epochs, backend, dataFlag, out, System.console() != null, resumeCommand)
+                    : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
+                            System.console() != null, environment(), resumeCommand);
             runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
                     testAccuracy(m, runDir, config, backend, data)));
         }

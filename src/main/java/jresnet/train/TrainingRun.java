@@ -99,6 +99,13 @@ public final class TrainingRun {
      */
     public static List<EpochMetrics> start(Config config, Backend backend, Path dataDir, Path out, PrintStream console,
                                            boolean terminal, Map<String, Object> environment) throws IOException {
+        return start(config, backend, dataDir, out, console, terminal, environment, "jresnet train --resume " + out);
+    }
+
+    /** As above; a stop's line names {@code resumeCommand} as the way on (compare names its own). */
+    public static List<EpochMetrics> start(Config config, Backend backend, Path dataDir, Path out, PrintStream console,
+                                           boolean terminal, Map<String, Object> environment, String resumeCommand)
+            throws IOException {
         if (out.toString().isEmpty()) throw new UserException("--out: the folder name is empty; name a folder for the run");
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw new UserException("--out " + out + ": is a file, not a folder; choose a folder for the run");
@@ -128,7 +135,7 @@ public final class TrainingRun {
             JsonObject recorded = Json.tree(new RecordedData(dataDir.toAbsolutePath().normalize().toString(), DataFingerprint.of(dataDir)));
             recorded.entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
             AtomicFiles.writeString(out.resolve(CONFIG), Json.pretty(json));
-            return fit(config, model, backend, data, out, new TrainingState(), null, console, terminal);
+            return fit(config, model, backend, data, out, new TrainingState(), null, console, terminal, resumeCommand);
         }
     }
 
@@ -187,6 +194,12 @@ public final class TrainingRun {
      */
     public static List<EpochMetrics> resume(Path out, int epochs, Backend backend, Path dataDir, PrintStream console,
                                             boolean terminal) throws IOException {
+        return resume(out, epochs, backend, dataDir, console, terminal, "jresnet train --resume " + out);
+    }
+
+    /** As above; a stop's line names {@code resumeCommand} as the way on (compare names its own). */
+    public static List<EpochMetrics> resume(Path out, int epochs, Backend backend, Path dataDir, PrintStream console,
+                                            boolean terminal, String resumeCommand) throws IOException {
         Path configFile = out.resolve(CONFIG);
         if (!Files.isDirectory(out)) {
             throw new UserException("--resume " + out + (Files.exists(out) ? ": is a file, not a run folder" : ": no such folder"));
@@ -240,7 +253,7 @@ public final class TrainingRun {
             }
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
                     saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);
-            return fit(config, model, backend, data, out, state, saved, console, terminal);
+            return fit(config, model, backend, data, out, state, saved, console, terminal, resumeCommand);
         }
     }
 
@@ -337,7 +350,7 @@ public final class TrainingRun {
 
     private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Data data, Path out,
                                           TrainingState state, Checkpoint.Contents saved, PrintStream console,
-                                          boolean terminal) throws IOException {
+                                          boolean terminal, String resumeCommand) throws IOException {
         Recipe recipe = config.parsedRecipe();
         int epochs = epochsOf(config, BatchLoader.batches(data.train().size(), config.batchSize()));
         Map<String, String> metadata = new LinkedHashMap<>();
@@ -365,7 +378,7 @@ public final class TrainingRun {
             try {
                 return trainer.fit(data.train(), data.validation(), epochs, state);
             } catch (Trainer.Stopped stopped) {
-                throw new Trainer.Stopped(stopped.getMessage() + afterStop(stopped, recorder.checkpointed(), out),
+                throw new Trainer.Stopped(stopped.getMessage() + afterStop(stopped, recorder.checkpointed(), out, resumeCommand),
                         stopped.exitCode());
             } finally {
                 Interrupts.clear();
@@ -374,10 +387,12 @@ public final class TrainingRun {
     }
 
     /** What the run folder holds after a stop, and how to go on: the stop's one line must not claim a checkpoint that is not there. */
-    private static String afterStop(Trainer.Stopped stopped, String checkpointed, Path out) {
-        if (checkpointed == null) return "; no checkpoint was written (none is due before the first epoch ends)";
+    private static String afterStop(Trainer.Stopped stopped, String checkpointed, Path out, String resumeCommand) {
+        if (checkpointed == null) {
+            return "; no checkpoint was written (none is due before the first epoch ends); start again with: " + resumeCommand;
+        }
         boolean signal = stopped.exitCode() != 1;
         return (signal ? "; checkpoint " : "; the last good checkpoint ") + "(" + checkpointed + ") is in "
-                + out.resolve(RunRecorder.CHECKPOINT) + "; continue with: jresnet train --resume " + out;
+                + out.resolve(RunRecorder.CHECKPOINT) + "; continue with: " + resumeCommand;
     }
 }

@@ -156,6 +156,24 @@ class CrashSafetyTest {
         }
     }
 
+    /** A stopped comparison names compare --resume (not train --resume) as the way on, and that finishes it. */
+    @Test void stoppedComparisonNamesCompareResume(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("compare"), log = tmp.resolve("log.txt");
+        Process p = start(command("compare", "--models", MODEL + ",tutorial-plain-1-w2", "--epochs", "1", "--batch-size", "8",
+                "--limit-train", "400", "--limit-test", "8", "--seed", "5", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString()), log);
+        awaitLines(p, log, Pattern.compile(" *3/50 \\[.*"), 1);
+        new ProcessBuilder("kill", "-TERM", String.valueOf(p.pid())).start().waitFor();
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String printed = Files.readString(log, StandardCharsets.UTF_8);
+        assertEquals(143, p.exitValue(), printed);
+        List<String> stopLines = printed.lines().filter(l -> l.startsWith("stopped")).toList();
+        assertEquals(1, stopLines.size(), printed);
+        assertTrue(stopLines.get(0).endsWith("; continue with: jresnet compare --resume " + out), stopLines.get(0));
+        assertEquals(0, runToEnd(command("compare", "--resume", out.toString(), "--device", "cpu"), log), Files.readString(log));
+        assertTrue(Files.isRegularFile(out.resolve("report.md")), Files.readString(log));
+    }
+
     @Test void secondRunInTheSameFolderIsRefused(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run"), log = tmp.resolve("log.txt"), log2 = tmp.resolve("log2.txt");
         Process first = start(train(out, 400, 24), log);
