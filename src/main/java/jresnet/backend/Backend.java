@@ -99,6 +99,23 @@ public interface Backend extends AutoCloseable {
     void reluBatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                Tensor dx, Tensor dGamma, Tensor dBeta);
 
+    /**
+     * He et al.'s BN → ReLU in one pass: y = relu(batch normalization of x), training forward; statistics,
+     * saved and moving, as {@link #batchNormTrainForward}.
+     */
+    void batchNormReluTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
+                                   Tensor y, Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon);
+
+    void batchNormReluInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
+                                   Tensor y, double epsilon);
+
+    /**
+     * Gradients of batchNormRelu: x is its input and y its output, whose sign is the ReLU's decision
+     * (dy passes where y &gt; 0); otherwise as {@link #batchNormBackward}.
+     */
+    void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                               Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon);
+
     // ---- elementwise ----
 
     void reluForward(Tensor x, Tensor y);

@@ -18,7 +18,8 @@ import jresnet.tensor.Tensor;
  * buffer: weights, gradients, optimizer slots, one activation per node, and a pool of gradient
  * buffers reused across steps (a buffer returns to the pool once the node that produced its tensor
  * has run backward). Nothing is allocated after the first step. A ReLU whose only consumer is a
- * BatchNormalization runs fused with it (the tutorial's relu_bn).
+ * BatchNormalization runs fused with it (the tutorial's relu_bn), and so does a ReLU that is the only
+ * consumer of a BatchNormalization (He et al.'s BN → ReLU): neither writes the tensor between them.
  */
 public final class Executor implements AutoCloseable {
     private final Model model;
@@ -42,12 +43,15 @@ public final class Executor implements AutoCloseable {
         final Node node;
         final List<SymbolicTensor> inputs;
         final boolean reluBefore;
+        /** The tensor the step writes: the node's output, or that of the ReLU fused after it. */
+        final SymbolicTensor output;
         final Tensor[] saved;
 
-        Step(Node node, List<SymbolicTensor> inputs, boolean reluBefore) {
+        Step(Node node, List<SymbolicTensor> inputs, boolean reluBefore, SymbolicTensor output) {
             this.node = node;
             this.inputs = inputs;
             this.reluBefore = reluBefore;
+            this.output = output;
             this.saved = node.layer().savedState(Model.inputShapes(node)).stream().map(Executor.this::allocateParameter)
                     .toArray(Tensor[]::new);
         }
@@ -62,14 +66,16 @@ public final class Executor implements AutoCloseable {
         for (Node node : model.nodes()) {
             if (node.layer() instanceof InputLayer) continue;
             if (node.layer() instanceof ReLU && fusesIntoNext(node, consumers)) continue;
+            if (node.layer() instanceof ReLU && reluAfter(node.inputs().get(0).producer(), consumers) == node) continue;
             SymbolicTensor in0 = node.inputs().isEmpty() ? null : node.inputs().get(0);
-            boolean fused = node.layer() instanceof BatchNormalization && in0.producer().layer() instanceof ReLU
-                    && fusesIntoNext(in0.producer(), consumers);
-            steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused));
+            boolean fused = reluBefore(node, consumers);
+            Node after = reluAfter(node, consumers);
+            steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused,
+                    after == null ? node.output() : after.output()));
         }
         requireFits(capacity);
         activations.put(model.input(), allocate(model.input().shape()));
-        for (Step s : steps) activations.put(s.node.output(), allocate(s.node.output().shape()));
+        for (Step s : steps) activations.put(s.output, allocate(s.output.shape()));
         for (Weight w : model.weightList()) {
             Tensor t = allocateParameter(w.spec().shape());
             params.put(w.name(), t);
@@ -87,12 +93,28 @@ public final class Executor implements AutoCloseable {
     /** Every activation (and its gradient) of a batch is one array: its element count must fit an int. */
     private void requireFits(int batch) {
         long largest = model.input().shape().size();
-        for (Step s : steps) largest = Math.max(largest, s.node.output().shape().size());
+        for (Step s : steps) largest = Math.max(largest, s.output.shape().size());
         if (largest * batch > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a batch of " + batch + " is too large for " + model.name() + ": its largest tensor would hold "
                     + largest * batch + " values, more than one array can (" + Integer.MAX_VALUE + "); use a batch of at most "
                     + Integer.MAX_VALUE / largest);
         }
+    }
+
+    /** Whether {@code node} is a BatchNormalization whose input comes from a ReLU that fuses into it. */
+    private boolean reluBefore(Node node, Map<SymbolicTensor, Integer> consumers) {
+        return node.layer() instanceof BatchNormalization && node.inputs().get(0).producer().layer() instanceof ReLU
+                && fusesIntoNext(node.inputs().get(0).producer(), consumers);
+    }
+
+    /** The ReLU that alone consumes {@code node}'s output, if node is a BatchNormalization without a ReLU fused before it. */
+    private Node reluAfter(Node node, Map<SymbolicTensor, Integer> consumers) {
+        SymbolicTensor out = node.output();
+        if (!(node.layer() instanceof BatchNormalization) || reluBefore(node, consumers) || out == model.output()
+                || consumers.getOrDefault(out, 0) != 1) {
+            return null;
+        }
+        return model.nodes().stream().filter(n -> n.layer() instanceof ReLU && n.inputs().contains(out)).findFirst().orElse(null);
     }
 
     private boolean fusesIntoNext(Node relu, Map<SymbolicTensor, Integer> consumers) {
@@ -250,13 +272,19 @@ public final class Executor implements AutoCloseable {
 
     /**
      * A model tensor's value from the last forward pass, at the executor's capacity: the input or a node's
-     * output. The output of a ReLU fused into the BatchNormalization after it is never stored (its input is).
+     * output. The tensor between a ReLU and a BatchNormalization fused together is never stored (see
+     * {@link #stores}).
      */
     public Tensor activation(SymbolicTensor t) {
         Tensor value = activations.get(t);
-        if (value == null) throw new IllegalArgumentException(t + " is not stored: a ReLU fused into the batch normalization after it");
+        if (value == null) {
+            throw new IllegalArgumentException(t + " is not stored: it lies between a ReLU and a batch normalization fused together");
+        }
         return value;
     }
+
+    /** Whether the forward pass stores {@code t} (every tensor but those inside a fused ReLU and BatchNormalization). */
+    public boolean stores(SymbolicTensor t) { return activations.containsKey(t); }
 
     /** Inference on a labelled batch; returns {loss sum, correct}. */
     public double[] evaluateBatch(float[] images, float[] classLabels, int n) {
@@ -303,7 +331,7 @@ public final class Executor implements AutoCloseable {
                 targets[k] = acquire(in.shape());
                 if (!accumulate[k]) grads.put(in, targets[k]);
             }
-            s.node.layer().backward(new Context(s, n, true, grads.get(s.node.output()), targets));
+            s.node.layer().backward(new Context(s, n, true, grads.get(s.output), targets));
             for (int k = 0; k < targets.length; k++) {
                 SymbolicTensor in = s.inputs.get(k);
                 if (accumulate[k]) {
@@ -311,7 +339,7 @@ public final class Executor implements AutoCloseable {
                     release(targets[k]);
                 }
             }
-            Tensor done = grads.remove(s.node.output());
+            Tensor done = grads.remove(s.output);
             if (done != logitGradient) release(done);
         }
         grads.values().forEach(this::release);
@@ -352,7 +380,7 @@ public final class Executor implements AutoCloseable {
 
         @Override public Tensor input(int i) { return activations.get(step.inputs.get(i)).withBatch(n); }
 
-        @Override public Tensor output() { return activations.get(step.node.output()).withBatch(n); }
+        @Override public Tensor output() { return activations.get(step.output).withBatch(n); }
 
         @Override public Tensor param(String suffix) { return params.get(step.node.layer().name() + "." + suffix); }
 
@@ -369,6 +397,8 @@ public final class Executor implements AutoCloseable {
         @Override public Tensor inputGradient(int i) { return inputGradients[i].withBatch(n); }
 
         @Override public boolean reluBefore() { return step.reluBefore; }
+
+        @Override public boolean reluAfter() { return step.output != step.node.output(); }
     }
 
     @Override public void close() {

@@ -32,4 +32,10 @@ public interface LayerContext {
 
     /** True when a ReLU was fused in front of this layer: input(0) is the ReLU's input. */
     boolean reluBefore();
+
+    /**
+     * True when the ReLU after this layer was fused into it: output() and outputGradient() are the ReLU's
+     * (the layer's own output is never stored).
+     */
+    boolean reluAfter();
 }

@@ -264,6 +264,9 @@ public abstract class BackendContractTest {
         DRIFTING
     }
 
+    /** Where a ReLU runs with the batch norm: none, before it (the tutorial's relu_bn), after it (He et al.'s BN → ReLU). */
+    enum Relu { NONE, BEFORE, AFTER }
+
     /** Channel counts off and on the vector width, rank 2 (after a dense layer) and a full training batch. */
     static Stream<Arguments> normalizations() {
         List<Shape> shapes = List.of(shape(5, 7, 6, 3), shape(5, 7, 6, 16), shape(5, 7, 6, 37), shape(8, 6, 6, 16),
@@ -271,16 +274,16 @@ public abstract class BackendContractTest {
         List<Arguments> cases = new ArrayList<>();
         for (Shape s : shapes) {
             for (Activations a : Activations.values()) {
-                for (boolean relu : new boolean[] {false, true}) cases.add(Arguments.of(s, a, relu));
+                for (Relu relu : Relu.values()) cases.add(Arguments.of(s, a, relu));
             }
         }
         return cases.stream();
     }
 
-    private Pair activations(Shape shape, Activations kind, boolean relu) {
+    private Pair activations(Shape shape, Activations kind, Relu relu) {
         if (kind == Activations.CENTERED) return random(shape, 2, 0.5);
         float[] values = new float[shape.elements()];
-        double offset = relu ? 20 : 128;
+        double offset = relu == Relu.BEFORE ? 20 : 128;
         for (int i = 0; i < values.length; i++) {
             double drift = kind == Activations.DRIFTING && i >= values.length / 2 ? 300 : 0;
             values[i] = (float) (offset + drift + (random.nextDouble() * 2 - 1) * 100);
@@ -289,21 +292,26 @@ public abstract class BackendContractTest {
     }
 
     @ParameterizedTest @MethodSource("normalizations")
-    void batchNormalizationTrainingInferenceAndBackward(Shape shape, Activations kind, boolean relu) {
+    void batchNormalizationTrainingInferenceAndBackward(Shape shape, Activations kind, Relu relu) {
         Shape channels = shape(shape.dim(-1));
         double momentum = 0.99, epsilon = 1e-3, tolerance = tolerances().reduction();
-        String name = (relu ? "reluBatchNorm" : "batchNorm") + " " + shape + " " + kind;
+        String name = switch (relu) {
+            case NONE -> "batchNorm";
+            case BEFORE -> "reluBatchNorm";
+            case AFTER -> "batchNormRelu";
+        } + " " + shape + " " + kind;
         Pair x = activations(shape, kind, relu);
         Pair gamma = parameter(channels, 2, 0), beta = parameter(channels, 1, 0);
         Pair movingMean = parameter(channels, 1, 0), movingVariance = parameter(channels, 1, 1.5);
         Pair y = output(shape), savedMean = parameterOutput(channels), savedInvStd = parameterOutput(channels);
         onBoth((b, s) -> {
-            if (relu) {
-                b.reluBatchNormTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
+            switch (relu) {
+                case NONE -> b.batchNormTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
                         s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
-            } else {
-                b.batchNormTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
-                        s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
+                case BEFORE -> b.reluBatchNormTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
+                        s.of(movingVariance), s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
+                case AFTER -> b.batchNormReluTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
+                        s.of(movingVariance), s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
             }
         });
         assertClose(name + " train forward y", y, tolerance);
@@ -314,29 +322,41 @@ public abstract class BackendContractTest {
 
         Pair inferred = output(shape);
         onBoth((b, s) -> {
-            if (relu) {
-                b.reluBatchNormInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
+            switch (relu) {
+                case NONE -> b.batchNormInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
                         s.of(inferred), epsilon);
-            } else {
-                b.batchNormInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean), s.of(movingVariance),
-                        s.of(inferred), epsilon);
+                case BEFORE -> b.reluBatchNormInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
+                        s.of(movingVariance), s.of(inferred), epsilon);
+                case AFTER -> b.batchNormReluInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
+                        s.of(movingVariance), s.of(inferred), epsilon);
             }
         });
         assertClose(name + " inference forward", inferred, tolerance);
 
         Pair dy = random(shape, 1), dx = output(shape), dGamma = parameterOutput(channels), dBeta = parameterOutput(channels);
+        // the ReLU's decisions come from a forward output both sides hold alike (half zeros), not from each
+        // side's own y, whose elements near zero may fall either way by rounding
+        Pair decided = reluOutputs(shape);
         onBoth((b, s) -> {
-            if (relu) {
-                b.reluBatchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(savedMean), s.of(savedInvStd),
-                        s.of(dx), s.of(dGamma), s.of(dBeta));
-            } else {
-                b.batchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(savedMean), s.of(savedInvStd),
+            switch (relu) {
+                case NONE -> b.batchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(savedMean), s.of(savedInvStd),
                         s.of(dx), s.of(dGamma), s.of(dBeta), epsilon);
+                case BEFORE -> b.reluBatchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(savedMean), s.of(savedInvStd),
+                        s.of(dx), s.of(dGamma), s.of(dBeta));
+                case AFTER -> b.batchNormReluBackward(s.of(x), s.of(decided), s.of(dy), s.of(gamma), s.of(savedMean),
+                        s.of(savedInvStd), s.of(dx), s.of(dGamma), s.of(dBeta), epsilon);
             }
         });
         assertClose(name + " backward dx", dx, tolerance);
         assertClose(name + " backward dGamma", dGamma, tolerance);
         assertClose(name + " backward dBeta", dBeta, tolerance);
+    }
+
+    /** Values as a ReLU outputs them: zero for about half, the rest in (0, 1). */
+    private Pair reluOutputs(Shape shape) {
+        float[] values = new float[shape.elements()];
+        for (int i = 0; i < values.length; i++) values[i] = (float) Math.max(0, random.nextDouble() * 2 - 1);
+        return of(shape, false, values);
     }
 
     // ---- elementwise ----
@@ -367,20 +387,22 @@ public abstract class BackendContractTest {
         assertClose("unflatten", back, tolerance);
     }
 
-    /** A NaN stays NaN through ReLU and relu_bn, as on the reference: a diverged step must show in the loss. */
+    /** A NaN stays NaN through ReLU, relu_bn and BN → ReLU, as on the reference: a diverged step must show in the loss. */
     @Test
     void nanStaysNanThroughReluAndReluBatchNorm() {
         Shape s = shape(2, 3, 3, 4), channels = shape(4);
         float[] values = new float[s.elements()];
         for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextDouble() * 2 - 1);
         values[5] = Float.NaN;
-        Pair x = of(s, false, values), y = output(s), z = output(s);
+        Pair x = of(s, false, values), y = output(s), z = output(s), after = output(s);
         Pair gamma = parameter(channels, 0.3, 1), beta = parameter(channels, 0.3, 0);
         Pair mean = parameter(channels, 0.1, 0), variance = parameter(channels, 0.1, 1);
         onBoth((b, side) -> b.reluForward(side.of(x), side.of(y)));
         onBoth((b, side) -> b.reluBatchNormInferForward(side.of(x), side.of(gamma), side.of(beta), side.of(mean),
                 side.of(variance), side.of(z), 1e-3));
-        for (Pair p : List.of(y, z)) {
+        onBoth((b, side) -> b.batchNormReluInferForward(side.of(x), side.of(gamma), side.of(beta), side.of(mean),
+                side.of(variance), side.of(after), 1e-3));
+        for (Pair p : List.of(y, z, after)) {
             float[] t = hostValues(p);
             double[] r = p.ref().data();
             for (int i = 0; i < t.length; i++) {

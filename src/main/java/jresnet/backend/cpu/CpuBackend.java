@@ -91,34 +91,51 @@ public final class CpuBackend implements Backend {
                                                 Tensor movingVariance, Tensor y, Tensor savedMean,
                                                 Tensor savedInvStd, double momentum, double epsilon) {
         batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
-                false);
+                CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void batchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                 Tensor movingVariance, Tensor y, double epsilon) {
-        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, false);
+        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                             Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
-        batchNorm.backward(x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, false);
+        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void reluBatchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, Tensor savedMean,
                                                     Tensor savedInvStd, double momentum, double epsilon) {
         batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
-                true);
+                CpuBatchNorm.Relu.BEFORE);
     }
 
     @Override public void reluBatchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, double epsilon) {
-        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, true);
+        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.BEFORE);
     }
 
     @Override public void reluBatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean,
                                                 Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
-        batchNorm.backward(x, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, true);
+        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.BEFORE);
+    }
+
+    @Override public void batchNormReluTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, Tensor savedMean,
+                                                    Tensor savedInvStd, double momentum, double epsilon) {
+        batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
+                CpuBatchNorm.Relu.AFTER);
+    }
+
+    @Override public void batchNormReluInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, double epsilon) {
+        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.AFTER);
+    }
+
+    @Override public void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
+        batchNorm.backward(x, y, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.AFTER);
     }
 
     // ---- elementwise ----

@@ -10,12 +10,22 @@ import jdk.incubator.vector.VectorSpecies;
 import jresnet.tensor.Tensor;
 
 /**
- * The batch-normalization family of {@link CpuBackend}, also in the tutorial's ReLU → BN order
- * ({@code relu}: the ReLU applied on the fly). Training forward: one pass for Σ(x−s) and Σ(x−s)²
- * around a shift s near the mean, one affine pass; backward: one pass for Σdy and Σdy·(x−mean), one
- * pass dx = a·dy + b·x + d.
+ * The batch-normalization family of {@link CpuBackend}, also with a ReLU on the fly before it (the
+ * tutorial's relu_bn) or after it (He et al.'s BN → ReLU), so that no pass over memory is spent on the
+ * ReLU. Training forward: one pass for Σ(x−s) and Σ(x−s)² around a shift s near the mean, one affine
+ * pass; backward: one pass for Σdy and Σdy·(x−mean), one pass dx = a·dy + b·x + d.
  */
 final class CpuBatchNorm {
+    /** Where a ReLU runs with the batch norm. */
+    enum Relu {
+        NONE, BEFORE, AFTER;
+
+        /** The value the batch norm sees of input v: relu(v) when the ReLU comes before it. */
+        float in(float v) { return this == BEFORE ? Math.max(v, 0f) : v; }
+
+        FloatVector in(FloatVector v) { return this == BEFORE ? v.max(0f) : v; }
+    }
+
     private static final VectorSpecies<Float> S = Vectors.SPECIES;
     private static final int L = Vectors.LANES;
 
@@ -28,11 +38,11 @@ final class CpuBatchNorm {
     }
 
     /** The per-channel mean of the first few rows: a shift close to the batch mean. */
-    private static float[] meanEstimate(float[] x, int rows, int channels, boolean relu) {
+    private static float[] meanEstimate(float[] x, int rows, int channels, Relu relu) {
         int sample = Math.min(rows, ChannelSums.STAT_BLOCK);
         float[] shift = new float[channels];
         for (int r = 0; r < sample; r++) {
-            for (int c = 0; c < channels; c++) shift[c] += relu ? Math.max(x[r * channels + c], 0f) : x[r * channels + c];
+            for (int c = 0; c < channels; c++) shift[c] += relu.in(x[r * channels + c]);
         }
         for (int c = 0; c < channels; c++) shift[c] /= sample;
         return shift;
@@ -40,11 +50,11 @@ final class CpuBatchNorm {
 
     /** Normalizes with the batch's statistics and updates the moving ones. */
     void trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
-                      Tensor y, Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon, boolean relu) {
+                      Tensor y, Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon, Relu relu) {
         int channels = gamma.shape().elements(), count = elements(x) / channels;
         float[] in = array(x);
         float[] shift = meanEstimate(in, count, channels, relu);
-        double[][] moments = sums.shiftedMoments(in, count, channels, shift, relu);
+        double[][] moments = sums.shiftedMoments(in, count, channels, shift, relu == Relu.BEFORE);
         float[] mm = array(movingMean), mv = array(movingVariance), sm = array(savedMean), si = array(savedInvStd);
         float[] g = array(gamma), b = array(beta);
         float[] scale = new float[channels], offset = new float[channels];
@@ -67,7 +77,7 @@ final class CpuBatchNorm {
 
     /** Normalizes with the moving statistics. */
     void inferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
-                      Tensor y, double epsilon, boolean relu) {
+                      Tensor y, double epsilon, Relu relu) {
         int channels = gamma.shape().elements();
         float[] g = array(gamma), b = array(beta), mm = array(movingMean), mv = array(movingVariance);
         float[] scale = new float[channels], offset = new float[channels];
@@ -79,19 +89,20 @@ final class CpuBatchNorm {
         affine(array(x), array(y), elements(x) / channels, channels, scale, offset, relu);
     }
 
-    /** y = scale[c]·x + offset[c] per channel (x through a ReLU first when {@code relu}). */
-    private void affine(float[] x, float[] y, int rows, int channels, float[] scale, float[] offset, boolean relu) {
+    /** y = scale[c]·x + offset[c] per channel, with the ReLU on x or on y where {@code relu} puts it. */
+    private void affine(float[] x, float[] y, int rows, int channels, float[] scale, float[] offset, Relu relu) {
+        boolean after = relu == Relu.AFTER;
         pool.runRanges(rows, Math.max(1, WorkerPool.ELEMENT_CHUNK / channels), (from, to, w) -> {
             for (int r = from; r < to; r++) {
                 int base = r * channels, c = 0;
                 for (; c + L <= channels; c += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, base + c);
-                    if (relu) v = v.max(0f);
-                    mulAdd(v, FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, offset, c)).intoArray(y, base + c);
+                    FloatVector v = mulAdd(relu.in(FloatVector.fromArray(S, x, base + c)), FloatVector.fromArray(S, scale, c),
+                            FloatVector.fromArray(S, offset, c));
+                    (after ? v.max(0f) : v).intoArray(y, base + c);
                 }
                 for (; c < channels; c++) {
-                    float v = relu ? Math.max(x[base + c], 0f) : x[base + c];
-                    y[base + c] = v * scale[c] + offset[c];
+                    float v = relu.in(x[base + c]) * scale[c] + offset[c];
+                    y[base + c] = after ? Math.max(v, 0f) : v;
                 }
             }
         });
@@ -99,14 +110,15 @@ final class CpuBatchNorm {
 
     /**
      * dx = γ·invStd/n · (n·dy − Σdy − x̂·Σ(dy·x̂)), written as dx = a·dy + b·x + d per channel after
-     * one pass for the two sums; with {@code relu}, x is relu(input) and dx is 0 where input ≤ 0.
+     * one pass for the two sums. ReLU before: x is relu(input) and dx is 0 where input ≤ 0; ReLU after:
+     * dy counts only where the forward output y is above 0 (y is null otherwise).
      */
-    void backward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                  Tensor dx, Tensor dGamma, Tensor dBeta, boolean relu) {
+    void backward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                  Tensor dx, Tensor dGamma, Tensor dBeta, Relu relu) {
         int channels = gamma.shape().elements(), count = elements(x) / channels;
-        float[] in = array(x), gout = array(dy), gin = array(dx);
+        float[] in = array(x), out = relu == Relu.AFTER ? array(y) : null, gout = array(dy), gin = array(dx);
         float[] mean = array(savedMean), invStd = array(savedInvStd), g = array(gamma);
-        double[][] sums = gradientSums(in, gout, count, channels, mean, relu);
+        double[][] sums = gradientSums(in, out, gout, count, channels, mean, relu);
         double[] sumDy = sums[0], sumDyCentered = sums[1];
         float[] dGammaOut = array(dGamma), dBetaOut = array(dBeta);
         float[] a = new float[channels], bx = new float[channels], d = new float[channels];
@@ -120,42 +132,50 @@ final class CpuBatchNorm {
             bx[c] = (float) b;
             d[c] = (float) (-scale * sumDy[c] / count - b * mean[c]);
         }
+        boolean before = relu == Relu.BEFORE;
         pool.runRanges(count, Math.max(1, WorkerPool.ELEMENT_CHUNK / channels), (from, to, w) -> {
             for (int r = from; r < to; r++) {
                 int base = r * channels, c = 0;
                 for (; c + L <= channels; c += L) {
                     FloatVector raw = FloatVector.fromArray(S, in, base + c);
-                    FloatVector v = relu ? raw.max(0f) : raw;
-                    FloatVector out = mulAdd(FloatVector.fromArray(S, gout, base + c), FloatVector.fromArray(S, a, c),
-                            mulAdd(v, FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
-                    if (relu) out = out.blend(0f, raw.compare(VectorOperators.LE, 0f));
-                    out.intoArray(gin, base + c);
+                    FloatVector result = mulAdd(passed(gout, out, base + c), FloatVector.fromArray(S, a, c),
+                            mulAdd(relu.in(raw), FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
+                    if (before) result = result.blend(0f, raw.compare(VectorOperators.LE, 0f));
+                    result.intoArray(gin, base + c);
                 }
                 for (; c < channels; c++) {
                     float raw = in[base + c];
-                    float v = relu ? Math.max(raw, 0f) : raw;
-                    gin[base + c] = relu && !(raw > 0) ? 0f : gout[base + c] * a[c] + v * bx[c] + d[c];
+                    gin[base + c] = before && !(raw > 0) ? 0f : passedValue(gout, out, base + c) * a[c] + relu.in(raw) * bx[c] + d[c];
                 }
             }
         });
     }
 
-    /** {Σdy, Σdy·(x − mean)} per channel. */
-    private double[][] gradientSums(float[] x, float[] dy, int rows, int channels, float[] mean, boolean relu) {
+    /** dy at {@code i}, where the forward output {@code out} (if any, the ReLU after) is above 0, else 0. */
+    private static FloatVector passed(float[] dy, float[] out, int i) {
+        FloatVector g = FloatVector.fromArray(S, dy, i);
+        return out == null ? g : g.blend(0f, FloatVector.fromArray(S, out, i).compare(VectorOperators.LE, 0f));
+    }
+
+    private static float passedValue(float[] dy, float[] out, int i) {
+        return out == null || out[i] > 0 ? dy[i] : 0f;
+    }
+
+    /** {Σdy, Σdy·(x − mean)} per channel, dy as {@link #passed} lets it through. */
+    private double[][] gradientSums(float[] x, float[] out, float[] dy, int rows, int channels, float[] mean, Relu relu) {
         return sums.channelSumPairs(rows, channels, (r, accDy, accCentered) -> {
             int base = r * channels, c = 0;
             for (; c + L <= channels; c += L) {
-                FloatVector v = FloatVector.fromArray(S, x, base + c);
-                if (relu) v = v.max(0f);
-                FloatVector gv = FloatVector.fromArray(S, dy, base + c);
+                FloatVector v = relu.in(FloatVector.fromArray(S, x, base + c));
+                FloatVector gv = passed(dy, out, base + c);
                 gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
                 mulAdd(v.sub(FloatVector.fromArray(S, mean, c)), gv, FloatVector.fromArray(S, accCentered, c))
                         .intoArray(accCentered, c);
             }
             for (; c < channels; c++) {
-                float v = relu ? Math.max(x[base + c], 0f) : x[base + c];
-                accDy[c] += dy[base + c];
-                accCentered[c] += (v - mean[c]) * dy[base + c];
+                float g = passedValue(dy, out, base + c);
+                accDy[c] += g;
+                accCentered[c] += (relu.in(x[base + c]) - mean[c]) * g;
             }
         });
     }

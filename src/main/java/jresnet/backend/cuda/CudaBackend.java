@@ -287,6 +287,28 @@ public final class CudaBackend implements Backend {
                 cuda(dGamma), cuda(dBeta));
     }
 
+    @Override public void batchNormReluTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, Tensor savedMean,
+                                                    Tensor savedInvStd, double momentum, double epsilon) {
+        bind();
+        batchNorm.trainForwardRelu(cuda(x), cuda(gamma), cuda(beta), cuda(movingMean), cuda(movingVariance), cuda(y),
+                cuda(savedMean), cuda(savedInvStd), momentum, epsilon);
+    }
+
+    @Override public void batchNormReluInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, double epsilon) {
+        bind();
+        batchNorm.inferForwardRelu(cuda(x), cuda(gamma), cuda(beta), cuda(movingMean), cuda(movingVariance), cuda(y),
+                epsilon);
+    }
+
+    @Override public void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
+        bind();
+        batchNorm.backwardRelu(cuda(x), cuda(y), cuda(dy), cuda(gamma), cuda(savedMean), cuda(savedInvStd), cuda(dx),
+                cuda(dGamma), cuda(dBeta));
+    }
+
     // ---- elementwise ----
 
     @Override public void reluForward(Tensor x, Tensor y) {

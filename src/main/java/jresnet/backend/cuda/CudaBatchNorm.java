@@ -20,7 +20,8 @@ import jresnet.tensor.Shape;
 
 /**
  * Batch normalization on CUDA over all axes but the channels: the plain one with cuDNN (spatial mode
- * over NHWC), the tutorial's relu_bn with our fused kernels (kernels/relu_bn.cu).
+ * over NHWC), the tutorial's relu_bn with our fused kernels (kernels/relu_bn.cu), He et al.'s BN → ReLU
+ * as cuDNN's forward with the ReLU in place after it and our fused backward (kernels/bn_relu.cu).
  */
 final class CudaBatchNorm implements AutoCloseable {
     private final CudaContext device;
@@ -100,6 +101,31 @@ final class CudaBatchNorm implements AutoCloseable {
         device.reduceColumns(rows, channels, 2, "relu_bn_grad_partials", new Object[] {x, dy, savedMean, savedInvStd},
                 "relu_bn_grad_finalize", channels, dGamma, dBeta);
         device.launchOver(x.elements(), "relu_bn_backward_apply", x, dy, gamma, savedMean, savedInvStd, dGamma, dBeta,
+                dx, x.elements(), channels, rows);
+    }
+
+    // ---- BN → ReLU: cuDNN forward, ReLU in place; our fused backward ----
+
+    void trainForwardRelu(CudaTensor x, CudaTensor gamma, CudaTensor beta, CudaTensor movingMean,
+                          CudaTensor movingVariance, CudaTensor y, CudaTensor savedMean, CudaTensor savedInvStd,
+                          double momentum, double epsilon) {
+        trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon);
+        device.launchOver(y.elements(), "relu_forward", y, y, y.elements());
+    }
+
+    void inferForwardRelu(CudaTensor x, CudaTensor gamma, CudaTensor beta, CudaTensor movingMean,
+                          CudaTensor movingVariance, CudaTensor y, double epsilon) {
+        inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon);
+        device.launchOver(y.elements(), "relu_forward", y, y, y.elements());
+    }
+
+    void backwardRelu(CudaTensor x, CudaTensor y, CudaTensor dy, CudaTensor gamma, CudaTensor savedMean,
+                      CudaTensor savedInvStd, CudaTensor dx, CudaTensor dGamma, CudaTensor dBeta) {
+        int channels = x.shape().dim(-1);
+        int rows = Math.toIntExact(x.elements() / channels);
+        device.reduceColumns(rows, channels, 2, "bn_relu_grad_partials", new Object[] {x, y, dy, savedMean, savedInvStd},
+                "relu_bn_grad_finalize", channels, dGamma, dBeta);
+        device.launchOver(x.elements(), "bn_relu_backward_apply", x, y, dy, gamma, savedMean, savedInvStd, dGamma, dBeta,
                 dx, x.elements(), channels, rows);
     }
 

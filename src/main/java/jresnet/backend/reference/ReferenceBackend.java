@@ -156,6 +156,26 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0; i < size(x); i++) if (!(in[i] > 0)) gin[i] = 0;
     }
 
+    @Override public void batchNormReluTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, Tensor savedMean,
+                                                    Tensor savedInvStd, double momentum, double epsilon) {
+        batchNormTrainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon);
+        reluForward(y, y);
+    }
+
+    @Override public void batchNormReluInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
+                                                    Tensor movingVariance, Tensor y, double epsilon) {
+        batchNormInferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon);
+        reluForward(y, y);
+    }
+
+    @Override public void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
+        double[] out = data(y), gout = data(dy), passed = new double[size(x)];
+        for (int i = 0; i < passed.length; i++) passed[i] = out[i] > 0 ? gout[i] : 0;
+        batchNormGradients(data(x), passed, size(x), gamma, savedMean, savedInvStd, data(dx), dGamma, dBeta);
+    }
+
     private static double[] relu(double[] x, int size) {
         double[] r = new double[size];
         for (int i = 0; i < size; i++) r[i] = Math.max(x[i], 0);
