@@ -53,7 +53,7 @@ class BenchmarkTest {
 
     /**
      * resnet8 has 7 convolutions (stem, then 2 per stage), 6 of them below another layer, 7 batch
-     * norms and one Adam update: per timed step, not counting the warm-up, the profile sees exactly
+     * norms (4 fused with the ReLU after them) and one Adam update: per timed step, not counting the warm-up, the profile sees exactly
      * those calls, and nothing that is not an op (allocate, synchronize).
      */
     @Test void profileCountsEachOpPerTimedStep() {
@@ -71,7 +71,9 @@ class BenchmarkTest {
             assertEquals("7.0", calls.get("conv2dForward"));
             assertEquals("7.0", calls.get("conv2dBackwardFilter"));
             assertEquals("6.0", calls.get("conv2dBackwardData"));
-            assertEquals("7.0", calls.get("batchNormTrainForward"));
+            // He et al.'s BN → ReLU runs fused: 4 of the 7 batch norms are followed by a ReLU alone
+            assertEquals("3.0", calls.get("batchNormTrainForward"));
+            assertEquals("4.0", calls.get("batchNormReluTrainForward"));
             assertEquals("1.0", calls.get("adamUpdate"));
             assertTrue(!calls.containsKey("allocate") && !calls.containsKey("synchronize"), calls.keySet().toString());
         }

@@ -21,6 +21,7 @@ import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
 import com.google.gson.JsonObject;
 import jresnet.io.Json;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -127,6 +128,9 @@ class CrashSafetyTest {
     @CsvSource({"INT, 130, interrupted (Ctrl-C), keras", "TERM, 143, terminated (SIGTERM), keras", "INT, 130, interrupted (Ctrl-C), fast"})
     void interruptCheckpointsMidEpochAndResumesExactly(String signal, int exitCode, String reason, String recipe, @TempDir Path tmp)
             throws Exception {
+        // A child inherits an ignored SIGINT (a build started in the background by a shell); then the
+        // JVM leaves Ctrl-C alone and there is nothing to test.
+        Assumptions.assumeFalse(signal.equals("INT") && sigintIgnored(), "SIGINT is ignored in this process and its children");
         Path whole = tmp.resolve("whole"), split = tmp.resolve("split"), log = tmp.resolve("log.txt");
         assertEquals(0, runToEnd(train(whole, 2, 400, recipe), log), Files.readString(log));
 
@@ -172,6 +176,18 @@ class CrashSafetyTest {
         assertTrue(stopLines.get(0).endsWith("; continue with: jresnet compare --resume " + out), stopLines.get(0));
         assertEquals(0, runToEnd(command("compare", "--resume", out.toString(), "--device", "cpu"), log), Files.readString(log));
         assertTrue(Files.isRegularFile(out.resolve("report.md")), Files.readString(log));
+    }
+
+    /** Whether this process ignores SIGINT (Linux: bit 2 of SigIgn in /proc/self/status); false where that cannot be read. */
+    private static boolean sigintIgnored() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & 0x2) != 0;
+            }
+        } catch (IOException | RuntimeException unreadable) {
+            return false;
+        }
+        return false;
     }
 
     @Test void secondRunInTheSameFolderIsRefused(@TempDir Path tmp) throws Exception {

@@ -32,33 +32,40 @@ final class ChannelSums {
      * Float within blocks of STAT_BLOCK rows, double across blocks and workers.
      */
     double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
-        return channelSumPairs(rows, channels, (r, sum, squares) -> {
-            int base = r * channels, c = 0;
-            for (; c + L <= channels; c += L) {
-                FloatVector v = FloatVector.fromArray(S, x, base + c);
-                if (relu) v = v.max(0f);
-                v = v.sub(FloatVector.fromArray(S, shift, c));
-                v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
-                mulAdd(v, v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
-            }
-            for (; c < channels; c++) {
-                float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
-                sum[c] += v;
-                squares[c] += v * v;
+        return channelSumPairs(rows, channels, (from, to, sum, squares) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * channels, c = 0;
+                for (; c + L <= channels; c += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, base + c);
+                    if (relu) v = v.max(0f);
+                    v = v.sub(FloatVector.fromArray(S, shift, c));
+                    v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
+                    mulAdd(v, v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
+                }
+                for (; c < channels; c++) {
+                    float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
+                    sum[c] += v;
+                    squares[c] += v * v;
+                }
             }
         });
     }
 
-    /** Adds one row's contributions to two per-channel float accumulators. */
-    interface RowSums {
-        void add(int row, float[] first, float[] second);
+    /**
+     * Adds the contributions of rows [from, to) to two per-channel float accumulators. A block of rows
+     * per call, not one: the loop over rows then lives in each implementation, which the JIT compiles
+     * on its own, instead of in a shared caller that must inline every implementation's vector code
+     * through one interface call (where it did not always, leaving that code boxing its vectors).
+     */
+    interface BlockSums {
+        void add(int from, int to, float[] first, float[] second);
     }
 
     /**
      * Two per-channel sums over all rows: float within blocks of STAT_BLOCK rows, double across blocks
      * and workers (each worker's blocks are fixed, so the result is the same on every run).
      */
-    double[][] channelSumPairs(int rows, int channels, RowSums rowSums) {
+    double[][] channelSumPairs(int rows, int channels, BlockSums blockSums) {
         int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK;
         int used = Math.min(pool.threads(), blocks);
         for (int w = 0; w < used; w++) {
@@ -72,8 +79,7 @@ final class ChannelSums {
             for (int block = from; block < to; block++) {
                 Arrays.fill(first, 0f);
                 Arrays.fill(second, 0f);
-                int r1 = Math.min(rows, (block + 1) * STAT_BLOCK);
-                for (int r = block * STAT_BLOCK; r < r1; r++) rowSums.add(r, first, second);
+                blockSums.add(block * STAT_BLOCK, Math.min(rows, (block + 1) * STAT_BLOCK), first, second);
                 for (int c = 0; c < channels; c++) {
                     firstSums[w][c] += first[c];
                     secondSums[w][c] += second[c];

@@ -16,25 +16,25 @@ interface ConvolutionRule {
 
     /**
      * The backend's rule, a fixed one (the same kernels, so the same rounding, on every run of a machine):
-     * Winograd F(4x4, 3x3) for 3 x 3 stride-1 passes whose input and output both have at least
-     * {@link #WINOGRAD_MIN_CHANNELS} channels, on vectors of at most 256 bits. On the Zen 3 host of
-     * docs/performance.md it measured faster than F(2x2, 3x3) and im2col + SGEMM in all three passes
-     * of every such resnet20 and resnet30 shape with 256- and 128-bit vectors (level with F(2x2) at
-     * 4 x 4 pixels, where one tile covers the image), and slower than im2col on the 3- and 8-channel
-     * stems (the transforms cost as much as the GEMMs there). One size for all, because the JIT
-     * compiles Winograd's shared tile loops for the sizes it has seen: with both in use, both ran at
-     * half speed. 512-bit vectors keep im2col + SGEMM: no AVX-512 host has measured Winograd against
-     * it yet, and the im2col figures there are the ones to keep.
+     * Winograd F(2x2, 3x3) for 3 x 3 stride-1 passes whose input and output both have at least
+     * {@link #WINOGRAD_MIN_CHANNELS} channels, on vectors of at most 256 bits. It measured faster than
+     * im2col + SGEMM in all three passes of every such resnet20 and resnet30 shape with 256- and
+     * 128-bit vectors on the Zen 3 host of docs/performance.md, and slower on the 3- and 8-channel
+     * stems (the transforms cost as much as the GEMMs there). F(4x4, 3x3) measured faster still
+     * (1.2-1.9x per pass at 16-64 channels) but is not the rule yet: in about one JVM in six its hot
+     * code ended up compiled without the Vector-API intrinsics for good (a resnet8 step allocating
+     * 45 MB of boxed vectors instead of 70 KB, CpuBackendMemoryTest), which F(2x2) never did in the
+     * same trials. 512-bit vectors keep im2col + SGEMM: no AVX-512 host has measured Winograd there.
      */
     ConvolutionRule MEASURED = new ConvolutionRule() {
         @Override public Algorithm algorithm(Pass pass, ConvGeometry g) {
             return Vectors.BITS <= 256 && Winograd.supports(g) && Math.min(g.inC(), g.outC()) >= WINOGRAD_MIN_CHANNELS
-                    ? Algorithm.WINOGRAD_4X4 : Algorithm.IM2COL;
+                    ? Algorithm.WINOGRAD_2X2 : Algorithm.IM2COL;
         }
 
         @Override public String describe() {
             return Vectors.BITS <= 256
-                    ? "Winograd F(4x4, 3x3) for 3 x 3 stride-1 passes with at least " + WINOGRAD_MIN_CHANNELS
+                    ? "Winograd F(2x2, 3x3) for 3 x 3 stride-1 passes with at least " + WINOGRAD_MIN_CHANNELS
                             + " input and output channels, im2col + SGEMM otherwise"
                     : "im2col + SGEMM";
         }

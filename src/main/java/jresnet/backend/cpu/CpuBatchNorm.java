@@ -22,9 +22,9 @@ final class CpuBatchNorm {
 
         /** The value the batch norm sees of input v: relu(v) when the ReLU comes before it. */
         float in(float v) { return this == BEFORE ? Math.max(v, 0f) : v; }
-
-        FloatVector in(FloatVector v) { return this == BEFORE ? v.max(0f) : v; }
     }
+    // The vector loops below spell out what the scalar helpers do: a method that takes or returns a
+    // vector is boxed by JDK 17 wherever the JIT does not inline it, which it does not always do.
 
     private static final VectorSpecies<Float> S = Vectors.SPECIES;
     private static final int L = Vectors.LANES;
@@ -91,14 +91,16 @@ final class CpuBatchNorm {
 
     /** y = scale[c]·x + offset[c] per channel, with the ReLU on x or on y where {@code relu} puts it. */
     private void affine(float[] x, float[] y, int rows, int channels, float[] scale, float[] offset, Relu relu) {
-        boolean after = relu == Relu.AFTER;
+        boolean before = relu == Relu.BEFORE, after = relu == Relu.AFTER;
         pool.runRanges(rows, Math.max(1, WorkerPool.ELEMENT_CHUNK / channels), (from, to, w) -> {
             for (int r = from; r < to; r++) {
                 int base = r * channels, c = 0;
                 for (; c + L <= channels; c += L) {
-                    FloatVector v = mulAdd(relu.in(FloatVector.fromArray(S, x, base + c)), FloatVector.fromArray(S, scale, c),
-                            FloatVector.fromArray(S, offset, c));
-                    (after ? v.max(0f) : v).intoArray(y, base + c);
+                    FloatVector v = FloatVector.fromArray(S, x, base + c);
+                    if (before) v = v.max(0f);
+                    v = mulAdd(v, FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, offset, c));
+                    if (after) v = v.max(0f);
+                    v.intoArray(y, base + c);
                 }
                 for (; c < channels; c++) {
                     float v = relu.in(x[base + c]) * scale[c] + offset[c];
@@ -137,9 +139,10 @@ final class CpuBatchNorm {
             for (int r = from; r < to; r++) {
                 int base = r * channels, c = 0;
                 for (; c + L <= channels; c += L) {
-                    FloatVector raw = FloatVector.fromArray(S, in, base + c);
-                    FloatVector result = mulAdd(passed(gout, out, base + c), FloatVector.fromArray(S, a, c),
-                            mulAdd(relu.in(raw), FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
+                    FloatVector raw = FloatVector.fromArray(S, in, base + c), gv = FloatVector.fromArray(S, gout, base + c);
+                    if (out != null) gv = gv.blend(0f, FloatVector.fromArray(S, out, base + c).compare(VectorOperators.LE, 0f));
+                    FloatVector result = mulAdd(gv, FloatVector.fromArray(S, a, c),
+                            mulAdd(before ? raw.max(0f) : raw, FloatVector.fromArray(S, bx, c), FloatVector.fromArray(S, d, c)));
                     if (before) result = result.blend(0f, raw.compare(VectorOperators.LE, 0f));
                     result.intoArray(gin, base + c);
                 }
@@ -151,31 +154,30 @@ final class CpuBatchNorm {
         });
     }
 
-    /** dy at {@code i}, where the forward output {@code out} (if any, the ReLU after) is above 0, else 0. */
-    private static FloatVector passed(float[] dy, float[] out, int i) {
-        FloatVector g = FloatVector.fromArray(S, dy, i);
-        return out == null ? g : g.blend(0f, FloatVector.fromArray(S, out, i).compare(VectorOperators.LE, 0f));
-    }
-
+    /** dy at {@code i} where the forward output {@code out} (if any: the ReLU after) is above 0, else 0. */
     private static float passedValue(float[] dy, float[] out, int i) {
         return out == null || out[i] > 0 ? dy[i] : 0f;
     }
 
-    /** {Σdy, Σdy·(x − mean)} per channel, dy as {@link #passed} lets it through. */
+    /** {Σdy, Σdy·(x − mean)} per channel, dy as {@link #passedValue} lets it through. */
     private double[][] gradientSums(float[] x, float[] out, float[] dy, int rows, int channels, float[] mean, Relu relu) {
-        return sums.channelSumPairs(rows, channels, (r, accDy, accCentered) -> {
-            int base = r * channels, c = 0;
-            for (; c + L <= channels; c += L) {
-                FloatVector v = relu.in(FloatVector.fromArray(S, x, base + c));
-                FloatVector gv = passed(dy, out, base + c);
-                gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
-                mulAdd(v.sub(FloatVector.fromArray(S, mean, c)), gv, FloatVector.fromArray(S, accCentered, c))
-                        .intoArray(accCentered, c);
-            }
-            for (; c < channels; c++) {
-                float g = passedValue(dy, out, base + c);
-                accDy[c] += g;
-                accCentered[c] += (relu.in(x[base + c]) - mean[c]) * g;
+        boolean before = relu == Relu.BEFORE;
+        return sums.channelSumPairs(rows, channels, (from, to, accDy, accCentered) -> {
+            for (int r = from; r < to; r++) {
+                int base = r * channels, c = 0;
+                for (; c + L <= channels; c += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, base + c), gv = FloatVector.fromArray(S, dy, base + c);
+                    if (before) v = v.max(0f);
+                    if (out != null) gv = gv.blend(0f, FloatVector.fromArray(S, out, base + c).compare(VectorOperators.LE, 0f));
+                    gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
+                    mulAdd(v.sub(FloatVector.fromArray(S, mean, c)), gv, FloatVector.fromArray(S, accCentered, c))
+                            .intoArray(accCentered, c);
+                }
+                for (; c < channels; c++) {
+                    float g = passedValue(dy, out, base + c);
+                    accDy[c] += g;
+                    accCentered[c] += (relu.in(x[base + c]) - mean[c]) * g;
+                }
             }
         });
     }

@@ -24,7 +24,8 @@ final class CpuConvolution {
     private final WorkerPool pool;
     private final ChannelSums sums;
     private final ConvolutionRule rule;
-    private final Winograd winograd2x2, winograd4x4;
+    /** Made on first use: a JVM that loads one Winograd size only lets the JIT bind its transforms statically. */
+    private Winograd winograd2x2, winograd4x4;
     private final float[][] columns, partialKernels, packedBlocks;
     private float[] packedKernel = new float[0], flippedKernel = new float[0];
 
@@ -32,8 +33,6 @@ final class CpuConvolution {
         this.pool = pool;
         this.sums = sums;
         this.rule = rule;
-        winograd2x2 = new Winograd.F2x2(pool);
-        winograd4x4 = new Winograd.F4x4(pool);
         columns = new float[pool.threads()][0];
         partialKernels = new float[pool.threads()][0];
         packedBlocks = new float[pool.threads()][0];
@@ -43,8 +42,8 @@ final class CpuConvolution {
     private Winograd winograd(ConvolutionRule.Pass pass, ConvGeometry g) {
         return switch (rule.algorithm(pass, g)) {
             case IM2COL -> null;
-            case WINOGRAD_2X2 -> winograd2x2;
-            case WINOGRAD_4X4 -> winograd4x4;
+            case WINOGRAD_2X2 -> winograd2x2 != null ? winograd2x2 : (winograd2x2 = new Winograd.F2x2(pool));
+            case WINOGRAD_4X4 -> winograd4x4 != null ? winograd4x4 : (winograd4x4 = new Winograd.F4x4(pool));
         };
     }
 

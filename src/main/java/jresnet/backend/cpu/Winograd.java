@@ -51,9 +51,11 @@ abstract class Winograd {
     private final float[][][] packedGradientTiles;
     /**
      * Per worker, each one window of vectors: a gathered border window, the result of a transform's
-     * first pass, a transformed gradient tile; and a partial-vector bounce.
+     * first pass, a transformed gradient tile or a row of output pixels.
      */
-    private final float[][] gathered, between, finished, edges;
+    private final float[][] gathered, between, finished;
+    /** The forward's bias, zero-padded to whole vectors (none: zeros). */
+    private float[] paddedBias = new float[0];
     private float[] transformedKernel = new float[0];
     private final float[][] packedKernels;
 
@@ -70,7 +72,6 @@ abstract class Winograd {
         gathered = new float[threads][points * LANES];
         between = new float[threads][points * LANES];
         finished = new float[threads][points * LANES];
-        edges = new float[threads][LANES];
         packedKernels = new float[points][0];
     }
 
@@ -84,8 +85,8 @@ abstract class Winograd {
     /** B^T: window values d to window values. */
     abstract void input(float[] s, int at, int stride, float[] d, int dAt, int dStride);
 
-    /** A^T plus {@code add}: window values to outputTile values. */
-    abstract void output(float[] s, int at, int stride, FloatVector add, float[] d, int dAt, int dStride);
+    /** A^T, plus the vector of {@code bias} at {@code biasAt} unless bias is null: window values to outputTile values. */
+    abstract void output(float[] s, int at, int stride, float[] bias, int biasAt, float[] d, int dAt, int dStride);
 
     /** A: outputTile gradient values to window values. */
     abstract void gradient(float[] s, int at, int stride, float[] d, int dAt, int dStride);
@@ -133,6 +134,9 @@ abstract class Winograd {
             if (packedKernels[p].length < Sgemm.packedSize(paddedIn, outC)) packedKernels[p] = new float[Sgemm.packedSize(paddedIn, outC)];
             Sgemm.packB(transformedKernel, p * paddedIn * outC, outC, 1, paddedIn, outC, packedKernels[p]);
         }
+        if (paddedBias.length < paddedOut) paddedBias = new float[paddedOut];
+        Arrays.fill(paddedBias, 0f);
+        if (bias != null) System.arraycopy(bias, 0, paddedBias, 0, outC);
         int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, FORWARD_REUSE);
         int blocks = (tiles + rows - 1) / rows;
         pool.run(blocks, (block, w) -> {
@@ -143,7 +147,7 @@ abstract class Winograd {
                 Sgemm.multiply(count, outC, paddedIn, v, p * rows * paddedIn, paddedIn, 1, packedKernels[p],
                         m, p * rows * paddedOut, paddedOut, false);
             }
-            for (int t = 0; t < count; t++) transformOutputTile(m, t, rows * paddedOut, paddedOut, bias, out, g, tile0 + t, w);
+            for (int t = 0; t < count; t++) transformOutputTile(m, t, rows * paddedOut, paddedOut, paddedBias, out, g, tile0 + t, w);
         });
     }
 
@@ -220,7 +224,7 @@ abstract class Winograd {
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int ih0 = ti * outputTile - g.padTop(), iw0 = tj * outputTile - g.padLeft();
         boolean inside = ih0 >= 0 && iw0 >= 0 && ih0 + window <= g.inH() && iw0 + window <= g.inW();
-        float[] mid = between[w], edge = edges[w];
+        float[] mid = between[w];
         int rowStride = window * LANES;
         for (int c0 = 0; c0 < paddedIn; c0 += LANES) {
             float[] src = gathered[w];
@@ -234,9 +238,8 @@ abstract class Winograd {
                 for (int i = 0; i < window; i++)
                     for (int j = 0; j < window; j++) {
                         int ih = ih0 + i, iw = iw0 + j;
-                        FloatVector d = ih < 0 || ih >= g.inH() || iw < 0 || iw >= g.inW() ? FloatVector.zero(SPECIES)
-                                : channels(in, ((n * g.inH() + ih) * g.inW() + iw) * inC, c0, inC, edge);
-                        d.intoArray(src, i * rowStride + j * LANES);
+                        boolean there = ih >= 0 && ih < g.inH() && iw >= 0 && iw < g.inW();
+                        gather(in, there ? ((n * g.inH() + ih) * g.inW() + iw) * inC : -1, c0, inC, src, i * rowStride + j * LANES);
                     }
             }
             for (int j = 0; j < window; j++) input(src, at + j * srcColumn, srcRow, mid, j * LANES, rowStride);
@@ -255,7 +258,7 @@ abstract class Winograd {
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * outputTile, ow0 = tj * outputTile;
         boolean inside = oh0 + outputTile <= g.outH() && ow0 + outputTile <= g.outW();
-        float[] mid = between[w], tileOut = finished[w], edge = edges[w];
+        float[] mid = between[w], tileOut = finished[w];
         int rowStride = window * LANES;
         for (int c0 = 0; c0 < outC; c0 += LANES) {
             float[] src = gathered[w];
@@ -269,9 +272,9 @@ abstract class Winograd {
                 for (int i = 0; i < outputTile; i++)
                     for (int j = 0; j < outputTile; j++) {
                         int oh = oh0 + i, ow = ow0 + j;
-                        FloatVector d = oh >= g.outH() || ow >= g.outW() ? FloatVector.zero(SPECIES)
-                                : channels(gout, ((n * g.outH() + oh) * g.outW() + ow) * outC, c0, outC, edge);
-                        d.intoArray(src, (i * outputTile + j) * LANES);
+                        boolean there = oh < g.outH() && ow < g.outW();
+                        gather(gout, there ? ((n * g.outH() + oh) * g.outW() + ow) * outC : -1, c0, outC, src,
+                                (i * outputTile + j) * LANES);
                     }
             }
             for (int i = 0; i < outputTile; i++) gradient(src, at + i * srcRow, srcColumn, mid, i * rowStride, LANES);
@@ -282,55 +285,47 @@ abstract class Winograd {
     }
 
     /**
-     * Writes the valid pixels of tile {@code tile}: A^T M A (+ bias) of its products, A^T down the
+     * Writes the valid pixels of tile {@code tile}: A^T M A + bias of its products, A^T down the
      * columns into {@code between}, then along the rows, straight into the output where the whole row
      * of the tile and a whole vector of channels are there, else through {@code finished}.
      */
-    private void transformOutputTile(float[] m, int t, int pointStride, int paddedOut, float[] bias, float[] out,
+    private void transformOutputTile(float[] m, int t, int pointStride, int paddedOut, float[] paddedBias, float[] out,
                                      ConvGeometry g, int tile, int w) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * outputTile, ow0 = tj * outputTile;
         int rowsHere = Math.min(outputTile, g.outH() - oh0), colsHere = Math.min(outputTile, g.outW() - ow0);
-        float[] mid = between[w], row = finished[w], edge = edges[w];
+        float[] mid = between[w], row = finished[w];
         int rowStride = window * LANES;
         for (int c0 = 0; c0 < outC; c0 += LANES) {
-            int at = t * paddedOut + c0;
-            for (int j = 0; j < window; j++) output(m, at + j * pointStride, window * pointStride, FloatVector.zero(SPECIES), mid, j * LANES, rowStride);
-            FloatVector b = bias == null ? FloatVector.zero(SPECIES) : channels(bias, 0, c0, outC, edge);
-            boolean direct = colsHere == outputTile && c0 + LANES <= outC;
+            int at = t * paddedOut + c0, valid = Math.min(LANES, outC - c0);
+            for (int j = 0; j < window; j++) output(m, at + j * pointStride, window * pointStride, null, 0, mid, j * LANES, rowStride);
+            boolean direct = colsHere == outputTile && valid == LANES;
             for (int i = 0; i < rowsHere; i++) {
                 int base = ((n * g.outH() + oh0 + i) * g.outW() + ow0) * outC;
                 if (direct) {
-                    output(mid, i * rowStride, LANES, b, out, base + c0, outC);
+                    output(mid, i * rowStride, LANES, paddedBias, c0, out, base + c0, outC);
                 } else {
-                    output(mid, i * rowStride, LANES, b, row, 0, LANES);
-                    for (int j = 0; j < colsHere; j++) storeChannels(FloatVector.fromArray(SPECIES, row, j * LANES), out, base + j * outC, c0, outC, edge);
+                    output(mid, i * rowStride, LANES, paddedBias, c0, row, 0, LANES);
+                    for (int j = 0; j < colsHere; j++) System.arraycopy(row, j * LANES, out, base + j * outC + c0, valid);
                 }
             }
         }
     }
 
     /**
-     * One vector of channels from a pixel at {@code base}, zero beyond {@code channels}; a partial
-     * vector goes through {@code edge}, because JDK 17 runs masked loads as scalar code that boxes the vector.
+     * Copies channels [c0, c0 + LANES) of the pixel at {@code base} to {@code dst[at..]}, zeros beyond
+     * {@code channels} or for a pixel outside the image (base &lt; 0). It returns nothing: no vector
+     * crosses a method boundary in this class, since JDK 17 boxes one that the JIT does not inline.
      */
-    private static FloatVector channels(float[] a, int base, int c0, int channels, float[] edge) {
-        if (c0 + LANES <= channels) return FloatVector.fromArray(SPECIES, a, base + c0);
-        int valid = channels - c0;
-        System.arraycopy(a, base + c0, edge, 0, valid);
-        Arrays.fill(edge, valid, LANES, 0f);
-        return FloatVector.fromArray(SPECIES, edge, 0);
-    }
-
-    /** Stores one vector of channels into a pixel at {@code base}, only those below {@code channels}. */
-    private static void storeChannels(FloatVector v, float[] a, int base, int c0, int channels, float[] edge) {
-        if (c0 + LANES <= channels) {
-            v.intoArray(a, base + c0);
+    private static void gather(float[] a, int base, int c0, int channels, float[] dst, int at) {
+        int valid = base < 0 ? 0 : Math.min(LANES, channels - c0);
+        if (valid == LANES) {
+            FloatVector.fromArray(SPECIES, a, base + c0).intoArray(dst, at);
             return;
         }
-        v.intoArray(edge, 0);
-        System.arraycopy(edge, 0, a, base + c0, channels - c0);
+        if (valid > 0) System.arraycopy(a, base + c0, dst, at, valid);
+        Arrays.fill(dst, at + valid, at + LANES, 0f);
     }
 
     private static FloatVector load(float[] s, int at) { return FloatVector.fromArray(SPECIES, s, at); }
@@ -352,10 +347,16 @@ abstract class Winograd {
             d1.sub(d3).intoArray(d, dAt + 3 * dStride);
         }
 
-        @Override void output(float[] s, int at, int stride, FloatVector add, float[] d, int dAt, int dStride) {
+        @Override void output(float[] s, int at, int stride, float[] bias, int biasAt, float[] d, int dAt, int dStride) {
             FloatVector m0 = load(s, at), m1 = load(s, at + stride), m2 = load(s, at + 2 * stride), m3 = load(s, at + 3 * stride);
-            m0.add(m1).add(m2).add(add).intoArray(d, dAt);
-            m1.sub(m2).sub(m3).add(add).intoArray(d, dAt + dStride);
+            FloatVector y0 = m0.add(m1).add(m2), y1 = m1.sub(m2).sub(m3);
+            if (bias != null) {
+                FloatVector b = load(bias, biasAt);
+                y0 = y0.add(b);
+                y1 = y1.add(b);
+            }
+            y0.intoArray(d, dAt);
+            y1.intoArray(d, dAt + dStride);
         }
 
         @Override void gradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
@@ -405,14 +406,23 @@ abstract class Winograd {
             d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(d, dAt + 5 * dStride);
         }
 
-        @Override void output(float[] s, int at, int stride, FloatVector add, float[] d, int dAt, int dStride) {
+        @Override void output(float[] s, int at, int stride, float[] bias, int biasAt, float[] d, int dAt, int dStride) {
             FloatVector m0 = load(s, at), m1 = load(s, at + stride), m2 = load(s, at + 2 * stride),
                     m3 = load(s, at + 3 * stride), m4 = load(s, at + 4 * stride), m5 = load(s, at + 5 * stride);
             FloatVector sum12 = m1.add(m2), diff12 = m1.sub(m2), sum34 = m3.add(m4), diff34 = m3.sub(m4);
-            m0.add(sum12).add(sum34).add(add).intoArray(d, dAt);
-            diff12.add(diff34.mul(2f)).add(add).intoArray(d, dAt + dStride);
-            sum12.add(sum34.mul(4f)).add(add).intoArray(d, dAt + 2 * dStride);
-            diff12.add(diff34.mul(8f)).add(m5).add(add).intoArray(d, dAt + 3 * dStride);
+            FloatVector y0 = m0.add(sum12).add(sum34), y1 = diff12.add(diff34.mul(2f)),
+                    y2 = sum12.add(sum34.mul(4f)), y3 = diff12.add(diff34.mul(8f)).add(m5);
+            if (bias != null) {
+                FloatVector b = load(bias, biasAt);
+                y0 = y0.add(b);
+                y1 = y1.add(b);
+                y2 = y2.add(b);
+                y3 = y3.add(b);
+            }
+            y0.intoArray(d, dAt);
+            y1.intoArray(d, dAt + dStride);
+            y2.intoArray(d, dAt + 2 * dStride);
+            y3.intoArray(d, dAt + 3 * dStride);
         }
 
         @Override void gradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
