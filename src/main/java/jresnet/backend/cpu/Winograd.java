@@ -235,12 +235,7 @@ abstract class Winograd {
                 srcRow = g.inW() * inC;
                 srcColumn = inC;
             } else {
-                for (int i = 0; i < window; i++)
-                    for (int j = 0; j < window; j++) {
-                        int ih = ih0 + i, iw = iw0 + j;
-                        boolean there = ih >= 0 && ih < g.inH() && iw >= 0 && iw < g.inW();
-                        gather(in, there ? ((n * g.inH() + ih) * g.inW() + iw) * inC : -1, c0, inC, src, i * rowStride + j * LANES);
-                    }
+                gatherBlock(in, n, ih0, iw0, g.inH(), g.inW(), inC, c0, window, src);
             }
             for (int j = 0; j < window; j++) input(src, at + j * srcColumn, srcRow, mid, j * LANES, rowStride);
             for (int i = 0; i < window; i++) input(mid, i * rowStride, LANES, v, i * window * pointStride + t * paddedIn + c0, pointStride);
@@ -269,13 +264,7 @@ abstract class Winograd {
                 srcRow = g.outW() * outC;
                 srcColumn = outC;
             } else {
-                for (int i = 0; i < outputTile; i++)
-                    for (int j = 0; j < outputTile; j++) {
-                        int oh = oh0 + i, ow = ow0 + j;
-                        boolean there = oh < g.outH() && ow < g.outW();
-                        gather(gout, there ? ((n * g.outH() + oh) * g.outW() + ow) * outC : -1, c0, outC, src,
-                                (i * outputTile + j) * LANES);
-                    }
+                gatherBlock(gout, n, oh0, ow0, g.outH(), g.outW(), outC, c0, outputTile, src);
             }
             for (int i = 0; i < outputTile; i++) gradient(src, at + i * srcRow, srcColumn, mid, i * rowStride, LANES);
             for (int j = 0; j < window; j++) gradient(mid, j * LANES, rowStride, tileOut, j * LANES, rowStride);
@@ -311,6 +300,20 @@ abstract class Winograd {
                 }
             }
         }
+    }
+
+    /**
+     * Copies channels [c0, c0 + LANES) of the size x size pixels from (h0, w0) of image n (NHWC,
+     * height x width x channels) to dst, pixel (i, j) at (i·size + j)·LANES, zeros outside the image.
+     */
+    private static void gatherBlock(float[] a, int n, int h0, int w0, int height, int width, int channels, int c0,
+                                    int size, float[] dst) {
+        for (int i = 0; i < size; i++)
+            for (int j = 0; j < size; j++) {
+                int h = h0 + i, x = w0 + j;
+                boolean there = h >= 0 && h < height && x >= 0 && x < width;
+                gather(a, there ? ((n * height + h) * width + x) * channels : -1, c0, channels, dst, (i * size + j) * LANES);
+            }
     }
 
     /**
