@@ -24,8 +24,7 @@ final class CpuConvolution {
     private final WorkerPool pool;
     private final ChannelSums sums;
     private final ConvolutionRule rule;
-    /** Made on first use: a JVM that loads one Winograd size only lets the JIT bind its transforms statically. */
-    private Winograd winograd2x2, winograd4x4;
+    private final Winograd winograd;
     private final float[][] columns, partialKernels, packedBlocks;
     private float[] packedKernel = new float[0], flippedKernel = new float[0];
 
@@ -33,18 +32,10 @@ final class CpuConvolution {
         this.pool = pool;
         this.sums = sums;
         this.rule = rule;
+        winograd = new Winograd(pool);
         columns = new float[pool.threads()][0];
         partialKernels = new float[pool.threads()][0];
         packedBlocks = new float[pool.threads()][0];
-    }
-
-    /** The Winograd size the rule gives {@code pass} of {@code g}, or null for im2col + SGEMM. */
-    private Winograd winograd(ConvolutionRule.Pass pass, ConvGeometry g) {
-        return switch (rule.algorithm(pass, g)) {
-            case IM2COL -> null;
-            case WINOGRAD_2X2 -> winograd2x2 != null ? winograd2x2 : (winograd2x2 = new Winograd.F2x2(pool));
-            case WINOGRAD_4X4 -> winograd4x4 != null ? winograd4x4 : (winograd4x4 = new Winograd.F4x4(pool));
-        };
     }
 
     private static int patchSize(ConvGeometry g) { return g.kernelH() * g.kernelW() * g.inC(); }
@@ -70,8 +61,7 @@ final class CpuConvolution {
     }
 
     void conv2dForward(Tensor x, Tensor kernel, Tensor bias, Tensor y, ConvGeometry g) {
-        Winograd winograd = winograd(ConvolutionRule.Pass.FORWARD, g);
-        if (winograd != null) {
+        if (rule.winograd(ConvolutionRule.Pass.FORWARD, g)) {
             winograd.forward(array(x), array(kernel), bias == null ? null : array(bias), array(y), g);
             return;
         }
@@ -187,8 +177,7 @@ final class CpuConvolution {
                     int src = (((kh - 1 - i) * kw + kw - 1 - j) * inC + ci) * outC, dst = (i * kw + j) * outC * inC + ci;
                     for (int co = 0; co < outC; co++) flippedKernel[dst + co * inC] = kernel[src + co];
                 }
-        Winograd winograd = winograd(ConvolutionRule.Pass.BACKWARD_DATA, g);
-        if (winograd != null) {
+        if (rule.winograd(ConvolutionRule.Pass.BACKWARD_DATA, g)) {
             winograd.forward(gout, flippedKernel, null, gin, flipped);
             return;
         }
@@ -200,8 +189,7 @@ final class CpuConvolution {
     void conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dKernel, Tensor dBias, ConvGeometry g) {
         float[] in = array(x), gout = array(dy), gk = array(dKernel);
         if (dBias != null) sums.columnSums(gout, outputPixels(g), g.outC(), array(dBias));
-        Winograd winograd = winograd(ConvolutionRule.Pass.BACKWARD_FILTER, g);
-        if (winograd != null) {
+        if (rule.winograd(ConvolutionRule.Pass.BACKWARD_FILTER, g)) {
             winograd.backwardFilter(in, gout, gk, g);
             return;
         }

@@ -40,10 +40,10 @@ class KernelChoiceTest {
         ConvGeometry wide = ConvGeometry.of(Shape.of(2, 16, 16, 32), 3, 3, 32, 1, Padding.SAME);
         boolean expected = Vectors.BITS <= 256;
         for (ConvolutionRule.Pass pass : ConvolutionRule.Pass.values()) {
-            assertEquals(expected, rule.algorithm(pass, wide) != ConvolutionRule.Algorithm.IM2COL, pass + " " + wide);
-            assertEquals(ConvolutionRule.Algorithm.IM2COL, rule.algorithm(pass, ConvGeometry.of(Shape.of(2, 32, 32, 3), 3, 3, 16, 1, Padding.SAME)), "stem");
-            assertEquals(ConvolutionRule.Algorithm.IM2COL, rule.algorithm(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 3, 3, 64, 2, Padding.SAME)), "stride 2");
-            assertEquals(ConvolutionRule.Algorithm.IM2COL, rule.algorithm(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 1, 1, 64, 1, Padding.SAME)), "1 x 1");
+            assertEquals(expected, rule.winograd(pass, wide), pass + " " + wide);
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 32, 32, 3), 3, 3, 16, 1, Padding.SAME)), "stem");
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 3, 3, 64, 2, Padding.SAME)), "stride 2");
+            assertFalse(rule.winograd(pass, ConvGeometry.of(Shape.of(2, 16, 16, 32), 1, 1, 64, 1, Padding.SAME)), "1 x 1");
         }
         try (CpuBackend cpu = new CpuBackend(1)) {
             assertEquals(expected, cpu.kernelChoices().contains("Winograd F(2x2, 3x3)"), cpu.kernelChoices());

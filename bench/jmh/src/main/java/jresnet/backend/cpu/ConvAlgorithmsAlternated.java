@@ -9,8 +9,8 @@ import jresnet.backend.Padding;
 import jresnet.tensor.Shape;
 
 /**
- * im2col + SGEMM against Winograd F(2x2) and F(4x4) on shared, loaded machines, where JMH's wall-clock rates swing by
- * several times: the algorithms run alternately, call by call, on one thread, timed in that
+ * im2col + SGEMM against Winograd on shared, loaded machines, where JMH's wall-clock rates swing by
+ * several times: the two algorithms run alternately, call by call, on one thread, timed in that
  * thread's CPU time (what other processes take from the core does not count). Prints, per shape and
  * pass, the best and median GFLOP/s of the second half of the calls (the first half warms the JIT).
  *
@@ -20,18 +20,6 @@ import jresnet.tensor.Shape;
  */
 public final class ConvAlgorithmsAlternated {
     private static final String[] PASSES = {"forward", "backward-data", "backward-filter"};
-    /**
-     * {@code -Dalgorithms=im2col,4x4} (the default) or {@code im2col,2x2}: measure the two Winograd
-     * sizes in separate JVMs, since the JIT compiles their shared tile loops for the sizes it has
-     * seen, and with both in one JVM both run at half speed.
-     */
-    private static final String[] NAMES = System.getProperty("algorithms", "im2col,4x4").split(",");
-    private static final ConvolutionRule[] RULES = java.util.Arrays.stream(NAMES).map(name -> switch (name) {
-        case "im2col" -> ConvolutionRule.IM2COL;
-        case "2x2" -> ConvolutionRule.WINOGRAD_2X2;
-        case "4x4" -> ConvolutionRule.WINOGRAD_4X4;
-        default -> throw new IllegalArgumentException("-Dalgorithms: im2col, 2x2 or 4x4, got " + name);
-    }).toArray(ConvolutionRule[]::new);
 
     public static void main(String[] args) {
         int calls = Integer.parseInt(args[0]), batch = Integer.parseInt(args[1]);
@@ -40,8 +28,7 @@ public final class ConvAlgorithmsAlternated {
             String[] parts = args[a].split(":"), in = parts[0].split("x");
             ConvGeometry g = ConvGeometry.of(Shape.of(batch, Integer.parseInt(in[0]), Integer.parseInt(in[1]), Integer.parseInt(in[2])),
                     3, 3, Integer.parseInt(parts[1]), 1, Padding.SAME);
-            CpuBackend[] backends = new CpuBackend[NAMES.length];
-            for (int b = 0; b < backends.length; b++) backends[b] = new CpuBackend(1, RULES[b]);
+            CpuBackend[] backends = {new CpuBackend(1, ConvolutionRule.IM2COL), new CpuBackend(1, ConvolutionRule.WINOGRAD)};
             SplittableRandom random = new SplittableRandom(1);
             CpuTensor x = filled(g.inputShape(), random), kernel = filled(g.kernelShape(), random), dy = filled(g.outputShape(), random);
             CpuTensor y = filled(g.outputShape(), random), dx = filled(g.inputShape(), random), dKernel = filled(g.kernelShape(), random);
@@ -61,13 +48,10 @@ public final class ConvAlgorithmsAlternated {
                 }
             }
             for (int p = 0; p < PASSES.length; p++) {
-                StringBuilder line = new StringBuilder(String.format("%-14s %-16s", args[a], PASSES[p]));
-                for (int b = 0; b < backends.length; b++) {
-                    long[] sorted = warm(nanos[p][b]);
-                    line.append(String.format(" | %s best %6.1f median %6.1f", NAMES[b], g.forwardFlops() / (double) sorted[0],
-                            g.forwardFlops() / (double) sorted[sorted.length / 2]));
-                }
-                System.out.println(line.append(" GFLOP/s"));
+                long[] im2col = warm(nanos[p][0]), winograd = warm(nanos[p][1]);
+                System.out.printf("%-14s %-16s im2col best %6.1f median %6.1f GFLOP/s | winograd best %6.1f median %6.1f GFLOP/s%n",
+                        args[a], PASSES[p], g.forwardFlops() / (double) im2col[0], g.forwardFlops() / (double) im2col[im2col.length / 2],
+                        g.forwardFlops() / (double) winograd[0], g.forwardFlops() / (double) winograd[winograd.length / 2]);
             }
             for (CpuBackend backend : backends) backend.close();
         }

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * The CPU backend's three convolution passes on every distinct convolution shape of resnet20 (He et
  * al.) and resnet30 (the Keras tutorial), all threads. The "gflop" counter column is GFLOP/s
  * (2·K·K·Cin·Cout·Hout·Wout per call for each pass, whatever the algorithm does: Winograd's rate is
- * then the direct convolution's rate it is worth). {@code -p algorithm=im2col,winograd2x2,winograd4x4} compares them.
+ * then the direct convolution's rate it is worth). {@code -p algorithm=im2col,winograd} compares the two.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -74,9 +74,8 @@ public class ConvBenchmark {
         backend = switch (algorithm) {
             case "rule" -> new CpuBackend(threads);
             case "im2col" -> new CpuBackend(threads, ConvolutionRule.IM2COL);
-            case "winograd2x2" -> new CpuBackend(threads, ConvolutionRule.WINOGRAD_2X2);
-            case "winograd4x4" -> new CpuBackend(threads, ConvolutionRule.WINOGRAD_4X4);
-            default -> throw new IllegalArgumentException("algorithm must be rule, im2col, winograd2x2 or winograd4x4, got " + algorithm);
+            case "winograd" -> new CpuBackend(threads, ConvolutionRule.WINOGRAD);
+            default -> throw new IllegalArgumentException("algorithm must be rule, im2col or winograd, got " + algorithm);
         };
         SplittableRandom random = new SplittableRandom(1);
         x = filled(geometry.inputShape(), random);
