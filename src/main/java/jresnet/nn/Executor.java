@@ -19,7 +19,8 @@ import jresnet.tensor.Tensor;
  * buffers reused across steps (a buffer returns to the pool once the node that produced its tensor
  * has run backward). Nothing is allocated after the first step. A ReLU whose only consumer is a
  * BatchNormalization runs fused with it (the tutorial's relu_bn), and so does a ReLU that is the only
- * consumer of a BatchNormalization (He et al.'s BN → ReLU): neither writes the tensor between them.
+ * consumer of a BatchNormalization or an Add (He et al.'s BN → ReLU and Add → ReLU): neither writes
+ * the tensor between them.
  */
 public final class Executor implements AutoCloseable {
     private final Model model;
@@ -107,14 +108,17 @@ public final class Executor implements AutoCloseable {
                 && fusesIntoNext(node.inputs().get(0).producer(), consumers);
     }
 
-    /** The ReLU that alone consumes {@code node}'s output, if node is a BatchNormalization without a ReLU fused before it. */
+    /**
+     * The ReLU that alone consumes {@code node}'s output, if node is an Add or a BatchNormalization without a
+     * ReLU fused before it, and that ReLU does not fuse into a BatchNormalization after it instead.
+     */
     private Node reluAfter(Node node, Map<SymbolicTensor, Integer> consumers) {
         SymbolicTensor out = node.output();
-        if (!(node.layer() instanceof BatchNormalization) || reluBefore(node, consumers) || out == model.output()
-                || consumers.getOrDefault(out, 0) != 1) {
-            return null;
-        }
-        return model.nodes().stream().filter(n -> n.layer() instanceof ReLU && n.inputs().contains(out)).findFirst().orElse(null);
+        boolean fusable = node.layer() instanceof Add
+                || node.layer() instanceof BatchNormalization && !reluBefore(node, consumers);
+        if (!fusable || out == model.output() || consumers.getOrDefault(out, 0) != 1) return null;
+        return model.nodes().stream().filter(n -> n.layer() instanceof ReLU && n.inputs().contains(out)
+                && !fusesIntoNext(n, consumers)).findFirst().orElse(null);
     }
 
     private boolean fusesIntoNext(Node relu, Map<SymbolicTensor, Integer> consumers) {
@@ -272,18 +276,17 @@ public final class Executor implements AutoCloseable {
 
     /**
      * A model tensor's value from the last forward pass, at the executor's capacity: the input or a node's
-     * output. The tensor between a ReLU and a BatchNormalization fused together is never stored (see
-     * {@link #stores}).
+     * output. The tensor between a ReLU and the layer fused with it is never stored (see {@link #stores}).
      */
     public Tensor activation(SymbolicTensor t) {
         Tensor value = activations.get(t);
         if (value == null) {
-            throw new IllegalArgumentException(t + " is not stored: it lies between a ReLU and a batch normalization fused together");
+            throw new IllegalArgumentException(t + " is not stored: it lies between a ReLU and the layer fused with it");
         }
         return value;
     }
 
-    /** Whether the forward pass stores {@code t} (every tensor but those inside a fused ReLU and BatchNormalization). */
+    /** Whether the forward pass stores {@code t} (every tensor but those inside a ReLU and the layer fused with it). */
     public boolean stores(SymbolicTensor t) { return activations.containsKey(t); }
 
     /** Inference on a labelled batch; returns {loss sum, correct}. */

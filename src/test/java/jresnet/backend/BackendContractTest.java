@@ -364,7 +364,7 @@ public abstract class BackendContractTest {
     static Stream<Shape> elementwiseShapes() { return Stream.of(shape(3, 50, 41, 7), shape(5, 7, 7, 12)); }
 
     @ParameterizedTest @MethodSource("elementwiseShapes")
-    void reluAddFlattenAndUnflatten(Shape shape) {
+    void reluAddAddReluFlattenAndUnflatten(Shape shape) {
         double tolerance = tolerances().elementwise();
         Pair x = random(shape, 1), dy = random(shape, 1), other = random(shape, 1);
         Pair y = output(shape), dx = output(shape), sum = output(shape);
@@ -378,6 +378,14 @@ public abstract class BackendContractTest {
         assertClose("add into its first input", sum, tolerance);
         onBoth((b, s) -> b.add(s.of(other), s.of(sum), s.of(sum)));
         assertClose("add into its second input", sum, tolerance);
+        Pair rectified = output(shape), left = output(shape), right = output(shape);
+        onBoth((b, s) -> b.addReluForward(s.of(x), s.of(other), s.of(rectified)));
+        assertClose("addReluForward", rectified, tolerance);
+        onBoth((b, s) -> b.addReluBackward(s.of(rectified), s.of(dy), s.of(left), s.of(right)));
+        assertClose("addReluBackward, first branch", left, tolerance);
+        assertClose("addReluBackward, second branch", right, tolerance);
+        onBoth((b, s) -> b.addReluForward(s.of(sum), s.of(x), s.of(sum)));
+        assertClose("addReluForward into its first input", sum, tolerance);
 
         Shape flat = shape(shape.dim(0), shape.elements() / shape.dim(0));
         Pair f = output(flat), flatGradient = random(flat, 1), back = output(shape);

@@ -1,7 +1,10 @@
 package jresnet.nn;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashMap;
+import java.util.Map;
 import java.util.SplittableRandom;
 import jresnet.TestSeeds;
 import jresnet.backend.reference.RefTensor;
@@ -9,20 +12,55 @@ import jresnet.backend.reference.ReferenceBackend;
 import jresnet.models.TutorialNets;
 import org.junit.jupiter.api.Test;
 
-/** The whole graph (fan-out, Add, fused relu_bn, Flatten, Dense) against central differences. */
+/** Whole graphs (fan-out, Add, every ReLU fusion, Flatten, pooling, Dense) against central differences. */
 class ModelGradientTest {
+    /** The tutorial's relu_bn fusion, a 1x1 projection, Flatten. */
     @Test void smallResNetGradientsMatchCentralDifferences() {
         long seed = TestSeeds.next();
-        SplittableRandom random = new SplittableRandom(seed);
         Model model = TutorialNets.resnet(new int[] {1, 1}, 2, 16, "tiny");
-        model.initializeWeights(seed);
-        int n = 3;
-        float[] images = new float[n * 32 * 32 * 3], labels = new float[n];
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] images = new float[3 * 32 * 32 * 3];
         for (int i = 0; i < images.length; i++) images[i] = random.nextInt(256);
+        assertGradientsMatch(model, images, 3, seed, ex -> {});
+    }
+
+    /**
+     * He et al.'s blocks on a small input: BN → ReLU and Add → ReLU run fused (the sums are never stored),
+     * an identity and an option-A shortcut, global average pooling.
+     */
+    @Test void heBlocksWithFusedAddReluMatchCentralDifferences() {
+        SymbolicTensor input = Input.of(6, 6, 3);
+        SymbolicTensor t = new ReLU().apply(convBn(input, 4, 1));
+        SymbolicTensor identitySum = new Add().apply(t, convBn(new ReLU().apply(convBn(t, 4, 1)), 4, 1));
+        t = new ReLU().apply(identitySum);
+        SymbolicTensor projected = new SubsampleChannelPad(2, 8).apply(t);
+        SymbolicTensor paddedSum = new Add().apply(projected, convBn(new ReLU().apply(convBn(t, 8, 2)), 8, 1));
+        t = new ReLU().apply(paddedSum);
+        Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(t)), "he-tiny");
+        long seed = TestSeeds.next();
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] images = new float[4 * 6 * 6 * 3];
+        for (int i = 0; i < images.length; i++) images[i] = (float) (random.nextDouble() * 2 - 1);
+        assertGradientsMatch(model, images, 4, seed, ex -> {
+            assertFalse(ex.stores(identitySum), "the identity block's sum is stored: Add → ReLU did not fuse");
+            assertFalse(ex.stores(paddedSum), "the projection block's sum is stored: Add → ReLU did not fuse");
+        });
+    }
+
+    private static SymbolicTensor convBn(SymbolicTensor x, int filters, int stride) {
+        return new BatchNormalization().apply(new Conv2D(filters, 3, stride, "same").apply(x));
+    }
+
+    private static void assertGradientsMatch(Model model, float[] images, int n, long seed,
+                                             java.util.function.Consumer<Executor> check) {
+        SplittableRandom random = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
+        model.initializeWeights(seed);
+        float[] labels = new float[n];
         for (int i = 0; i < n; i++) labels[i] = random.nextInt(10);
         try (ReferenceBackend b = new ReferenceBackend(); Executor ex = new Executor(model, b, n)) {
+            check.accept(ex);
             ex.lossAndGradients(images, labels, n);
-            java.util.Map<String, double[]> gradients = new java.util.HashMap<>();
+            Map<String, double[]> gradients = new HashMap<>();
             for (Weight w : model.weightList()) {
                 if (w.trainable()) gradients.put(w.name(), ((RefTensor) ex.gradient(w.name())).data().clone());
             }
@@ -46,7 +84,8 @@ class ModelGradientTest {
                 // An absolute floor: a bias in front of BatchNormalization has an almost-zero gradient, and
                 // a perturbation may push a pre-activation across the ReLU's kink.
                 double err = Math.sqrt(diff2), scale = Math.sqrt(num2);
-                assertTrue(err <= 1e-4 * scale + 1e-7, w.name() + ": error " + err + " against " + scale + " (seed " + seed + ")");
+                assertTrue(err <= 1e-4 * scale + 1e-7, model.name() + " " + w.name() + ": error " + err + " against " + scale
+                        + " (seed " + seed + ")");
             }
         }
     }

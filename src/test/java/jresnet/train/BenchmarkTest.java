@@ -53,7 +53,7 @@ class BenchmarkTest {
 
     /**
      * resnet8 has 7 convolutions (stem, then 2 per stage), 6 of them below another layer, 7 batch
-     * norms (4 fused with the ReLU after them) and one Adam update: per timed step, not counting the warm-up, the profile sees exactly
+     * norms (4 fused with the ReLU after them), 3 Adds (each fused with the ReLU after it) and one Adam update: per timed step, not counting the warm-up, the profile sees exactly
      * those calls, and nothing that is not an op (allocate, synchronize).
      */
     @Test void profileCountsEachOpPerTimedStep() {
@@ -74,6 +74,10 @@ class BenchmarkTest {
             // He et al.'s BN → ReLU runs fused: 4 of the 7 batch norms are followed by a ReLU alone
             assertEquals("3.0", calls.get("batchNormTrainForward"));
             assertEquals("4.0", calls.get("batchNormReluTrainForward"));
+            // and so does Add → ReLU at the end of each of the 3 blocks: no ReLU is left on its own
+            assertEquals("3.0", calls.get("addReluForward"));
+            assertEquals("3.0", calls.get("addReluBackward"));
+            assertTrue(!calls.containsKey("reluForward") && !calls.containsKey("reluBackward"), calls.keySet().toString());
             assertEquals("1.0", calls.get("adamUpdate"));
             assertTrue(!calls.containsKey("allocate") && !calls.containsKey("synchronize"), calls.keySet().toString());
         }

@@ -2,7 +2,7 @@ package jresnet.backend.cuda;
 
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 
-/** Elementwise ops on CUDA: ReLU (kernels/relu.cu), the sum of two tensors (kernels/add.cu), flatten. */
+/** Elementwise ops on CUDA: ReLU (kernels/relu.cu), the sum of two tensors and He et al.'s Add → ReLU (kernels/add.cu), flatten. */
 final class CudaElementwise {
     private final CudaContext device;
 
@@ -21,6 +21,15 @@ final class CudaElementwise {
     /** out = a + b: residual connections forward, and gradients summed where a tensor feeds two layers. */
     void add(CudaTensor a, CudaTensor b, CudaTensor out) {
         device.launchOver(out.elements(), "add", a, b, out, out.elements());
+    }
+
+    /** He et al.'s Add → ReLU: y = relu(a + b). */
+    void addReluForward(CudaTensor a, CudaTensor b, CudaTensor y) {
+        device.launchOver(y.elements(), "add_relu_forward", a, b, y, y.elements());
+    }
+
+    void addReluBackward(CudaTensor y, CudaTensor dy, CudaTensor da, CudaTensor db) {
+        device.launchOver(y.elements(), "add_relu_backward", y, dy, da, db, y.elements());
     }
 
     /** NHWC storage is already row-major [N, features]: flattening, and its inverse, is a copy. */

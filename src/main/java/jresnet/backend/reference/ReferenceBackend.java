@@ -259,6 +259,16 @@ public final class ReferenceBackend implements Backend {
         for (int i = 0; i < size(out); i++) o[i] = l[i] + r[i];
     }
 
+    @Override public void addReluForward(Tensor a, Tensor b, Tensor y) {
+        add(a, b, y);
+        reluForward(y, y);
+    }
+
+    @Override public void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db) {
+        reluBackward(y, dy, da);
+        reluBackward(y, dy, db);
+    }
+
     @Override public void flatten(Tensor x, Tensor y) { copy(x, y); }
 
     @Override public void unflatten(Tensor dy, Tensor dx) { copy(dy, dx); }
