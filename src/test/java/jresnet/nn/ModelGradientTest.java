@@ -37,11 +37,7 @@ class ModelGradientTest {
         SymbolicTensor paddedSum = new Add().apply(projected, convBn(new ReLU().apply(convBn(t, 8, 2)), 8, 1));
         t = new ReLU().apply(paddedSum);
         Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(t)), "he-tiny");
-        long seed = TestSeeds.next();
-        SplittableRandom random = new SplittableRandom(seed);
-        float[] images = new float[4 * 6 * 6 * 3];
-        for (int i = 0; i < images.length; i++) images[i] = (float) (random.nextDouble() * 2 - 1);
-        assertGradientsMatch(model, images, 4, seed, ex -> {
+        assertGradientsMatchOnCenteredInputs(model, 4, ex -> {
             assertFalse(ex.stores(identitySum), "the identity block's sum is stored: Add → ReLU did not fuse");
             assertFalse(ex.stores(paddedSum), "the projection block's sum is stored: Add → ReLU did not fuse");
         });
@@ -54,11 +50,7 @@ class ModelGradientTest {
         SymbolicTensor rectified = new ReLU().apply(normalized);
         SymbolicTensor t = new BatchNormalization().apply(rectified);
         Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(t)), "bn-relu-bn");
-        long seed = TestSeeds.next();
-        SplittableRandom random = new SplittableRandom(seed);
-        float[] images = new float[3 * 5 * 5 * 2];
-        for (int i = 0; i < images.length; i++) images[i] = (float) (random.nextDouble() * 2 - 1);
-        assertGradientsMatch(model, images, 3, seed, ex -> {
+        assertGradientsMatchOnCenteredInputs(model, 3, ex -> {
             assertTrue(ex.stores(normalized), "the first batch norm's output is not stored");
             assertFalse(ex.stores(rectified), "the ReLU did not fuse into the batch norm after it");
         });
@@ -66,6 +58,15 @@ class ModelGradientTest {
 
     private static SymbolicTensor convBn(SymbolicTensor x, int filters, int stride) {
         return new BatchNormalization().apply(new Conv2D(filters, 3, stride, "same").apply(x));
+    }
+
+    /** n inputs of the model's shape, uniform in [-1, 1). */
+    private static void assertGradientsMatchOnCenteredInputs(Model model, int n, java.util.function.Consumer<Executor> check) {
+        long seed = TestSeeds.next();
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] images = new float[model.input().shape().withBatch(n).elements()];
+        for (int i = 0; i < images.length; i++) images[i] = (float) (random.nextDouble() * 2 - 1);
+        assertGradientsMatch(model, images, n, seed, check);
     }
 
     private static void assertGradientsMatch(Model model, float[] images, int n, long seed,
