@@ -2,6 +2,7 @@ package jresnet.backend.cpu;
 
 import static jresnet.backend.cpu.Vectors.mulAdd;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,8 +19,13 @@ import jdk.incubator.vector.VectorSpecies;
  * <li>256- and 128-bit vectors (AVX2, AVX, SSE: 16 registers): 6 x 2 vectors, 12 accumulators + 2
  * loads of B + 1 broadcast = 15 registers. With 8 lanes 4 x 2 needs 6 loads per 8 FMAs and is bound
  * by them; on the Zen 3 AVX2 host the 6 x 2 GEMM measured 12-26% faster (docs/performance.md).
- * 6 x 1 takes the odd panel.</li>
+ * 6 x 1 takes the odd panel, and every panel where the CPU has no FMA ({@link #PAIRED_PANELS}).</li>
  * </ul>
+ * A kernel's size is also bounded by JDK 17's C2: it keeps a Vector-API call an instruction only
+ * while it inlines the call's whole tree, and it stops inlining once one compilation has parsed about
+ * 18,000 nodes (NodeCountInliningCutoff, fixed in product JVMs), after which the calls left run out
+ * of line with their vectors boxed on the heap. The 6 x 2 kernel sits near that budget, hence one
+ * store path per kernel and no two-panel kernel without FMA (docs/performance.md).
  * Callers parallelize over disjoint blocks of C, in multiples of {@link #MR} rows.
  */
 final class Sgemm {
@@ -29,6 +35,12 @@ final class Sgemm {
     private static final boolean WIDE_REGISTER_FILE = Vectors.BITS >= 512;
     /** Rows of C per micro-tile step. */
     static final int MR = WIDE_REGISTER_FILE ? 8 : 6;
+    /**
+     * Whether the kernels take two panels at a time. Not without FMA on 16 registers: a multiply and an
+     * add per step are twice the Vector-API calls, and both 6 x 2 and 4 x 2 then ran past C2's node
+     * budget for inlining (see the class comment) in some JVMs, so those CPUs run 6 x 1 throughout.
+     */
+    private static final boolean PAIRED_PANELS = WIDE_REGISTER_FILE || Vectors.FUSED_MULTIPLY_ADD;
     /** Depth of one pass: MR rows of A and KC rows of a B panel stay in L1. */
     static final int KC = 256;
     /**
@@ -40,7 +52,8 @@ final class Sgemm {
 
     /** The choices above in words, for {@code bench}. */
     static String describe() {
-        String tile = WIDE_REGISTER_FILE ? "4 x 2 vectors (8 x 1 for a single panel)" : "6 x 2 vectors (6 x 1 for a single panel)";
+        String tile = WIDE_REGISTER_FILE ? "4 x 2 vectors (8 x 1 for a single panel)"
+                : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
         return "SGEMM micro-kernel " + tile + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
     }
 
@@ -83,31 +96,37 @@ final class Sgemm {
                          float[] packedB, float[] c, int cOffset, int ldc, boolean accumulate) {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
+        // The micro-kernels always add to C, so an overwritten C is zeroed first: a kernel that also
+        // had to overwrite parsed both store paths, and the 6 x 2 kernel then ran past C2's node
+        // budget for inlining in one compilation (NodeCountInliningCutoff), leaving its last stores
+        // out of line with their vectors boxed on the heap (docs/performance.md).
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
+        }
         for (int k0 = 0; k0 < k; k0 += KC) {
             int kc = Math.min(KC, k - k0);
-            boolean load = accumulate || k0 > 0;
             for (int p0 = 0; p0 < panels; p0 += NC_PANELS) {
                 int p1 = Math.min(panels, p0 + NC_PANELS);
                 for (int i = 0; i < fullRows; i += MR) {
                     int aBase = aOffset + i * aRowStride + k0 * aColStride;
                     int p = p0;
-                    for (; p + 1 < p1 && (p + 2) * LANES <= n; p += 2) {
+                    for (; PAIRED_PANELS && p + 1 < p1 && (p + 2) * LANES <= n; p += 2) {
                         int b0 = p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE) {
-                            kernel4x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc, load);
+                            kernel4x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                             kernel4x2(kc, a, aBase + 4 * aRowStride, aRowStride, aColStride, packedB, b0, b1,
-                                    c, cBase + 4 * ldc, ldc, load);
+                                    c, cBase + 4 * ldc, ldc);
                         } else {
-                            kernel6x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc, load);
+                            kernel6x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         }
                     }
                     for (; p < p1; p++) {
                         int b0 = p * panelStride + k0 * LANES, cBase = cOffset + i * ldc + p * LANES;
                         int columns = Math.min(LANES, n - p * LANES);
                         if (WIDE_REGISTER_FILE) {
-                            kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, load, columns, edge);
+                            kernel8x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, columns, edge);
                         } else {
-                            kernel6x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, load, columns, edge);
+                            kernel6x1(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc, columns, edge);
                         }
                     }
                 }
@@ -116,7 +135,7 @@ final class Sgemm {
                 int aBase = aOffset + i * aRowStride + k0 * aColStride;
                 for (int p = 0; p < panels; p++) {
                     kernel1x1(kc, a, aBase, aColStride, packedB, p * panelStride + k0 * LANES,
-                            c, cOffset + i * ldc + p * LANES, load, Math.min(LANES, n - p * LANES), edge);
+                            c, cOffset + i * ldc + p * LANES, Math.min(LANES, n - p * LANES), edge);
                 }
             }
         }
@@ -124,7 +143,7 @@ final class Sgemm {
 
     /** Four rows by two whole panels: 8 accumulators fed by 2 loads and 4 broadcasts per step. */
     private static void kernel4x2(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1,
-                                  float[] c, int cBase, int ldc, boolean load) {
+                                  float[] c, int cBase, int ldc) {
         FloatVector z = FloatVector.zero(SPECIES);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
         for (int kk = 0; kk < kc; kk++) {
@@ -144,15 +163,15 @@ final class Sgemm {
             c30 = mulAdd(s, v0, c30);
             c31 = mulAdd(s, v1, c31);
         }
-        storePair(c00, c01, c, cBase, load);
-        storePair(c10, c11, c, cBase + ldc, load);
-        storePair(c20, c21, c, cBase + 2 * ldc, load);
-        storePair(c30, c31, c, cBase + 3 * ldc, load);
+        storePair(c00, c01, c, cBase);
+        storePair(c10, c11, c, cBase + ldc);
+        storePair(c20, c21, c, cBase + 2 * ldc);
+        storePair(c30, c31, c, cBase + 3 * ldc);
     }
 
     /** Six rows by two whole panels: 12 accumulators fed by 2 loads and 6 broadcasts per step. */
     private static void kernel6x2(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1,
-                                  float[] c, int cBase, int ldc, boolean load) {
+                                  float[] c, int cBase, int ldc) {
         FloatVector z = FloatVector.zero(SPECIES);
         FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z,
                 c50 = z, c51 = z;
@@ -179,26 +198,22 @@ final class Sgemm {
             c50 = mulAdd(s, v0, c50);
             c51 = mulAdd(s, v1, c51);
         }
-        storePair(c00, c01, c, cBase, load);
-        storePair(c10, c11, c, cBase + ldc, load);
-        storePair(c20, c21, c, cBase + 2 * ldc, load);
-        storePair(c30, c31, c, cBase + 3 * ldc, load);
-        storePair(c40, c41, c, cBase + 4 * ldc, load);
-        storePair(c50, c51, c, cBase + 5 * ldc, load);
+        storePair(c00, c01, c, cBase);
+        storePair(c10, c11, c, cBase + ldc);
+        storePair(c20, c21, c, cBase + 2 * ldc);
+        storePair(c30, c31, c, cBase + 3 * ldc);
+        storePair(c40, c41, c, cBase + 4 * ldc);
+        storePair(c50, c51, c, cBase + 5 * ldc);
     }
 
-    private static void storePair(FloatVector v0, FloatVector v1, float[] c, int at, boolean load) {
-        if (load) {
-            v0 = v0.add(FloatVector.fromArray(SPECIES, c, at));
-            v1 = v1.add(FloatVector.fromArray(SPECIES, c, at + LANES));
-        }
-        v0.intoArray(c, at);
-        v1.intoArray(c, at + LANES);
+    private static void storePair(FloatVector v0, FloatVector v1, float[] c, int at) {
+        v0.add(FloatVector.fromArray(SPECIES, c, at)).intoArray(c, at);
+        v1.add(FloatVector.fromArray(SPECIES, c, at + LANES)).intoArray(c, at + LANES);
     }
 
     /** Eight rows by one panel (possibly partial): for an odd panel count or C narrower than two panels. */
     private static void kernel8x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0,
-                                  float[] c, int cBase, int ldc, boolean load, int columns, float[] edge) {
+                                  float[] c, int cBase, int ldc, int columns, float[] edge) {
         FloatVector z = FloatVector.zero(SPECIES);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z, c6 = z, c7 = z;
         for (int kk = 0; kk < kc; kk++) {
@@ -213,19 +228,19 @@ final class Sgemm {
             c6 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 6 * rs]), v, c6);
             c7 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 7 * rs]), v, c7);
         }
-        store(c0, c, cBase, load, columns, edge);
-        store(c1, c, cBase + ldc, load, columns, edge);
-        store(c2, c, cBase + 2 * ldc, load, columns, edge);
-        store(c3, c, cBase + 3 * ldc, load, columns, edge);
-        store(c4, c, cBase + 4 * ldc, load, columns, edge);
-        store(c5, c, cBase + 5 * ldc, load, columns, edge);
-        store(c6, c, cBase + 6 * ldc, load, columns, edge);
-        store(c7, c, cBase + 7 * ldc, load, columns, edge);
+        store(c0, c, cBase, columns, edge);
+        store(c1, c, cBase + ldc, columns, edge);
+        store(c2, c, cBase + 2 * ldc, columns, edge);
+        store(c3, c, cBase + 3 * ldc, columns, edge);
+        store(c4, c, cBase + 4 * ldc, columns, edge);
+        store(c5, c, cBase + 5 * ldc, columns, edge);
+        store(c6, c, cBase + 6 * ldc, columns, edge);
+        store(c7, c, cBase + 7 * ldc, columns, edge);
     }
 
     /** Six rows by one panel (possibly partial): the 16-register counterpart of {@link #kernel8x1}. */
     private static void kernel6x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0,
-                                  float[] c, int cBase, int ldc, boolean load, int columns, float[] edge) {
+                                  float[] c, int cBase, int ldc, int columns, float[] edge) {
         FloatVector z = FloatVector.zero(SPECIES);
         FloatVector c0 = z, c1 = z, c2 = z, c3 = z, c4 = z, c5 = z;
         for (int kk = 0; kk < kc; kk++) {
@@ -238,35 +253,34 @@ final class Sgemm {
             c4 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 4 * rs]), v, c4);
             c5 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 5 * rs]), v, c5);
         }
-        store(c0, c, cBase, load, columns, edge);
-        store(c1, c, cBase + ldc, load, columns, edge);
-        store(c2, c, cBase + 2 * ldc, load, columns, edge);
-        store(c3, c, cBase + 3 * ldc, load, columns, edge);
-        store(c4, c, cBase + 4 * ldc, load, columns, edge);
-        store(c5, c, cBase + 5 * ldc, load, columns, edge);
+        store(c0, c, cBase, columns, edge);
+        store(c1, c, cBase + ldc, columns, edge);
+        store(c2, c, cBase + 2 * ldc, columns, edge);
+        store(c3, c, cBase + 3 * ldc, columns, edge);
+        store(c4, c, cBase + 4 * ldc, columns, edge);
+        store(c5, c, cBase + 5 * ldc, columns, edge);
     }
 
     private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
-                                  float[] c, int cBase, boolean load, int columns, float[] edge) {
+                                  float[] c, int cBase, int columns, float[] edge) {
         FloatVector acc = FloatVector.zero(SPECIES);
         for (int kk = 0; kk < kc; kk++) {
             acc = mulAdd(FloatVector.broadcast(SPECIES, a[aBase + kk * cs]),
                     FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
         }
-        store(acc, c, cBase, load, columns, edge);
+        store(acc, c, cBase, columns, edge);
     }
 
     /**
      * Writes the first {@code columns} lanes; a partial tile goes through {@code edge}, because JDK
      * 17's masked stores and variable-lane reads are not intrinsified (they box the vector on the heap).
      */
-    private static void store(FloatVector v, float[] c, int at, boolean load, int columns, float[] edge) {
+    private static void store(FloatVector v, float[] c, int at, int columns, float[] edge) {
         if (columns == LANES) {
-            if (load) v = v.add(FloatVector.fromArray(SPECIES, c, at));
-            v.intoArray(c, at);
+            v.add(FloatVector.fromArray(SPECIES, c, at)).intoArray(c, at);
         } else {
             v.intoArray(edge, 0);
-            for (int j = 0; j < columns; j++) c[at + j] = (load ? c[at + j] : 0f) + edge[j];
+            for (int j = 0; j < columns; j++) c[at + j] += edge[j];
         }
     }
 }
