@@ -6,44 +6,81 @@ import jdk.incubator.vector.VectorSpecies;
 import jresnet.backend.ConvGeometry;
 
 /**
- * Winograd F(2x2, 3x3) for 3 x 3 stride-1 convolutions (Lavin and Gray, 2015): each 2 x 2 block of
- * output pixels is A^T [(G g G^T) ⊙ (B^T d B)] A of the 4 x 4 input window d around it, so the
- * 36 multiply-adds per output block and channel pair become 16, and the products over channels become
- * 16 independent GEMMs ({@link Sgemm}), one per point of the 4 x 4 transformed tile.
+ * Winograd F(4x4, 3x3) for 3 x 3 stride-1 convolutions (Lavin and Gray, 2015): each 4 x 4 block of
+ * output pixels is A^T [(G g G^T) ⊙ (B^T d B)] A of the 6 x 6 input window d around it, so the 144
+ * multiply-adds per output block and channel pair become 36, and the products over channels become 36
+ * independent GEMMs ({@link Sgemm}), one per point of the transformed tile.
  * <ul>
  * <li>Forward (and backward-data, a forward convolution with the flipped, transposed kernel): per
- * block of tiles a worker transforms its input windows, runs the 16 GEMMs against the transformed
+ * block of tiles a worker transforms its input windows, runs the GEMMs against the transformed
  * kernel and transforms the products back into its output pixels.</li>
  * <li>Backward-filter: with U = G g G^T, dL/dU = (A dY A^T) ⊙ (B^T d B) summed over tiles, so each
- * worker accumulates 16 GEMMs V^T · Z into its own partial dU, the partials are added in worker order
- * and dL/dg = G^T dU G.</li>
+ * worker accumulates one GEMM V^T · Z per point into its own partial dU, the partials are added in
+ * worker order and dL/dg = G^T dU G.</li>
  * </ul>
- * NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors.
- * Transformed tiles are stored with the channel count rounded up to whole vectors (zeros beyond it),
- * so the transforms never need a scalar tail. Any padding works (tiles reach into it as zeros).
- * Deterministic for a given thread count: every output is written by one worker in a fixed order, and
- * the filter partials are summed in worker order.
+ * The matrices (interpolation points 0, ±1, ±2): B^T = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0],
+ * [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0], [0, 4, 0, −5, 0, 1]],
+ * G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]],
+ * A^T = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]. Values
+ * grow by up to 100x in the input transform and G's sixths and twelfths are inexact in binary, so the
+ * error is about 10x that of im2col + SGEMM (WinogradTest); the kernel transforms run in double to
+ * keep their share of it small. F(2x2, 3x3), used before, measured 1.2-1.9x slower per pass on
+ * resnet20's shapes and level on resnet30's widest (docs/performance.md).
+ *
+ * <p>NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors;
+ * each 2-D transform is two passes of its 1-D transform, through a window of vectors in L1. Transformed
+ * tiles are stored with the channel count rounded up to whole vectors (zeros beyond it), so the
+ * transforms never need a scalar tail. Any padding works (tiles reach into it as zeros). Deterministic
+ * for a given thread count: every output is written by one worker in a fixed order, and the filter
+ * partials are summed in worker order.
+ *
+ * <p>Written for JDK 17's C2, which keeps a Vector-API operation an instruction only while it inlines
+ * the operation's whole call tree, and stops inlining once one compilation has parsed about 18,000
+ * nodes (NodeCountInliningCutoff, fixed in product JVMs); past that, the calls are compiled out of
+ * line and every vector they take or return is boxed on the heap (docs/performance.md). So every
+ * vector is loaded from an array in the method that uses it and none crosses a method boundary, the
+ * 1-D transforms are static (no virtual call), the factors are constant vectors rather than scalars
+ * to broadcast, and each 2-D transform runs both of its passes through one call site, so that a tile
+ * method inlines one copy of its 1-D transform rather than two.
  */
 final class Winograd {
-    /** Points of one transformed tile: a 4 x 4 window. */
-    static final int POINTS = 16;
-    private static final int WINDOW = 4, OUTPUT_TILE = 2;
     private static final VectorSpecies<Float> SPECIES = Vectors.SPECIES;
     private static final int LANES = Vectors.LANES;
     /** Target floats of one worker's transformed tiles (inputs and products): about half an L2. */
     private static final int BLOCK_FLOATS = 1 << 16;
-    /** Fewest tiles per block, as im2col's fewest rows per GEMM block. */
-    private static final int MIN_BLOCK_TILES = 128;
+    /**
+     * How many times the tile data a block streams must outweigh the kernel data it streams: once for
+     * forward (the transformed kernel is read per block), four times for backward-filter (the partial
+     * dU is read and written per block, and its GEMMs want long sums).
+     */
+    private static final int FORWARD_REUSE = 1, FILTER_REUSE = 4;
+
+    /** Output pixels per tile side, input window side and points per transformed tile. */
+    private static final int OUTPUT_TILE = 4, WINDOW = OUTPUT_TILE + 2, POINTS = WINDOW * WINDOW;
+    /**
+     * The transforms' factors as constant vectors: {@code x.mul(4f)} broadcasts through a call whose
+     * receiver C2 must resolve from a type profile, and JVMs where that profile went bad compiled the
+     * boxing fallback (docs/performance.md).
+     */
+    private static final FloatVector TWO = FloatVector.broadcast(SPECIES, 2f), FOUR = FloatVector.broadcast(SPECIES, 4f),
+            FIVE = FloatVector.broadcast(SPECIES, 5f), EIGHT = FloatVector.broadcast(SPECIES, 8f);
+    /** The bias of the output transform's first pass (its second adds the layer's). */
+    private static final float[] NO_BIAS = new float[LANES];
 
     private final WorkerPool pool;
-    /** Per worker: transformed input tiles [point][tile][inC rounded up], products or dY tiles, partial dU. */
+    /** Per worker: transformed input tiles [point][tile][inC rounded up], products, partial dU. */
     private final float[][] inputTiles, productTiles, partialFilters;
     /** Per worker and point: the transformed dY tiles of a block, packed as the GEMM's B operand. */
     private final float[][][] packedGradientTiles;
-    /** Per worker: the 4 x 4 x LANES intermediate of a two-pass transform, and a partial-vector bounce. */
-    private final float[][] between, edges;
+    /**
+     * Per worker, each one window of vectors: a gathered border window, the result of a transform's
+     * first pass, a transformed gradient tile or a row of output pixels.
+     */
+    private final float[][] gathered, between, finished;
+    /** The forward's bias, zero-padded to whole vectors (none: zeros). */
+    private float[] paddedBias = new float[0];
     private float[] transformedKernel = new float[0];
-    private final float[][] packedKernels = new float[POINTS][0];
+    private final float[][] packedKernels;
 
     Winograd(WorkerPool pool) {
         this.pool = pool;
@@ -52,11 +89,13 @@ final class Winograd {
         productTiles = new float[threads][0];
         partialFilters = new float[threads][0];
         packedGradientTiles = new float[threads][POINTS][0];
-        between = new float[threads][WINDOW * WINDOW * LANES];
-        edges = new float[threads][LANES];
+        gathered = new float[threads][POINTS * LANES];
+        between = new float[threads][POINTS * LANES];
+        finished = new float[threads][POINTS * LANES];
+        packedKernels = new float[POINTS][0];
     }
 
-    /** Whether this algorithm computes {@code g} at all: a 3 x 3 kernel at stride 1, any padding. */
+    /** Whether Winograd computes {@code g} at all: a 3 x 3 kernel at stride 1, any padding. */
     static boolean supports(ConvGeometry g) {
         return g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1;
     }
@@ -68,12 +107,17 @@ final class Winograd {
     private static int tilesWide(ConvGeometry g) { return (g.outW() + OUTPUT_TILE - 1) / OUTPUT_TILE; }
 
     /**
-     * Tiles per worker block: a multiple of the GEMM's micro-tile height, the block about BLOCK_FLOATS,
-     * but at least MIN_BLOCK_TILES, so that each of the 16 transformed kernels (forward) or partial
-     * kernel gradients (backward-filter) that a block streams through is used for that many rows.
+     * Tiles per worker block, a multiple of the GEMM's micro-tile height: about BLOCK_FLOATS of
+     * transformed tiles, but enough that the tiles' channels (rows · (inC + outC) per point) are
+     * {@code reuse} times the kernel's (inC · outC per point), since a block streams both. So small
+     * layers get small blocks that stay in L2 (16 channels: 56 tiles), wide ones long blocks that
+     * amortise the kernel (256 channels: 128 tiles forward, 512 backward-filter). Measured on the
+     * Zen 3 host, one thread: against a fixed floor of 128 tiles, 5-20% faster on resnet20's shapes
+     * and level on resnet30's.
      */
-    private int blockTiles(ConvGeometry g, int tiles) {
-        int rows = Math.max(MIN_BLOCK_TILES, BLOCK_FLOATS / (POINTS * (roundUp(g.inC()) + roundUp(g.outC()))));
+    private int blockTiles(ConvGeometry g, int tiles, int reuse) {
+        int in = roundUp(g.inC()), out = roundUp(g.outC());
+        int rows = Math.max(BLOCK_FLOATS / (POINTS * (in + out)), (int) ((long) reuse * in * out / (in + out)));
         rows = Math.min(rows, (tiles + pool.threads() - 1) / pool.threads());
         return Math.max(Sgemm.MR, rows / Sgemm.MR * Sgemm.MR);
     }
@@ -91,7 +135,10 @@ final class Winograd {
             if (packedKernels[p].length < Sgemm.packedSize(paddedIn, outC)) packedKernels[p] = new float[Sgemm.packedSize(paddedIn, outC)];
             Sgemm.packB(transformedKernel, p * paddedIn * outC, outC, 1, paddedIn, outC, packedKernels[p]);
         }
-        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles);
+        if (paddedBias.length < paddedOut) paddedBias = new float[paddedOut];
+        Arrays.fill(paddedBias, 0f);
+        if (bias != null) System.arraycopy(bias, 0, paddedBias, 0, outC);
+        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, FORWARD_REUSE);
         int blocks = (tiles + rows - 1) / rows;
         pool.run(blocks, (block, w) -> {
             int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
@@ -101,14 +148,14 @@ final class Winograd {
                 Sgemm.multiply(count, outC, paddedIn, v, p * rows * paddedIn, paddedIn, 1, packedKernels[p],
                         m, p * rows * paddedOut, paddedOut, false);
             }
-            for (int t = 0; t < count; t++) transformOutputTile(m, t, rows * paddedOut, paddedOut, bias, out, g, tile0 + t, w);
+            for (int t = 0; t < count; t++) transformOutputTile(m, t, rows * paddedOut, paddedOut, paddedBias, out, g, tile0 + t, w);
         });
     }
 
     /** dKernel = the kernel gradient of {@code g} from its input x and output gradient dY. */
     void backwardFilter(float[] in, float[] gout, float[] gk, ConvGeometry g) {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC);
-        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles);
+        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, FILTER_REUSE);
         int blocks = (tiles + rows - 1) / rows, used = Math.min(pool.threads(), blocks);
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
         // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
@@ -121,7 +168,7 @@ final class Winograd {
             for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
             for (int t = 0; t < count; t++) {
                 transformInputTile(in, g, tile0 + t, v, t, rows * paddedIn, w);
-                transformGradientTile(gout, g, tile0 + t, z, t, count, edges[w]);
+                transformGradientTile(gout, g, tile0 + t, z, t, count, w);
             }
             // partial dU[point][inC, outC] += V[point]ᵀ[inC, count] · Z[point][count, outC]
             for (int p = 0; p < POINTS; p++) {
@@ -141,189 +188,217 @@ final class Winograd {
     }
 
     /**
-     * U[point][ci][co] = (G g G^T) for each channel pair, G = [[1, 0, 0], [½, ½, ½], [½, −½, ½], [0, 0, 1]];
-     * rows ci ≥ inC stay zero, matching the zero channels of the transformed input tiles.
+     * U[point][ci][co] = G g G^T for each channel pair, G down the kernel's rows into {@code gg}, then
+     * along its rows into U; rows ci ≥ inC stay zero, matching the zero channels of the input tiles.
      */
     private void transformKernel(float[] kernel, int inC, int outC, int paddedIn) {
         float[] u = transformedKernel(POINTS * paddedIn * outC);
         Arrays.fill(u, 0, POINTS * paddedIn * outC, 0f);
-        float[] gg = new float[12];
+        float[] gg = new float[WINDOW * 3];
+        int tap = inC * outC, step = paddedIn * outC;
         for (int ci = 0; ci < inC; ci++)
             for (int co = 0; co < outC; co++) {
-                // G g: 4 rows of 3
-                for (int j = 0; j < 3; j++) {
-                    float g0 = kernel[(j * inC + ci) * outC + co], g1 = kernel[((3 + j) * inC + ci) * outC + co],
-                            g2 = kernel[((6 + j) * inC + ci) * outC + co];
-                    gg[j] = g0;
-                    gg[3 + j] = 0.5f * (g0 + g1 + g2);
-                    gg[6 + j] = 0.5f * (g0 - g1 + g2);
-                    gg[9 + j] = g2;
-                }
-                // (G g) G^T: 4 columns of each row
-                for (int i = 0; i < WINDOW; i++) {
-                    float g0 = gg[3 * i], g1 = gg[3 * i + 1], g2 = gg[3 * i + 2];
-                    int base = (i * WINDOW * paddedIn + ci) * outC + co, step = paddedIn * outC;
-                    u[base] = g0;
-                    u[base + step] = 0.5f * (g0 + g1 + g2);
-                    u[base + 2 * step] = 0.5f * (g0 - g1 + g2);
-                    u[base + 3 * step] = g2;
-                }
+                int k = ci * outC + co;
+                for (int j = 0; j < 3; j++) kernel(kernel[k + j * tap], kernel[k + (3 + j) * tap], kernel[k + (6 + j) * tap], gg, j, 3);
+                for (int i = 0; i < WINDOW; i++) kernel(gg[3 * i], gg[3 * i + 1], gg[3 * i + 2], u, (i * WINDOW * paddedIn + ci) * outC + co, step);
             }
     }
 
-    /** dg = G^T dU G for each channel pair, G^T = [[1, ½, ½, 0], [0, ½, −½, 0], [0, ½, ½, 1]]. */
+    /** dg = G^T dU G for each channel pair: G^T down dU's columns into {@code half}, then along its rows. */
     private static void untransformKernelGradient(float[] dU, int inC, int outC, int rowsPerPoint, float[] gk) {
-        float[] half = new float[12];
-        int step = rowsPerPoint * outC;
+        float[] half = new float[3 * WINDOW];
+        int step = rowsPerPoint * outC, tap = inC * outC;
         for (int ci = 0; ci < inC; ci++)
             for (int co = 0; co < outC; co++) {
-                // rows: G^T dU (3 rows of 4)
-                for (int j = 0; j < WINDOW; j++) {
-                    int base = (j * rowsPerPoint + ci) * outC + co;
-                    float u0 = dU[base], u1 = dU[base + WINDOW * step], u2 = dU[base + 2 * WINDOW * step],
-                            u3 = dU[base + 3 * WINDOW * step];
-                    half[j] = u0 + 0.5f * (u1 + u2);
-                    half[4 + j] = 0.5f * (u1 - u2);
-                    half[8 + j] = 0.5f * (u1 + u2) + u3;
-                }
-                // columns: (G^T dU) G
-                for (int i = 0; i < 3; i++) {
-                    float u0 = half[4 * i], u1 = half[4 * i + 1], u2 = half[4 * i + 2], u3 = half[4 * i + 3];
-                    gk[((3 * i) * inC + ci) * outC + co] = u0 + 0.5f * (u1 + u2);
-                    gk[((3 * i + 1) * inC + ci) * outC + co] = 0.5f * (u1 - u2);
-                    gk[((3 * i + 2) * inC + ci) * outC + co] = 0.5f * (u1 + u2) + u3;
-                }
+                for (int j = 0; j < WINDOW; j++) kernelGradient(dU, (j * rowsPerPoint + ci) * outC + co, WINDOW * step, half, j, WINDOW);
+                for (int i = 0; i < 3; i++) kernelGradient(half, i * WINDOW, 1, gk, (3 * i * inC + ci) * outC + co, tap);
             }
     }
 
     /**
-     * V[point][t] = B^T d B of the 4 x 4 input window of tile {@code tile}, all channels, with
-     * B^T = [[1, 0, −1, 0], [0, 1, 1, 0], [0, −1, 1, 0], [0, 1, 0, −1]]; the same 1-D transform runs
-     * down the window's columns into {@code between}, then along its rows into V.
+     * V[point][t] = B^T d B of the input window of tile {@code tile}, all channels: B^T down the
+     * window's columns into {@code between}, then along its rows into V. Windows inside the image
+     * are read in place; those over the border are gathered first, with zeros for the padding.
      */
     private void transformInputTile(float[] in, ConvGeometry g, int tile, float[] v, int t, int pointStride, int w) {
         int inC = g.inC(), paddedIn = roundUp(inC), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int ih0 = ti * OUTPUT_TILE - g.padTop(), iw0 = tj * OUTPUT_TILE - g.padLeft();
-        float[] mid = between[w], edge = edges[w];
+        boolean inside = ih0 >= 0 && iw0 >= 0 && ih0 + WINDOW <= g.inH() && iw0 + WINDOW <= g.inW();
+        float[] mid = between[w];
+        int rowStride = WINDOW * LANES;
         for (int c0 = 0; c0 < paddedIn; c0 += LANES) {
-            for (int j = 0; j < WINDOW; j++) {
-                int iw = iw0 + j;
-                FloatVector d0 = pixel(in, g, n, ih0, iw, c0, inC, edge), d1 = pixel(in, g, n, ih0 + 1, iw, c0, inC, edge),
-                        d2 = pixel(in, g, n, ih0 + 2, iw, c0, inC, edge), d3 = pixel(in, g, n, ih0 + 3, iw, c0, inC, edge);
-                inputTransform(d0, d1, d2, d3, mid, j * LANES, WINDOW * LANES);
+            float[] src = gathered[w];
+            int at = 0, srcRow = rowStride, srcColumn = LANES;
+            if (inside && c0 + LANES <= inC) {
+                src = in;
+                at = ((n * g.inH() + ih0) * g.inW() + iw0) * inC + c0;
+                srcRow = g.inW() * inC;
+                srcColumn = inC;
+            } else {
+                gatherBlock(in, n, ih0, iw0, g.inH(), g.inW(), inC, c0, WINDOW, src);
             }
-            for (int i = 0; i < WINDOW; i++) {
-                int row = i * WINDOW * LANES;
-                inputTransform(FloatVector.fromArray(SPECIES, mid, row), FloatVector.fromArray(SPECIES, mid, row + LANES),
-                        FloatVector.fromArray(SPECIES, mid, row + 2 * LANES), FloatVector.fromArray(SPECIES, mid, row + 3 * LANES),
-                        v, (i * WINDOW * pointStride) + t * paddedIn + c0, pointStride);
+            for (int step = 0; step < 2 * WINDOW; step++) { // both passes through one call (see the class comment)
+                boolean down = step < WINDOW;
+                int k = down ? step : step - WINDOW;
+                input(down ? src : mid, down ? at + k * srcColumn : k * rowStride, down ? srcRow : LANES,
+                        down ? mid : v, down ? k * LANES : k * WINDOW * pointStride + t * paddedIn + c0, down ? rowStride : pointStride);
             }
         }
     }
 
-    /** B^T applied to 4 values along one axis, written {@code stride} apart. */
-    private static void inputTransform(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3,
-                                       float[] dst, int at, int stride) {
-        d0.sub(d2).intoArray(dst, at);
-        d1.add(d2).intoArray(dst, at + stride);
-        d2.sub(d1).intoArray(dst, at + 2 * stride);
-        d1.sub(d3).intoArray(dst, at + 3 * stride);
-    }
-
     /**
-     * Z[point][t] = A dY A^T of the 2 x 2 output-gradient block of tile {@code tile} (zero beyond the
-     * output), A^T = [[1, 1, 1, 0], [0, 1, −1, −1]], written straight into the packed panels of the
-     * GEMM's B operand (panel of channel c0 at c0·count, row t at t·LANES).
+     * Z[point][t] = A dY A^T of the output-gradient block of tile {@code tile} (zero beyond the output):
+     * A along the block's rows into {@code between}, then down its columns into a transformed tile,
+     * whose points go into the packed panels of the GEMM's B operand (panel of channel c0 at c0·count,
+     * row t at t·LANES).
      */
-    private static void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[][] z, int t, int count, float[] edge) {
+    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[][] z, int t, int count, int w) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * OUTPUT_TILE, ow0 = tj * OUTPUT_TILE;
+        boolean inside = oh0 + OUTPUT_TILE <= g.outH() && ow0 + OUTPUT_TILE <= g.outW();
+        float[] mid = between[w], tileOut = finished[w];
+        int rowStride = WINDOW * LANES;
         for (int c0 = 0; c0 < outC; c0 += LANES) {
-            FloatVector y00 = outputPixel(gout, g, n, oh0, ow0, c0, edge), y01 = outputPixel(gout, g, n, oh0, ow0 + 1, c0, edge),
-                    y10 = outputPixel(gout, g, n, oh0 + 1, ow0, c0, edge), y11 = outputPixel(gout, g, n, oh0 + 1, ow0 + 1, c0, edge);
-            int at = c0 * count + t * LANES;
-            // column j of dY A^T is (h0, h1); A takes it to the 4 points of column j
-            gradientTransform(y00, y10, z, 0, at);
-            gradientTransform(y00.add(y01), y10.add(y11), z, 1, at);
-            gradientTransform(y00.sub(y01), y10.sub(y11), z, 2, at);
-            gradientTransform(y01.neg(), y11.neg(), z, 3, at);
+            float[] src = gathered[w];
+            int at = 0, srcRow = OUTPUT_TILE * LANES, srcColumn = LANES;
+            if (inside && c0 + LANES <= outC) {
+                src = gout;
+                at = ((n * g.outH() + oh0) * g.outW() + ow0) * outC + c0;
+                srcRow = g.outW() * outC;
+                srcColumn = outC;
+            } else {
+                gatherBlock(gout, n, oh0, ow0, g.outH(), g.outW(), outC, c0, OUTPUT_TILE, src);
+            }
+            for (int step = 0; step < OUTPUT_TILE + WINDOW; step++) { // both passes through one call
+                boolean along = step < OUTPUT_TILE;
+                int k = along ? step : step - OUTPUT_TILE;
+                gradient(along ? src : mid, along ? at + k * srcRow : k * LANES, along ? srcColumn : rowStride,
+                        along ? mid : tileOut, along ? k * rowStride : k * LANES, along ? LANES : rowStride);
+            }
+            int panelAt = c0 * count + t * LANES;
+            for (int p = 0; p < POINTS; p++) FloatVector.fromArray(SPECIES, tileOut, p * LANES).intoArray(z[p], panelAt);
         }
     }
 
-    /** A applied to (h0, h1), one column j of dY A^T: the points (0..3, j). */
-    private static void gradientTransform(FloatVector h0, FloatVector h1, float[][] z, int j, int at) {
-        h0.intoArray(z[j], at);
-        h0.add(h1).intoArray(z[WINDOW + j], at);
-        h0.sub(h1).intoArray(z[2 * WINDOW + j], at);
-        h1.neg().intoArray(z[3 * WINDOW + j], at);
-    }
-
     /**
-     * Writes the valid pixels of tile {@code tile}: A^T M A (+ bias) of its 16 products, down the
-     * columns into {@code between}, then along the rows into the output.
+     * Writes the valid pixels of tile {@code tile}: A^T M A + bias of its products, A^T down the
+     * columns into {@code between}, then along the rows, straight into the output where the whole row
+     * of the tile and a whole vector of channels are there, else through {@code finished}.
      */
-    private void transformOutputTile(float[] m, int t, int pointStride, int paddedOut, float[] bias, float[] out,
+    private void transformOutputTile(float[] m, int t, int pointStride, int paddedOut, float[] paddedBias, float[] out,
                                      ConvGeometry g, int tile, int w) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * OUTPUT_TILE, ow0 = tj * OUTPUT_TILE;
         int rowsHere = Math.min(OUTPUT_TILE, g.outH() - oh0), colsHere = Math.min(OUTPUT_TILE, g.outW() - ow0);
-        float[] mid = between[w], edge = edges[w];
+        float[] mid = between[w], row = finished[w];
+        int rowStride = WINDOW * LANES;
         for (int c0 = 0; c0 < outC; c0 += LANES) {
-            int at = t * paddedOut + c0;
-            for (int j = 0; j < WINDOW; j++) {
-                FloatVector m0 = FloatVector.fromArray(SPECIES, m, at + j * pointStride),
-                        m1 = FloatVector.fromArray(SPECIES, m, at + (WINDOW + j) * pointStride),
-                        m2 = FloatVector.fromArray(SPECIES, m, at + (2 * WINDOW + j) * pointStride),
-                        m3 = FloatVector.fromArray(SPECIES, m, at + (3 * WINDOW + j) * pointStride);
-                m0.add(m1).add(m2).intoArray(mid, j * LANES);
-                m1.sub(m2).sub(m3).intoArray(mid, (WINDOW + j) * LANES);
-            }
-            FloatVector b = bias == null ? FloatVector.zero(SPECIES) : channels(bias, 0, c0, outC, edge);
-            for (int i = 0; i < rowsHere; i++) {
-                int row = i * WINDOW * LANES;
-                FloatVector m0 = FloatVector.fromArray(SPECIES, mid, row), m1 = FloatVector.fromArray(SPECIES, mid, row + LANES),
-                        m2 = FloatVector.fromArray(SPECIES, mid, row + 2 * LANES), m3 = FloatVector.fromArray(SPECIES, mid, row + 3 * LANES);
-                int base = ((n * g.outH() + oh0 + i) * g.outW() + ow0) * outC;
-                storeChannels(m0.add(m1).add(m2).add(b), out, base, c0, outC, edge);
-                if (colsHere > 1) storeChannels(m1.sub(m2).sub(m3).add(b), out, base + outC, c0, outC, edge);
+            int at = t * paddedOut + c0, valid = Math.min(LANES, outC - c0);
+            boolean direct = colsHere == OUTPUT_TILE && valid == LANES;
+            for (int step = 0; step < WINDOW + rowsHere; step++) { // both passes through one call
+                boolean down = step < WINDOW, toOut = !down && direct;
+                int k = down ? step : step - WINDOW, base = ((n * g.outH() + oh0 + k) * g.outW() + ow0) * outC;
+                output(down ? m : mid, down ? at + k * pointStride : k * rowStride, down ? WINDOW * pointStride : LANES,
+                        down ? NO_BIAS : paddedBias, down ? 0 : c0,
+                        down ? mid : toOut ? out : row, down ? k * LANES : toOut ? base + c0 : 0, down ? rowStride : toOut ? outC : LANES);
+                if (!down && !direct) {
+                    for (int j = 0; j < colsHere; j++) System.arraycopy(row, j * LANES, out, base + j * outC + c0, valid);
+                }
             }
         }
-    }
-
-    /** Channels [c0, c0 + LANES) of input pixel (n, ih, iw), zero outside the image or beyond inC. */
-    private static FloatVector pixel(float[] in, ConvGeometry g, int n, int ih, int iw, int c0, int inC, float[] edge) {
-        if (ih < 0 || ih >= g.inH() || iw < 0 || iw >= g.inW()) return FloatVector.zero(SPECIES);
-        return channels(in, ((n * g.inH() + ih) * g.inW() + iw) * inC, c0, inC, edge);
-    }
-
-    /** Channels [c0, c0 + LANES) of output pixel (n, oh, ow), zero outside the output or beyond outC. */
-    private static FloatVector outputPixel(float[] out, ConvGeometry g, int n, int oh, int ow, int c0, float[] edge) {
-        if (oh >= g.outH() || ow >= g.outW()) return FloatVector.zero(SPECIES);
-        return channels(out, ((n * g.outH() + oh) * g.outW() + ow) * g.outC(), c0, g.outC(), edge);
     }
 
     /**
-     * One vector of channels from a pixel at {@code base}; a partial vector goes through {@code edge},
-     * because JDK 17 runs masked loads as scalar code that boxes the vector.
+     * Copies channels [c0, c0 + LANES) of the size x size pixels from (h0, w0) of image n (NHWC,
+     * height x width x channels) to dst, pixel (i, j) at (i·size + j)·LANES, zeros outside the image.
      */
-    private static FloatVector channels(float[] a, int base, int c0, int channels, float[] edge) {
-        if (c0 + LANES <= channels) return FloatVector.fromArray(SPECIES, a, base + c0);
-        int valid = channels - c0;
-        System.arraycopy(a, base + c0, edge, 0, valid);
-        Arrays.fill(edge, valid, LANES, 0f);
-        return FloatVector.fromArray(SPECIES, edge, 0);
+    private static void gatherBlock(float[] a, int n, int h0, int w0, int height, int width, int channels, int c0,
+                                    int size, float[] dst) {
+        for (int i = 0; i < size; i++)
+            for (int j = 0; j < size; j++) {
+                int h = h0 + i, x = w0 + j;
+                boolean there = h >= 0 && h < height && x >= 0 && x < width;
+                gather(a, there ? ((n * height + h) * width + x) * channels : -1, c0, channels, dst, (i * size + j) * LANES);
+            }
     }
 
-    /** Stores one vector of channels into a pixel at {@code base}, only those below {@code channels}. */
-    private static void storeChannels(FloatVector v, float[] a, int base, int c0, int channels, float[] edge) {
-        if (c0 + LANES <= channels) {
-            v.intoArray(a, base + c0);
+    /**
+     * Copies channels [c0, c0 + LANES) of the pixel at {@code base} to {@code dst[at..]}, zeros beyond
+     * {@code channels} or for a pixel outside the image (base &lt; 0). It returns nothing: no vector
+     * crosses a method boundary in this class, since JDK 17 boxes one that the JIT does not inline.
+     */
+    private static void gather(float[] a, int base, int c0, int channels, float[] dst, int at) {
+        int valid = base < 0 ? 0 : Math.min(LANES, channels - c0);
+        if (valid == LANES) {
+            FloatVector.fromArray(SPECIES, a, base + c0).intoArray(dst, at);
             return;
         }
-        v.intoArray(edge, 0);
-        System.arraycopy(edge, 0, a, base + c0, channels - c0);
+        if (valid > 0) System.arraycopy(a, base + c0, dst, at, valid);
+        Arrays.fill(dst, at + valid, at + LANES, 0f);
+    }
+
+    // The 1-D transforms: values {@code stride} apart in, {@code dStride} apart out.
+
+    /** B^T: 6 window values to 6 transformed values. */
+    private static void input(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
+        FloatVector d0 = FloatVector.fromArray(SPECIES, s, at), d1 = FloatVector.fromArray(SPECIES, s, at + stride),
+                d2 = FloatVector.fromArray(SPECIES, s, at + 2 * stride), d3 = FloatVector.fromArray(SPECIES, s, at + 3 * stride),
+                d4 = FloatVector.fromArray(SPECIES, s, at + 4 * stride), d5 = FloatVector.fromArray(SPECIES, s, at + 5 * stride);
+        FloatVector a = d4.sub(d2.mul(FOUR)), b = d3.sub(d1.mul(FOUR)), c = d4.sub(d2), e = d3.sub(d1).mul(TWO);
+        d0.mul(FOUR).sub(d2.mul(FIVE)).add(d4).intoArray(d, dAt);
+        a.add(b).intoArray(d, dAt + dStride);
+        a.sub(b).intoArray(d, dAt + 2 * dStride);
+        c.add(e).intoArray(d, dAt + 3 * dStride);
+        c.sub(e).intoArray(d, dAt + 4 * dStride);
+        d1.mul(FOUR).sub(d3.mul(FIVE)).add(d5).intoArray(d, dAt + 5 * dStride);
+    }
+
+    /** A^T plus the vector of {@code bias} at {@code biasAt}: 6 products to 4 output values. */
+    private static void output(float[] s, int at, int stride, float[] bias, int biasAt, float[] d, int dAt, int dStride) {
+        FloatVector m0 = FloatVector.fromArray(SPECIES, s, at), m1 = FloatVector.fromArray(SPECIES, s, at + stride),
+                m2 = FloatVector.fromArray(SPECIES, s, at + 2 * stride), m3 = FloatVector.fromArray(SPECIES, s, at + 3 * stride),
+                m4 = FloatVector.fromArray(SPECIES, s, at + 4 * stride), m5 = FloatVector.fromArray(SPECIES, s, at + 5 * stride);
+        FloatVector b = FloatVector.fromArray(SPECIES, bias, biasAt);
+        FloatVector sum12 = m1.add(m2), diff12 = m1.sub(m2), sum34 = m3.add(m4), diff34 = m3.sub(m4);
+        m0.add(sum12).add(sum34).add(b).intoArray(d, dAt);
+        diff12.add(diff34.mul(TWO)).add(b).intoArray(d, dAt + dStride);
+        sum12.add(sum34.mul(FOUR)).add(b).intoArray(d, dAt + 2 * dStride);
+        diff12.add(diff34.mul(EIGHT)).add(m5).add(b).intoArray(d, dAt + 3 * dStride);
+    }
+
+    /** A: 4 output-gradient values to 6 transformed values. */
+    private static void gradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
+        FloatVector h0 = FloatVector.fromArray(SPECIES, s, at), h1 = FloatVector.fromArray(SPECIES, s, at + stride),
+                h2 = FloatVector.fromArray(SPECIES, s, at + 2 * stride), h3 = FloatVector.fromArray(SPECIES, s, at + 3 * stride);
+        FloatVector even = h0.add(h2), odd = h1.add(h3), evenScaled = h0.add(h2.mul(FOUR)), oddScaled = h1.mul(TWO).add(h3.mul(EIGHT));
+        h0.intoArray(d, dAt);
+        even.add(odd).intoArray(d, dAt + dStride);
+        even.sub(odd).intoArray(d, dAt + 2 * dStride);
+        evenScaled.add(oddScaled).intoArray(d, dAt + 3 * dStride);
+        evenScaled.sub(oddScaled).intoArray(d, dAt + 4 * dStride);
+        h3.intoArray(d, dAt + 5 * dStride);
+    }
+
+    /** G: the 3 kernel taps to 6 transformed values (scalar; once per call and channel pair). */
+    private static void kernel(float g0, float g1, float g2, float[] d, int dAt, int dStride) {
+        double outer = -(g0 + (double) g2) / 6, middle = g1 / 6.0, weighted = g0 / 24.0 + g2 / 6.0, middle12 = g1 / 12.0;
+        d[dAt] = (float) (g0 / 4.0);
+        d[dAt + dStride] = (float) (outer - middle);
+        d[dAt + 2 * dStride] = (float) (outer + middle);
+        d[dAt + 3 * dStride] = (float) (weighted + middle12);
+        d[dAt + 4 * dStride] = (float) (weighted - middle12);
+        d[dAt + 5 * dStride] = g2;
+    }
+
+    /** G^T: 6 values of dU to the 3 kernel taps' gradients. */
+    private static void kernelGradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
+        double u0 = s[at], u1 = s[at + stride], u2 = s[at + 2 * stride], u3 = s[at + 3 * stride],
+                u4 = s[at + 4 * stride], u5 = s[at + 5 * stride];
+        d[dAt] = (float) (u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24);
+        d[dAt + dStride] = (float) ((u2 - u1) / 6 + (u3 - u4) / 12);
+        d[dAt + 2 * dStride] = (float) ((u3 + u4 - u1 - u2) / 6 + u5);
     }
 }
