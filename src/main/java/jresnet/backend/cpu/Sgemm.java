@@ -100,7 +100,9 @@ final class Sgemm {
         // had to overwrite parsed both store paths, and the 6 x 2 kernel then ran past C2's node
         // budget for inlining in one compilation (NodeCountInliningCutoff), leaving its last stores
         // out of line with their vectors boxed on the heap (docs/performance.md).
-        if (!accumulate) {
+        if (!accumulate && ldc == n) {
+            Arrays.fill(c, cOffset, cOffset + m * n, 0f); // one long fill: rows of 16 floats cost a call each
+        } else if (!accumulate) {
             for (int i = 0; i < m; i++) Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
         for (int k0 = 0; k0 < k; k0 += KC) {

@@ -63,7 +63,8 @@ final class Winograd {
      * boxing fallback (docs/performance.md).
      */
     private static final FloatVector TWO = FloatVector.broadcast(SPECIES, 2f), FOUR = FloatVector.broadcast(SPECIES, 4f),
-            FIVE = FloatVector.broadcast(SPECIES, 5f), EIGHT = FloatVector.broadcast(SPECIES, 8f);
+            FIVE = FloatVector.broadcast(SPECIES, 5f), EIGHT = FloatVector.broadcast(SPECIES, 8f),
+            ZERO = FloatVector.zero(SPECIES);
     /** The bias of the output transform's first pass (its second adds the layer's). */
     private static final float[] NO_BIAS = new float[LANES];
 
@@ -334,6 +335,10 @@ final class Winograd {
         int valid = base < 0 ? 0 : Math.min(LANES, channels - c0);
         if (valid == LANES) {
             FloatVector.fromArray(SPECIES, a, base + c0).intoArray(dst, at);
+            return;
+        }
+        if (valid == 0) {
+            ZERO.intoArray(dst, at);
             return;
         }
         if (valid > 0) System.arraycopy(a, base + c0, dst, at, valid);
