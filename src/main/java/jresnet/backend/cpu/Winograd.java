@@ -341,7 +341,7 @@ final class Winograd {
             ZERO.intoArray(dst, at);
             return;
         }
-        if (valid > 0) System.arraycopy(a, base + c0, dst, at, valid);
+        System.arraycopy(a, base + c0, dst, at, valid);
         Arrays.fill(dst, at + valid, at + LANES, 0f);
     }
 
