@@ -17,7 +17,7 @@ interface ConvolutionRule {
      * Winograd F(4x4, 3x3) for 3 x 3 stride-1 passes whose input and output both have at least
      * {@link #WINOGRAD_MIN_CHANNELS} channels, at every vector width. It measured faster than im2col +
      * SGEMM in all three passes of every such resnet20 shape with 256- and 128-bit vectors on the Zen 3
-     * host of docs/performance.md (1.2-1.9x faster than F(2x2, 3x3), the rule before it), and with
+     * host of docs/performance.md (1.2-2.0x faster than F(2x2, 3x3), the rule before it), and with
      * 512-bit vectors on the Xeon host there, in every pass of resnet20's and resnet30's shapes from
      * 8 x 8 pixels up (1.6-2.6x); level with im2col on resnet30's 4 x 4 x 512 layers (0.9-1.1x). It was
      * slower on the 3- and 8-channel stems, where the transforms cost as much as the GEMMs.

@@ -24,7 +24,7 @@ import jresnet.backend.ConvGeometry;
  * A^T = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]. Values
  * grow by up to 100x in the input transform and G's sixths and twelfths are inexact in binary, so the
  * error is about 10x that of im2col + SGEMM (WinogradTest); the kernel transforms run in double to
- * keep their share of it small. F(2x2, 3x3), used before, measured 1.2-1.9x slower per pass on
+ * keep their share of it small. F(2x2, 3x3), used before, measured 1.2-2.0x slower per pass on
  * resnet20's shapes and level on resnet30's widest (docs/performance.md).
  *
  * <p>NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors;
