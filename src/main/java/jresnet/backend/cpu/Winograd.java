@@ -133,8 +133,8 @@ final class Winograd {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC), paddedOut = roundUp(outC);
         transformKernel(kernel, inC, outC, paddedIn);
         for (int p = 0; p < POINTS; p++) {
-            if (packedKernels[p].length < Sgemm.packedSize(paddedIn, outC)) packedKernels[p] = new float[Sgemm.packedSize(paddedIn, outC)];
-            Sgemm.packB(transformedKernel, p * paddedIn * outC, outC, 1, paddedIn, outC, packedKernels[p]);
+            Sgemm.packB(transformedKernel, p * paddedIn * outC, outC, 1, paddedIn, outC,
+                    grow(packedKernels, p, Sgemm.packedSize(paddedIn, outC)));
         }
         if (paddedBias.length < paddedOut) paddedBias = new float[paddedOut];
         Arrays.fill(paddedBias, 0f);
