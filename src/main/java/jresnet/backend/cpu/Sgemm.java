@@ -115,9 +115,12 @@ final class Sgemm {
                     for (; PAIRED_PANELS && p + 1 < p1 && (p + 2) * LANES <= n; p += 2) {
                         int b0 = p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE) {
-                            kernel4x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
-                            kernel4x2(kc, a, aBase + 4 * aRowStride, aRowStride, aColStride, packedB, b0, b1,
-                                    c, cBase + 4 * ldc, ldc);
+                            // One call site: C2 inlines the kernel here, and a second copy ran past its
+                            // node budget (see the class comment), boxing that copy's last vectors.
+                            for (int half = 0; half < MR; half += 4) {
+                                kernel4x2(kc, a, aBase + half * aRowStride, aRowStride, aColStride, packedB, b0, b1,
+                                        c, cBase + half * ldc, ldc);
+                            }
                         } else {
                             kernel6x2(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         }
@@ -137,7 +140,7 @@ final class Sgemm {
                 int aBase = aOffset + i * aRowStride + k0 * aColStride;
                 for (int p = 0; p < panels; p++) {
                     kernel1x1(kc, a, aBase, aColStride, packedB, p * panelStride + k0 * LANES,
-                            c, cOffset + i * ldc + p * LANES, Math.min(LANES, n - p * LANES), edge);
+                            c, cOffset + i * ldc + p * LANES, Math.min(LANES, n - p * LANES));
                 }
             }
         }
@@ -263,14 +266,18 @@ final class Sgemm {
         store(c5, c, cBase + 5 * ldc, columns, edge);
     }
 
+    /**
+     * One row by one panel, for the rows below a whole micro-tile: scalar, because these calls are
+     * too few for the JIT's top tier, and a Vector-API method that stays in the lower tiers boxes
+     * every vector it makes (SgemmCompilationTest).
+     */
     private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
-                                  float[] c, int cBase, int columns, float[] edge) {
-        FloatVector acc = FloatVector.zero(SPECIES);
-        for (int kk = 0; kk < kc; kk++) {
-            acc = mulAdd(FloatVector.broadcast(SPECIES, a[aBase + kk * cs]),
-                    FloatVector.fromArray(SPECIES, b, b0 + kk * LANES), acc);
+                                  float[] c, int cBase, int columns) {
+        for (int j = 0; j < columns; j++) {
+            float sum = 0f;
+            for (int kk = 0; kk < kc; kk++) sum += a[aBase + kk * cs] * b[b0 + kk * LANES + j];
+            c[cBase + j] += sum;
         }
-        store(acc, c, cBase, columns, edge);
     }
 
     /**
