@@ -14,8 +14,13 @@ import jdk.incubator.vector.VectorSpecies;
 final class ChannelSums {
     private static final VectorSpecies<Float> S = Vectors.SPECIES;
     private static final int L = Vectors.LANES;
-    /** Pixels summed in float before adding into the double per-channel totals. */
-    static final int STAT_BLOCK = 64;
+    /**
+     * Pixels summed in float (in two chains of half as many) before adding into the double
+     * per-channel totals. 256 rather than 64: at 16 channels each block's fixed cost (clearing, a
+     * call, the double adds) had made the pass 1.5x slower (0.60 against 0.40 ms for 8 MB on the Xeon
+     * of docs/performance.md).
+     */
+    static final int STAT_BLOCK = 256;
 
     private final WorkerPool pool;
     private final double[][] firstSums, secondSums;
@@ -33,17 +38,39 @@ final class ChannelSums {
      */
     double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
         return channelSumPairs(rows, channels, (from, to, sum, squares) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * channels, c = 0;
-                for (; c + L <= channels; c += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, base + c);
-                    if (relu) v = v.max(0f);
-                    v = v.sub(FloatVector.fromArray(S, shift, c));
-                    v.add(FloatVector.fromArray(S, sum, c)).intoArray(sum, c);
-                    mulAdd(v, v, FloatVector.fromArray(S, squares, c)).intoArray(squares, c);
+            int c = 0;
+            // A vector of channels at a time down the block's rows (in L1), summing in registers: two
+            // chains each, even and odd rows, so that the adds' latency does not bound the loop.
+            for (; c + L <= channels; c += L) {
+                FloatVector center = FloatVector.fromArray(S, shift, c), zero = FloatVector.zero(S);
+                FloatVector sumEven = zero, sumOdd = zero, squaresEven = zero, squaresOdd = zero;
+                int r = from;
+                for (; r + 1 < to; r += 2) {
+                    FloatVector even = FloatVector.fromArray(S, x, r * channels + c), odd = FloatVector.fromArray(S, x, (r + 1) * channels + c);
+                    if (relu) {
+                        even = even.max(0f);
+                        odd = odd.max(0f);
+                    }
+                    even = even.sub(center);
+                    odd = odd.sub(center);
+                    sumEven = sumEven.add(even);
+                    sumOdd = sumOdd.add(odd);
+                    squaresEven = mulAdd(even, even, squaresEven);
+                    squaresOdd = mulAdd(odd, odd, squaresOdd);
                 }
-                for (; c < channels; c++) {
-                    float v = (relu ? Math.max(x[base + c], 0f) : x[base + c]) - shift[c];
+                if (r < to) {
+                    FloatVector v = FloatVector.fromArray(S, x, r * channels + c);
+                    if (relu) v = v.max(0f);
+                    v = v.sub(center);
+                    sumEven = sumEven.add(v);
+                    squaresEven = mulAdd(v, v, squaresEven);
+                }
+                sumEven.add(sumOdd).intoArray(sum, c);
+                squaresEven.add(squaresOdd).intoArray(squares, c);
+            }
+            for (; c < channels; c++) {
+                for (int r = from; r < to; r++) {
+                    float v = (relu ? Math.max(x[r * channels + c], 0f) : x[r * channels + c]) - shift[c];
                     sum[c] += v;
                     squares[c] += v * v;
                 }
@@ -52,7 +79,8 @@ final class ChannelSums {
     }
 
     /**
-     * Adds the contributions of rows [from, to) to two per-channel float accumulators. A block of rows
+     * Adds the contributions of rows [from, to) to two per-channel float accumulators, zero on entry
+     * (so an implementation may store its sums rather than add them). A block of rows
      * per call, not one: the loop over rows then lives in each implementation, which the JIT compiles
      * on its own, instead of in a shared caller that must inline every implementation's vector code
      * through one interface call (where it did not always, leaving that code boxing its vectors).

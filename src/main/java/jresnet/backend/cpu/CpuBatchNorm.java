@@ -163,20 +163,47 @@ final class CpuBatchNorm {
     private double[][] gradientSums(float[] x, float[] out, float[] dy, int rows, int channels, float[] mean, Relu relu) {
         boolean before = relu == Relu.BEFORE;
         return sums.channelSumPairs(rows, channels, (from, to, accDy, accCentered) -> {
-            for (int r = from; r < to; r++) {
-                int base = r * channels, c = 0;
-                for (; c + L <= channels; c += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, base + c), gv = FloatVector.fromArray(S, dy, base + c);
-                    if (before) v = v.max(0f);
-                    if (out != null) gv = gv.blend(0f, FloatVector.fromArray(S, out, base + c).compare(VectorOperators.LE, 0f));
-                    gv.add(FloatVector.fromArray(S, accDy, c)).intoArray(accDy, c);
-                    mulAdd(v.sub(FloatVector.fromArray(S, mean, c)), gv, FloatVector.fromArray(S, accCentered, c))
-                            .intoArray(accCentered, c);
+            int c = 0;
+            // As ChannelSums.shiftedMoments: a vector of channels down the block's rows, in registers,
+            // two chains each (even and odd rows).
+            for (; c + L <= channels; c += L) {
+                FloatVector center = FloatVector.fromArray(S, mean, c), zero = FloatVector.zero(S);
+                FloatVector dyEven = zero, dyOdd = zero, centeredEven = zero, centeredOdd = zero;
+                int r = from;
+                for (; r + 1 < to; r += 2) {
+                    int even = r * channels + c, odd = even + channels;
+                    FloatVector ve = FloatVector.fromArray(S, x, even), vo = FloatVector.fromArray(S, x, odd);
+                    FloatVector ge = FloatVector.fromArray(S, dy, even), go = FloatVector.fromArray(S, dy, odd);
+                    if (before) {
+                        ve = ve.max(0f);
+                        vo = vo.max(0f);
+                    }
+                    if (out != null) {
+                        ge = ge.blend(0f, FloatVector.fromArray(S, out, even).compare(VectorOperators.LE, 0f));
+                        go = go.blend(0f, FloatVector.fromArray(S, out, odd).compare(VectorOperators.LE, 0f));
+                    }
+                    dyEven = dyEven.add(ge);
+                    dyOdd = dyOdd.add(go);
+                    centeredEven = mulAdd(ve.sub(center), ge, centeredEven);
+                    centeredOdd = mulAdd(vo.sub(center), go, centeredOdd);
                 }
-                for (; c < channels; c++) {
-                    float g = passedValue(dy, out, base + c);
+                if (r < to) {
+                    int at = r * channels + c;
+                    FloatVector v = FloatVector.fromArray(S, x, at), g = FloatVector.fromArray(S, dy, at);
+                    if (before) v = v.max(0f);
+                    if (out != null) g = g.blend(0f, FloatVector.fromArray(S, out, at).compare(VectorOperators.LE, 0f));
+                    dyEven = dyEven.add(g);
+                    centeredEven = mulAdd(v.sub(center), g, centeredEven);
+                }
+                dyEven.add(dyOdd).intoArray(accDy, c);
+                centeredEven.add(centeredOdd).intoArray(accCentered, c);
+            }
+            for (; c < channels; c++) {
+                for (int r = from; r < to; r++) {
+                    int at = r * channels + c;
+                    float g = passedValue(dy, out, at);
                     accDy[c] += g;
-                    accCentered[c] += (relu.in(x[base + c]) - mean[c]) * g;
+                    accCentered[c] += (relu.in(x[at]) - mean[c]) * g;
                 }
             }
         });
