@@ -23,8 +23,8 @@ import jresnet.backend.ConvGeometry;
  * G = [[¼, 0, 0], [−⅙, −⅙, −⅙], [−⅙, ⅙, −⅙], [1/24, 1/12, ⅙], [1/24, −1/12, ⅙], [0, 0, 1]],
  * A^T = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]. Values
  * grow by up to 100x in the input transform and G's sixths and twelfths are inexact in binary, so the
- * error is about 10x that of im2col + SGEMM (WinogradTest); the kernel transforms run in double to
- * keep their share of it small. F(2x2, 3x3), used before, measured 1.2-2.0x slower per pass on
+ * error is about 10x that of im2col + SGEMM (WinogradTest), most of it from the input side; the
+ * kernel transforms run in float vectors, as the tiles' do. F(2x2, 3x3), used before, measured 1.2-2.0x slower per pass on
  * resnet20's shapes and level on resnet30's widest (docs/performance.md).
  *
  * <p>NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors;
@@ -64,7 +64,9 @@ final class Winograd {
      */
     private static final FloatVector TWO = FloatVector.broadcast(SPECIES, 2f), FOUR = FloatVector.broadcast(SPECIES, 4f),
             FIVE = FloatVector.broadcast(SPECIES, 5f), EIGHT = FloatVector.broadcast(SPECIES, 8f),
-            ZERO = FloatVector.zero(SPECIES);
+            ZERO = FloatVector.zero(SPECIES), QUARTER = FloatVector.broadcast(SPECIES, 0.25f),
+            SIXTH = FloatVector.broadcast(SPECIES, 1f / 6), MINUS_SIXTH = FloatVector.broadcast(SPECIES, -1f / 6),
+            TWELFTH = FloatVector.broadcast(SPECIES, 1f / 12), TWENTY_FOURTH = FloatVector.broadcast(SPECIES, 1f / 24);
     /** The bias of the output transform's first pass (its second adds the layer's). */
     private static final float[] NO_BIAS = new float[LANES];
 
@@ -80,7 +82,6 @@ final class Winograd {
     private final float[][] gathered, between, finished;
     /** The forward's bias, zero-padded to whole vectors (none: zeros). */
     private float[] paddedBias = new float[0];
-    private float[] transformedKernel = new float[0];
     private final float[][] packedKernels;
 
     Winograd(WorkerPool pool) {
@@ -131,11 +132,7 @@ final class Winograd {
     /** out = x ⊛ kernel (+ bias): kernel [3, 3, inC, outC], NHWC input and output of {@code g}. */
     void forward(float[] in, float[] kernel, float[] bias, float[] out, ConvGeometry g) {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC), paddedOut = roundUp(outC);
-        transformKernel(kernel, inC, outC, paddedIn);
-        for (int p = 0; p < POINTS; p++) {
-            Sgemm.packB(transformedKernel, p * paddedIn * outC, outC, 1, paddedIn, outC,
-                    grow(packedKernels, p, Sgemm.packedSize(paddedIn, outC)));
-        }
+        packTransformedKernel(kernel, inC, outC, paddedIn);
         if (paddedBias.length < paddedOut) paddedBias = new float[paddedOut];
         Arrays.fill(paddedBias, 0f);
         if (bias != null) System.arraycopy(bias, 0, paddedBias, 0, outC);
@@ -177,43 +174,80 @@ final class Winograd {
                         partialFilters[w], p * filterRows * outC, outC, true);
             }
         });
-        float[] dU = transformedKernel(transformedSize);
-        System.arraycopy(partialFilters[0], 0, dU, 0, transformedSize);
-        for (int w = 1; w < used; w++) Vectors.addInto(partialFilters[w], 0, dU, 0, transformedSize);
-        untransformKernelGradient(dU, inC, outC, filterRows, gk);
-    }
-
-    private float[] transformedKernel(int size) {
-        if (transformedKernel.length < size) transformedKernel = new float[size];
-        return transformedKernel;
+        untransformKernelGradient(inC, outC, filterRows, used, gk);
     }
 
     /**
-     * U[point][ci][co] = G g G^T for each channel pair, G down the kernel's rows into {@code gg}, then
-     * along its rows into U; rows ci ≥ inC stay zero, matching the zero channels of the input tiles.
+     * packedKernels[point] = U[point] = G g G^T for every channel pair, packed as {@link Sgemm}'s B
+     * operand (paddedIn rows, outC columns): for each input channel and vector of output channels,
+     * G down the 3 x 3 taps' columns into {@code between}, then along its rows into {@code finished},
+     * whose 36 vectors go to their points' panels. Rows ci ≥ inC stay zero, matching the zero
+     * channels of the input tiles. Input channels are shared out among the workers: done on one
+     * thread in double, this took 47 of the 68 ms of a 4 x 4 x 512 layer's forward on the Xeon.
      */
-    private void transformKernel(float[] kernel, int inC, int outC, int paddedIn) {
-        float[] u = transformedKernel(POINTS * paddedIn * outC);
-        Arrays.fill(u, 0, POINTS * paddedIn * outC, 0f);
-        float[] gg = new float[WINDOW * 3];
-        int tap = inC * outC, step = paddedIn * outC;
-        for (int ci = 0; ci < inC; ci++)
-            for (int co = 0; co < outC; co++) {
-                int k = ci * outC + co;
-                for (int j = 0; j < 3; j++) kernel(kernel[k + j * tap], kernel[k + (3 + j) * tap], kernel[k + (6 + j) * tap], gg, j, 3);
-                for (int i = 0; i < WINDOW; i++) kernel(gg[3 * i], gg[3 * i + 1], gg[3 * i + 2], u, (i * WINDOW * paddedIn + ci) * outC + co, step);
+    private void packTransformedKernel(float[] kernel, int inC, int outC, int paddedIn) {
+        int panels = Sgemm.panels(outC), size = Sgemm.packedSize(paddedIn, outC), panelSize = paddedIn * LANES;
+        for (int p = 0; p < POINTS; p++) {
+            float[] packed = grow(packedKernels, p, size);
+            for (int q = 0; q < panels && inC < paddedIn; q++) Arrays.fill(packed, q * panelSize + inC * LANES, (q + 1) * panelSize, 0f);
+        }
+        int rowStride = 3 * LANES;
+        pool.run(inC, (ci, w) -> {
+            float[] taps = gathered[w], mid = between[w], u = finished[w];
+            for (int q = 0; q < panels; q++) {
+                int co0 = q * LANES, width = Math.min(LANES, outC - co0);
+                for (int t = 0; t < 9; t++) { // tap (kh, kw) at (3·kh + kw)·LANES, zeros past outC
+                    System.arraycopy(kernel, (t * inC + ci) * outC + co0, taps, t * LANES, width);
+                    if (width < LANES) Arrays.fill(taps, t * LANES + width, (t + 1) * LANES, 0f);
+                }
+                for (int step = 0; step < 3 + WINDOW; step++) { // both passes through one call (see the class comment)
+                    boolean down = step < 3;
+                    int k = down ? step : step - 3;
+                    filter(down ? taps : mid, down ? k * LANES : k * rowStride, down ? rowStride : LANES,
+                            down ? mid : u, down ? k * LANES : k * WINDOW * LANES, down ? rowStride : LANES);
+                }
+                int at = q * panelSize + ci * LANES;
+                for (int p = 0; p < POINTS; p++) System.arraycopy(u, p * LANES, packedKernels[p], at, LANES);
             }
+        });
     }
 
-    /** dg = G^T dU G for each channel pair: G^T down dU's columns into {@code half}, then along its rows. */
-    private static void untransformKernelGradient(float[] dU, int inC, int outC, int rowsPerPoint, float[] gk) {
-        float[] half = new float[3 * WINDOW];
-        int step = rowsPerPoint * outC, tap = inC * outC;
-        for (int ci = 0; ci < inC; ci++)
-            for (int co = 0; co < outC; co++) {
-                for (int j = 0; j < WINDOW; j++) kernelGradient(dU, (j * rowsPerPoint + ci) * outC + co, WINDOW * step, half, j, WINDOW);
-                for (int i = 0; i < 3; i++) kernelGradient(half, i * WINDOW, 1, gk, (3 * i * inC + ci) * outC + co, tap);
+    /**
+     * dg = G^T dU G for every channel pair, dU the sum of the first {@code parts} workers' partials
+     * (in worker order): for each input channel and vector of output channels, the 36 points of dU
+     * into {@code gathered}, G^T down its columns into {@code between}, then along its rows into
+     * {@code finished}, whose 9 vectors are the taps' gradients. Input channels are shared out among
+     * the workers, as in {@link #packTransformedKernel}.
+     */
+    private void untransformKernelGradient(int inC, int outC, int rowsPerPoint, int parts, float[] gk) {
+        int pointStride = rowsPerPoint * outC, rowStride = WINDOW * LANES;
+        pool.run(inC, (ci, w) -> {
+            float[] du = gathered[w], mid = between[w], taps = finished[w];
+            for (int co0 = 0; co0 < outC; co0 += LANES) {
+                int width = Math.min(LANES, outC - co0), row = ci * outC + co0;
+                for (int p = 0; p < POINTS; p++) {
+                    int at = p * pointStride + row;
+                    if (width == LANES) {
+                        FloatVector sum = FloatVector.fromArray(SPECIES, partialFilters[0], at);
+                        for (int part = 1; part < parts; part++) sum = sum.add(FloatVector.fromArray(SPECIES, partialFilters[part], at));
+                        sum.intoArray(du, p * LANES);
+                    } else {
+                        for (int j = 0; j < LANES; j++) {
+                            float sum = j < width ? partialFilters[0][at + j] : 0f;
+                            for (int part = 1; j < width && part < parts; part++) sum += partialFilters[part][at + j];
+                            du[p * LANES + j] = sum;
+                        }
+                    }
+                }
+                for (int step = 0; step < WINDOW + 3; step++) { // both passes through one call
+                    boolean down = step < WINDOW;
+                    int k = down ? step : step - WINDOW;
+                    filterGradient(down ? du : mid, down ? k * LANES : k * rowStride, down ? rowStride : LANES,
+                            down ? mid : taps, down ? k * LANES : k * 3 * LANES, down ? rowStride : LANES);
+                }
+                for (int t = 0; t < 9; t++) System.arraycopy(taps, t * LANES, gk, (t * inC + ci) * outC + co0, width);
             }
+        });
     }
 
     /**
@@ -387,23 +421,28 @@ final class Winograd {
         h3.intoArray(d, dAt + 5 * dStride);
     }
 
-    /** G: the 3 kernel taps to 6 transformed values (scalar; once per call and channel pair). */
-    private static void kernel(float g0, float g1, float g2, float[] d, int dAt, int dStride) {
-        double outer = -(g0 + (double) g2) / 6, middle = g1 / 6.0, weighted = g0 / 24.0 + g2 / 6.0, middle12 = g1 / 12.0;
-        d[dAt] = (float) (g0 / 4.0);
-        d[dAt + dStride] = (float) (outer - middle);
-        d[dAt + 2 * dStride] = (float) (outer + middle);
-        d[dAt + 3 * dStride] = (float) (weighted + middle12);
-        d[dAt + 4 * dStride] = (float) (weighted - middle12);
-        d[dAt + 5 * dStride] = g2;
+    /** G: 3 kernel taps to 6 transformed values. */
+    private static void filter(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
+        FloatVector g0 = FloatVector.fromArray(SPECIES, s, at), g1 = FloatVector.fromArray(SPECIES, s, at + stride),
+                g2 = FloatVector.fromArray(SPECIES, s, at + 2 * stride);
+        FloatVector outer = g0.add(g2).mul(MINUS_SIXTH), middle = g1.mul(SIXTH),
+                weighted = g0.mul(TWENTY_FOURTH).add(g2.mul(SIXTH)), middle12 = g1.mul(TWELFTH);
+        g0.mul(QUARTER).intoArray(d, dAt);
+        outer.sub(middle).intoArray(d, dAt + dStride);
+        outer.add(middle).intoArray(d, dAt + 2 * dStride);
+        weighted.add(middle12).intoArray(d, dAt + 3 * dStride);
+        weighted.sub(middle12).intoArray(d, dAt + 4 * dStride);
+        g2.intoArray(d, dAt + 5 * dStride);
     }
 
-    /** G^T: 6 values of dU to the 3 kernel taps' gradients. */
-    private static void kernelGradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
-        double u0 = s[at], u1 = s[at + stride], u2 = s[at + 2 * stride], u3 = s[at + 3 * stride],
-                u4 = s[at + 4 * stride], u5 = s[at + 5 * stride];
-        d[dAt] = (float) (u0 / 4 - (u1 + u2) / 6 + (u3 + u4) / 24);
-        d[dAt + dStride] = (float) ((u2 - u1) / 6 + (u3 - u4) / 12);
-        d[dAt + 2 * dStride] = (float) ((u3 + u4 - u1 - u2) / 6 + u5);
+    /** G^T: 6 values of dU to the gradients of 3 kernel taps. */
+    private static void filterGradient(float[] s, int at, int stride, float[] d, int dAt, int dStride) {
+        FloatVector u0 = FloatVector.fromArray(SPECIES, s, at), u1 = FloatVector.fromArray(SPECIES, s, at + stride),
+                u2 = FloatVector.fromArray(SPECIES, s, at + 2 * stride), u3 = FloatVector.fromArray(SPECIES, s, at + 3 * stride),
+                u4 = FloatVector.fromArray(SPECIES, s, at + 4 * stride), u5 = FloatVector.fromArray(SPECIES, s, at + 5 * stride);
+        FloatVector sum12 = u1.add(u2), sum34 = u3.add(u4);
+        u0.mul(QUARTER).sub(sum12.mul(SIXTH)).add(sum34.mul(TWENTY_FOURTH)).intoArray(d, dAt);
+        u2.sub(u1).mul(SIXTH).add(u3.sub(u4).mul(TWELFTH)).intoArray(d, dAt + dStride);
+        sum34.sub(sum12).mul(SIXTH).add(u5).intoArray(d, dAt + 2 * dStride);
     }
 }
