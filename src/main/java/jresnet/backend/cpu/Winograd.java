@@ -24,8 +24,8 @@ import jresnet.backend.ConvGeometry;
  * A^T = [[1, 1, 1, 1, 1, 0], [0, 1, −1, 2, −2, 0], [0, 1, 1, 4, 4, 0], [0, 1, −1, 8, −8, 1]]. Values
  * grow by up to 100x in the input transform and G's sixths and twelfths are inexact in binary, so the
  * error is about 10x that of im2col + SGEMM (WinogradTest), most of it from the input side; the
- * kernel transforms run in float vectors, as the tiles' do. F(2x2, 3x3), used before, measured 1.2-2.0x slower per pass on
- * resnet20's shapes and level on resnet30's widest (docs/performance.md).
+ * kernel transforms run in float vectors, as the tiles' do. F(2x2, 3x3), used before, measured
+ * 1.2-2.0x slower per pass on resnet20's shapes and level on resnet30's widest (docs/performance.md).
  *
  * <p>NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors;
  * each 2-D transform is two passes of its 1-D transform, through a window of vectors in L1. Transformed
