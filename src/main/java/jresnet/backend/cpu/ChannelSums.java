@@ -38,14 +38,13 @@ final class ChannelSums {
      */
     double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
         return channelSumPairs(rows, channels, (from, to, sum, squares) -> {
-            int c = 0;
-            // A vector of channels at a time down the block's rows (in L1), summing in registers: two
-            // chains each, even and odd rows, so that the adds' latency does not bound the loop.
+            // A vector of channels at a time down the block's row pairs (in L1), summing in registers:
+            // two chains each, even and odd rows, so that the adds' latency does not bound the loop.
+            int pairsEnd = from + ((to - from) & ~1), c = 0;
             for (; c + L <= channels; c += L) {
                 FloatVector center = FloatVector.fromArray(S, shift, c), zero = FloatVector.zero(S);
                 FloatVector sumEven = zero, sumOdd = zero, squaresEven = zero, squaresOdd = zero;
-                int r = from;
-                for (; r + 1 < to; r += 2) {
+                for (int r = from; r < pairsEnd; r += 2) {
                     FloatVector even = FloatVector.fromArray(S, x, r * channels + c), odd = FloatVector.fromArray(S, x, (r + 1) * channels + c);
                     if (relu) {
                         even = even.max(0f);
@@ -58,21 +57,17 @@ final class ChannelSums {
                     squaresEven = mulAdd(even, even, squaresEven);
                     squaresOdd = mulAdd(odd, odd, squaresOdd);
                 }
-                if (r < to) {
-                    FloatVector v = FloatVector.fromArray(S, x, r * channels + c);
-                    if (relu) v = v.max(0f);
-                    v = v.sub(center);
-                    sumEven = sumEven.add(v);
-                    squaresEven = mulAdd(v, v, squaresEven);
-                }
                 sumEven.add(sumOdd).intoArray(sum, c);
                 squaresEven.add(squaresOdd).intoArray(squares, c);
             }
-            for (; c < channels; c++) {
-                for (int r = from; r < to; r++) {
-                    float v = (relu ? Math.max(x[r * channels + c], 0f) : x[r * channels + c]) - shift[c];
-                    sum[c] += v;
-                    squares[c] += v * v;
+            // Scalar: an odd last row, and the channels past the last whole vector. Not vectors: C2
+            // did not inline a vector call in such a rarely taken branch, and the vectors it merged
+            // with were then boxed in the loop above as well.
+            for (int k = 0; k < channels; k++) {
+                for (int r = k < c ? pairsEnd : from; r < to; r++) {
+                    float v = (relu ? Math.max(x[r * channels + k], 0f) : x[r * channels + k]) - shift[k];
+                    sum[k] += v;
+                    squares[k] += v * v;
                 }
             }
         });

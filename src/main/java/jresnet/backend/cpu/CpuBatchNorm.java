@@ -163,14 +163,14 @@ final class CpuBatchNorm {
     private double[][] gradientSums(float[] x, float[] out, float[] dy, int rows, int channels, float[] mean, Relu relu) {
         boolean before = relu == Relu.BEFORE;
         return sums.channelSumPairs(rows, channels, (from, to, accDy, accCentered) -> {
-            int c = 0;
-            // As ChannelSums.shiftedMoments: a vector of channels down the block's rows, in registers,
-            // two chains each (even and odd rows).
+            // As ChannelSums.shiftedMoments: a vector of channels down the block's row pairs, in
+            // registers, two chains each; an odd last row and the channels past the last whole vector
+            // in scalar code.
+            int pairsEnd = from + ((to - from) & ~1), c = 0;
             for (; c + L <= channels; c += L) {
                 FloatVector center = FloatVector.fromArray(S, mean, c), zero = FloatVector.zero(S);
                 FloatVector dyEven = zero, dyOdd = zero, centeredEven = zero, centeredOdd = zero;
-                int r = from;
-                for (; r + 1 < to; r += 2) {
+                for (int r = from; r < pairsEnd; r += 2) {
                     int even = r * channels + c, odd = even + channels;
                     FloatVector ve = FloatVector.fromArray(S, x, even), vo = FloatVector.fromArray(S, x, odd);
                     FloatVector ge = FloatVector.fromArray(S, dy, even), go = FloatVector.fromArray(S, dy, odd);
@@ -187,23 +187,15 @@ final class CpuBatchNorm {
                     centeredEven = mulAdd(ve.sub(center), ge, centeredEven);
                     centeredOdd = mulAdd(vo.sub(center), go, centeredOdd);
                 }
-                if (r < to) {
-                    int at = r * channels + c;
-                    FloatVector v = FloatVector.fromArray(S, x, at), g = FloatVector.fromArray(S, dy, at);
-                    if (before) v = v.max(0f);
-                    if (out != null) g = g.blend(0f, FloatVector.fromArray(S, out, at).compare(VectorOperators.LE, 0f));
-                    dyEven = dyEven.add(g);
-                    centeredEven = mulAdd(v.sub(center), g, centeredEven);
-                }
                 dyEven.add(dyOdd).intoArray(accDy, c);
                 centeredEven.add(centeredOdd).intoArray(accCentered, c);
             }
-            for (; c < channels; c++) {
-                for (int r = from; r < to; r++) {
-                    int at = r * channels + c;
+            for (int k = 0; k < channels; k++) {
+                for (int r = k < c ? pairsEnd : from; r < to; r++) {
+                    int at = r * channels + k;
                     float g = passedValue(dy, out, at);
-                    accDy[c] += g;
-                    accCentered[c] += (relu.in(x[at]) - mean[c]) * g;
+                    accDy[k] += g;
+                    accCentered[k] += (relu.in(x[at]) - mean[k]) * g;
                 }
             }
         });
