@@ -10,11 +10,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-threaded SGEMM on the Java Vector API: C[m, n] (+)= A[m, k] · B[k, n]. A is read through
  * strides (row-major, or transposed by swapping them), so an im2col buffer or an activation needs no
  * second copy; B is packed once into panels of one vector width so the micro-kernel's loads are
- * contiguous, and each block of MR rows of A by KC columns is copied into a small per-thread buffer
- * before the two-panel kernels sweep it, because C2 cannot drop the bounds checks of A's elements
- * read at a variable stride: 8 x 2 on packed rows ran 1.6x the 4 x 2 kernel on strided rows on the
- * AVX-512 host (docs/performance.md). The micro-kernels broadcast A against one or two vectors of B
- * and start from C, and their shape follows the vector width, because the register file does:
+ * contiguous. Where C is at least {@link #PACKED_A_MIN_PANELS} panels wide, each block of MR rows of
+ * A by KC columns is also copied into a small per-thread buffer before the two-panel kernels sweep
+ * it, so that they read A at constant offsets: 8 x 2 on packed rows ran 1.25x the same kernel on A in
+ * place, 1.6x the 4 x 2 kernel used before, on the AVX-512 host (docs/performance.md); on narrower C
+ * the copy costs more than it saves. The micro-kernels broadcast A against one or two vectors of B,
+ * and their shape follows the vector width, because the register file does:
  * <ul>
  * <li>512-bit vectors (AVX-512: 32 registers): 8 x 2 vectors (16 accumulators), and 8 x 1 where
  * only one panel is left.</li>
@@ -56,7 +57,7 @@ final class Sgemm {
      * pays from C about eight panels wide (128 columns at 512 bits, 64 at 256) on the AVX-512 host,
      * at both widths (docs/performance.md); narrower C is multiplied with A read in place.
      */
-    static final int PACKED_A_MIN_PANELS = 8;
+    private static final int PACKED_A_MIN_PANELS = 8;
     /** Each worker thread's copy of MR x KC elements of A (see {@link #packA}); pool threads live long. */
     private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MR * KC]);
 
@@ -64,7 +65,8 @@ final class Sgemm {
     static String describe() {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (8 x 1 for a single panel)"
                 : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
-        return "SGEMM micro-kernel " + tile + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
+        String rows = PAIRED_PANELS ? ", rows of A packed for C of " + PACKED_A_MIN_PANELS * LANES + "+ columns" : "";
+        return "SGEMM micro-kernel " + tile + rows + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
     }
 
     private Sgemm() {}
@@ -167,8 +169,9 @@ final class Sgemm {
 
     /**
      * Copies MR rows by kc columns of A to {@code packed}, column kk at kk·MR: the two-panel kernels
-     * then read A at a constant stride, which lets C2 drop the bounds check of every element they
-     * broadcast (docs/performance.md). The loop order follows the unit stride.
+     * then read a step's MR elements at constant offsets from one index, with no stride per row to
+     * hold in a register nor bounds to test per element (docs/performance.md). The loop order
+     * follows the unit stride.
      */
     private static void packA(float[] a, int aBase, int rs, int cs, int kc, float[] packed) {
         if (cs == 1) {
