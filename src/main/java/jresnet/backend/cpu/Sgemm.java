@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the copy costs more than it saves. The micro-kernels broadcast A against one or two vectors of B,
  * and their shape follows the vector width, because the register file does:
  * <ul>
- * <li>512-bit vectors (AVX-512: 32 registers): 8 x 2 vectors (16 accumulators), and 8 x 1 where
- * only one panel is left.</li>
+ * <li>512-bit vectors (AVX-512: 32 registers): 8 x 2 vectors (16 accumulators); 16 x 1 where C is
+ * one panel wide, and 8 x 1 for an odd panel or the last eight rows.</li>
  * <li>256- and 128-bit vectors (AVX2, AVX, SSE: 16 registers): 6 x 2 vectors, 12 accumulators + 2
  * loads of B + 1 broadcast = 15 registers. 6 x 1 takes the odd panel, and every panel where the
  * CPU has no FMA ({@link #PAIRED_PANELS}).</li>
@@ -63,7 +63,7 @@ final class Sgemm {
 
     /** The choices above in words, for {@code bench}. */
     static String describe() {
-        String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (8 x 1 for a single panel)"
+        String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
                 : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
         String rows = PAIRED_PANELS ? ", rows of A packed for C of " + PACKED_A_MIN_PANELS * LANES + "+ columns" : "";
         return "SGEMM micro-kernel " + tile + rows + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
@@ -110,6 +110,8 @@ final class Sgemm {
         float[] edge = n % LANES == 0 ? null : new float[LANES];
         boolean packing = PAIRED_PANELS && panels >= PACKED_A_MIN_PANELS;
         float[] packedA = packing ? PACKED_A.get() : null;
+        // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
+        boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         // The micro-kernels start from C and add to it, so an overwritten C is zeroed first.
         if (!accumulate && ldc == n) {
             Arrays.fill(c, cOffset, cOffset + m * n, 0f); // one long fill: rows of 16 floats cost a call each
@@ -124,6 +126,11 @@ final class Sgemm {
                 int pairsEnd = PAIRED_PANELS ? p0 + (Math.min(p1, n / LANES) - p0) / 2 * 2 : p0;
                 for (int i = 0; i < fullRows; i += MR) {
                     int aBase = aOffset + i * aRowStride + k0 * aColStride;
+                    if (singleWholePanel && i + 2 * MR <= fullRows) {
+                        kernel16x1(kc, a, aBase, aRowStride, aColStride, packedB, k0 * LANES, c, cOffset + i * ldc, ldc);
+                        i += MR;
+                        continue;
+                    }
                     // the kernels below read A through (rows, rowsBase, rs, cs): packed, or in place
                     float[] rows = a;
                     int rowsBase = aBase, rs = aRowStride, cs = aColStride;
@@ -408,6 +415,54 @@ final class Sgemm {
         store(c5, c, cBase + 5 * ldc, columns, edge);
         store(c6, c, cBase + 6 * ldc, columns, edge);
         store(c7, c, cBase + 7 * ldc, columns, edge);
+    }
+
+    /**
+     * Sixteen rows of A in place by one whole panel: C one panel wide has no second panel to reuse a
+     * broadcast on, so this doubles the independent sums per load of B instead (16 accumulators; 1.15-1.2x
+     * {@link #kernel8x1} measured alone, docs/performance.md). Starts from C, as {@link #kernel8x2}.
+     */
+    private static void kernel16x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, float[] c, int cBase, int ldc) {
+        FloatVector c0 = load(c, cBase), c1 = load(c, cBase + ldc), c2 = load(c, cBase + 2 * ldc), c3 = load(c, cBase + 3 * ldc),
+                c4 = load(c, cBase + 4 * ldc), c5 = load(c, cBase + 5 * ldc), c6 = load(c, cBase + 6 * ldc), c7 = load(c, cBase + 7 * ldc),
+                c8 = load(c, cBase + 8 * ldc), c9 = load(c, cBase + 9 * ldc), c10 = load(c, cBase + 10 * ldc), c11 = load(c, cBase + 11 * ldc),
+                c12 = load(c, cBase + 12 * ldc), c13 = load(c, cBase + 13 * ldc), c14 = load(c, cBase + 14 * ldc), c15 = load(c, cBase + 15 * ldc);
+        for (int kk = 0; kk < kc; kk++) {
+            FloatVector v = load(b, b0 + kk * LANES);
+            int ak = aBase + kk * cs;
+            c0 = mulAdd(FloatVector.broadcast(SPECIES, a[ak]), v, c0);
+            c1 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + rs]), v, c1);
+            c2 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 2 * rs]), v, c2);
+            c3 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 3 * rs]), v, c3);
+            c4 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 4 * rs]), v, c4);
+            c5 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 5 * rs]), v, c5);
+            c6 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 6 * rs]), v, c6);
+            c7 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 7 * rs]), v, c7);
+            c8 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 8 * rs]), v, c8);
+            c9 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 9 * rs]), v, c9);
+            c10 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 10 * rs]), v, c10);
+            c11 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 11 * rs]), v, c11);
+            c12 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 12 * rs]), v, c12);
+            c13 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 13 * rs]), v, c13);
+            c14 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 14 * rs]), v, c14);
+            c15 = mulAdd(FloatVector.broadcast(SPECIES, a[ak + 15 * rs]), v, c15);
+        }
+        c0.intoArray(c, cBase);
+        c1.intoArray(c, cBase + ldc);
+        c2.intoArray(c, cBase + 2 * ldc);
+        c3.intoArray(c, cBase + 3 * ldc);
+        c4.intoArray(c, cBase + 4 * ldc);
+        c5.intoArray(c, cBase + 5 * ldc);
+        c6.intoArray(c, cBase + 6 * ldc);
+        c7.intoArray(c, cBase + 7 * ldc);
+        c8.intoArray(c, cBase + 8 * ldc);
+        c9.intoArray(c, cBase + 9 * ldc);
+        c10.intoArray(c, cBase + 10 * ldc);
+        c11.intoArray(c, cBase + 11 * ldc);
+        c12.intoArray(c, cBase + 12 * ldc);
+        c13.intoArray(c, cBase + 13 * ldc);
+        c14.intoArray(c, cBase + 14 * ldc);
+        c15.intoArray(c, cBase + 15 * ldc);
     }
 
     /** Six rows by one panel (possibly partial): the 16-register counterpart of {@link #kernel8x1}. */

@@ -11,7 +11,8 @@ class SgemmTest {
     @Test void matchesNaiveProductAcrossShapesAndLayouts() {
         long seed = TestSeeds.next();
         SplittableRandom random = new SplittableRandom(seed);
-        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {8, 16, 16}, {13, 33, 300}, {37, 600, 20}, {16, 17, 513}, {9, 1100, 40}, {26, 260, 520}};
+        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {8, 16, 16}, {13, 33, 300}, {37, 600, 20}, {16, 17, 513}, {9, 1100, 40}, {26, 260, 520},
+                {40, 16, 300}, {21, 16, 7}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (boolean transposedA : new boolean[] {false, true}) {
