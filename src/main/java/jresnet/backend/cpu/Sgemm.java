@@ -420,7 +420,8 @@ final class Sgemm {
     /**
      * Sixteen rows of A in place by one whole panel: C one panel wide has no second panel to reuse a
      * broadcast on, so this doubles the independent sums per load of B instead (16 accumulators; 10%
-     * faster than two {@link #kernel8x1} calls on the one-panel im2col GEMMs, docs/performance.md). Starts from C, as {@link #kernel8x2}.
+     * faster than two {@link #kernel8x1} calls on the one-panel im2col GEMMs, docs/performance.md).
+     * Starts from C, as {@link #kernel8x2}.
      */
     private static void kernel16x1(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, float[] c, int cBase, int ldc) {
         FloatVector c0 = load(c, cBase), c1 = load(c, cBase + ldc), c2 = load(c, cBase + 2 * ldc), c3 = load(c, cBase + 3 * ldc),
