@@ -77,7 +77,6 @@ final class WorkerPool implements AutoCloseable {
                 failures[0] = e;
             }
             awaitHelpers();
-            job = new Job(null, 0, 0, null); // lets go of the task (none has seen it yet, so none runs it)
             Throwable failure = null;
             for (int w = 0; w < used; w++) {
                 if (failure == null) failure = failures[w];
