@@ -28,9 +28,10 @@ import jresnet.backend.ConvGeometry;
  * 1.2-2.0x slower per pass on resnet20's shapes and level on resnet30's widest (docs/performance.md).
  *
  * <p>NHWC keeps a pixel's channels contiguous, so every transform runs along the channels in vectors;
- * each 2-D transform is two passes of its 1-D transform, through a window of vectors in L1. Transformed
- * tiles are stored with the channel count rounded up to whole vectors (zeros beyond it), so the
- * transforms never need a scalar tail. Any padding works (tiles reach into it as zeros). Deterministic
+ * each 2-D transform is two passes of its 1-D transform, through a window of vectors in L1 (the
+ * input transform: through a strip of neighbouring windows). Transformed tiles are stored with the
+ * channel count rounded up to whole vectors (zeros beyond it), so the transforms never need a scalar
+ * tail. Any padding works (tiles reach into it as zeros). Deterministic
  * for a given thread count: every output is written by one worker in a fixed order, and the filter
  * partials are summed in worker order.
  *
@@ -80,6 +81,8 @@ final class Winograd {
      * first pass, a transformed gradient tile or a row of output pixels.
      */
     private final float[][] gathered, between, finished;
+    /** Per worker: the rows of a strip of input windows (when not read in place), and B^T down its columns. */
+    private final float[][] stripRows, stripColumns;
     /** The forward's bias, zero-padded to whole vectors (none: zeros). */
     private float[] paddedBias = new float[0];
     private final float[][] packedKernels;
@@ -94,6 +97,8 @@ final class Winograd {
         gathered = new float[threads][POINTS * LANES];
         between = new float[threads][POINTS * LANES];
         finished = new float[threads][POINTS * LANES];
+        stripRows = new float[threads][0];
+        stripColumns = new float[threads][0];
         packedKernels = new float[POINTS][0];
     }
 
@@ -141,7 +146,7 @@ final class Winograd {
         pool.run(blocks, (block, w) -> {
             int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
             float[] v = grow(inputTiles, w, POINTS * rows * paddedIn), m = grow(productTiles, w, POINTS * rows * paddedOut);
-            for (int t = 0; t < count; t++) transformInputTile(in, g, tile0 + t, v, t, rows * paddedIn, w);
+            transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
             for (int p = 0; p < POINTS; p++) {
                 Sgemm.multiply(count, outC, paddedIn, v, p * rows * paddedIn, paddedIn, 1, packedKernels[p],
                         m, p * rows * paddedOut, paddedOut, false);
@@ -164,10 +169,8 @@ final class Winograd {
             float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows);
             float[][] z = packedGradientTiles[w];
             for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
-            for (int t = 0; t < count; t++) {
-                transformInputTile(in, g, tile0 + t, v, t, rows * paddedIn, w);
-                transformGradientTile(gout, g, tile0 + t, z, t, count, w);
-            }
+            transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
+            for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, t, count, w);
             // partial dU[point][inC, outC] += V[point]ᵀ[inC, count] · Z[point][count, outC]
             for (int p = 0; p < POINTS; p++) {
                 Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z[p],
@@ -251,33 +254,69 @@ final class Winograd {
     }
 
     /**
-     * V[point][t] = B^T d B of the input window of tile {@code tile}, all channels: B^T down the
-     * window's columns into {@code between}, then along its rows into V. Windows inside the image
-     * are read in place; those over the border are gathered first, with zeros for the padding.
+     * V[point][t ..] = B^T d B of the input windows of tiles tile0 .. tile0 + count − 1, a run of
+     * neighbouring tiles in one tile row at a time.
      */
-    private void transformInputTile(float[] in, ConvGeometry g, int tile, float[] v, int t, int pointStride, int w) {
-        int inC = g.inC(), paddedIn = roundUp(inC), tw = tilesWide(g), th = tilesHigh(g);
-        int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
-        int ih0 = ti * OUTPUT_TILE - g.padTop(), iw0 = tj * OUTPUT_TILE - g.padLeft();
-        boolean inside = ih0 >= 0 && iw0 >= 0 && ih0 + WINDOW <= g.inH() && iw0 + WINDOW <= g.inW();
-        float[] mid = between[w];
-        int rowStride = WINDOW * LANES;
-        for (int c0 = 0; c0 < paddedIn; c0 += LANES) {
-            float[] src = gathered[w];
-            int at = 0, srcRow = rowStride, srcColumn = LANES;
-            if (inside && c0 + LANES <= inC) {
-                src = in;
-                at = ((n * g.inH() + ih0) * g.inW() + iw0) * inC + c0;
-                srcRow = g.inW() * inC;
-                srcColumn = inC;
-            } else {
-                gatherBlock(in, n, ih0, iw0, g.inH(), g.inW(), inC, c0, WINDOW, src);
+    private void transformInputTiles(float[] in, ConvGeometry g, int tile0, int count, float[] v, int pointStride, int w) {
+        int tw = tilesWide(g), th = tilesHigh(g);
+        for (int t = 0; t < count; ) {
+            int tile = tile0 + t, n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
+            int run = Math.min(count - t, tw - tj);
+            transformInputRun(in, g, n, ti, tj, run, v, t, pointStride, w);
+            t += run;
+        }
+    }
+
+    /**
+     * The windows of tiles tj .. tj + run − 1 of tile row ti of image n, into rows t .. of V. Their
+     * six input rows form a strip in which neighbouring windows share two columns, so B^T runs down
+     * each of the strip's columns once (a third fewer first passes than window by window), then
+     * along each window's rows. Rows that reach into the padding, and channel counts that are not
+     * whole vectors, are first copied to {@code stripRows} with zeros, a run at a time rather than a
+     * window at a time. Same arithmetic in the same order as per window, so the same bits.
+     */
+    private void transformInputRun(float[] in, ConvGeometry g, int n, int ti, int tj, int run, float[] v, int t,
+                                   int pointStride, int w) {
+        int inC = g.inC(), paddedIn = roundUp(inC), inH = g.inH(), inW = g.inW();
+        int ih0 = ti * OUTPUT_TILE - g.padTop(), x0 = tj * OUTPUT_TILE - g.padLeft(), columns = run * OUTPUT_TILE + 2;
+        int from = Math.min(Math.max(0, x0), x0 + columns), to = Math.max(from, Math.min(inW, x0 + columns));
+        float[] src = in;
+        int srcAt = (n * inH + ih0) * inW * inC, srcRow = inW * inC; // image column x of strip row k at srcAt + k·srcRow + x·paddedIn
+        if (inC != paddedIn || ih0 < 0 || ih0 + WINDOW > inH) {
+            srcRow = (to - from) * paddedIn;
+            src = grow(stripRows, w, WINDOW * srcRow);
+            srcAt = -from * paddedIn;
+            for (int k = 0; k < WINDOW; k++) {
+                int ih = ih0 + k, rowAt = k * srcRow;
+                if (ih < 0 || ih >= inH) Arrays.fill(src, rowAt, rowAt + srcRow, 0f);
+                else if (inC == paddedIn) System.arraycopy(in, ((n * inH + ih) * inW + from) * inC, src, rowAt, srcRow);
+                else for (int x = from; x < to; x++) {
+                    int at = rowAt + (x - from) * paddedIn;
+                    System.arraycopy(in, ((n * inH + ih) * inW + x) * inC, src, at, inC);
+                    Arrays.fill(src, at + inC, at + paddedIn, 0f);
+                }
             }
-            for (int step = 0; step < 2 * WINDOW; step++) { // both passes through one call (see the class comment)
-                boolean down = step < WINDOW;
-                int k = down ? step : step - WINDOW;
-                input(down ? src : mid, down ? at + k * srcColumn : k * rowStride, down ? srcRow : LANES,
-                        down ? mid : v, down ? k * LANES : k * WINDOW * pointStride + t * paddedIn + c0, down ? rowStride : pointStride);
+        }
+        int midRow = columns * paddedIn, midAt = -x0 * paddedIn; // image column x of row i at midAt + i·midRow + x·paddedIn
+        float[] mid = grow(stripColumns, w, WINDOW * midRow);
+        for (int i = 0; i < WINDOW; i++) { // the padding columns: B^T of zeros
+            Arrays.fill(mid, i * midRow, i * midRow + (from - x0) * paddedIn, 0f);
+            Arrays.fill(mid, i * midRow + (to - x0) * paddedIn, (i + 1) * midRow, 0f);
+        }
+        // Both passes through one call site (see the class comment): first the strip's columns, one
+        // vector of channels at a time, then window j's row i, vector c0.
+        int vectors = paddedIn / LANES, columnSteps = (to - from) * vectors, first = from * paddedIn;
+        for (int step = 0, steps = columnSteps + run * WINDOW * vectors, j = 0, i = 0, c0 = 0; step < steps; step++) {
+            boolean down = step < columnSteps;
+            int o = first + step * LANES;
+            input(down ? src : mid, down ? srcAt + o : i * midRow + j * OUTPUT_TILE * paddedIn + c0, down ? srcRow : paddedIn,
+                    down ? mid : v, down ? midAt + o : i * WINDOW * pointStride + (t + j) * paddedIn + c0, down ? midRow : pointStride);
+            if (!down && (c0 += LANES) == paddedIn) {
+                c0 = 0;
+                if (++i == WINDOW) {
+                    i = 0;
+                    j++;
+                }
             }
         }
     }
