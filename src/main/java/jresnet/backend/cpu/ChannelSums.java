@@ -8,8 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Per-channel sums over the rows of an NHWC array (batch-norm statistics and gradients, bias
- * gradients): float within blocks of STAT_BLOCK rows, double across blocks and workers, each worker's
- * blocks fixed, so the result is the same on every run.
+ * gradients): float within blocks of STAT_BLOCK rows, double across blocks and stripes of blocks
+ * ({@link WorkerPool#runStripes}), added in stripe order, so the result is the same on every run.
  */
 final class ChannelSums {
     private static final VectorSpecies<Float> S = Vectors.SPECIES;
@@ -23,18 +23,19 @@ final class ChannelSums {
     static final int STAT_BLOCK = 256;
 
     private final WorkerPool pool;
+    /** Per stripe of blocks: its two partial sums. */
     private final double[][] firstSums, secondSums;
 
     ChannelSums(WorkerPool pool) {
         this.pool = pool;
-        firstSums = new double[pool.threads()][0];
-        secondSums = new double[pool.threads()][0];
+        firstSums = new double[pool.maxStripes()][0];
+        secondSums = new double[pool.maxStripes()][0];
     }
 
     /**
      * {Σ(v − shift), Σ(v − shift)²} per channel over the rows of x, v = x or relu(x), in one pass.
      * With the shift near the mean the variance Σ(v − shift)²/n − (Σ(v − shift)/n)² does not cancel.
-     * Float within blocks of STAT_BLOCK rows, double across blocks and workers.
+     * Float within blocks of STAT_BLOCK rows, double across blocks and stripes.
      */
     double[][] shiftedMoments(float[] x, int rows, int channels, float[] shift, boolean relu) {
         return channelSumPairs(rows, channels, (from, to, sum, squares) -> {
@@ -86,40 +87,37 @@ final class ChannelSums {
 
     /**
      * Two per-channel sums over all rows: float within blocks of STAT_BLOCK rows, double across blocks
-     * and workers (each worker's blocks are fixed, so the result is the same on every run).
+     * and stripes (each stripe's blocks are fixed, so the result is the same on every run).
      */
     double[][] channelSumPairs(int rows, int channels, BlockSums blockSums) {
-        int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK;
-        int used = Math.min(pool.threads(), blocks);
-        for (int w = 0; w < used; w++) {
-            if (firstSums[w].length < channels) firstSums[w] = new double[channels];
-            if (secondSums[w].length < channels) secondSums[w] = new double[channels];
-            Arrays.fill(firstSums[w], 0, channels, 0);
-            Arrays.fill(secondSums[w], 0, channels, 0);
-        }
-        pool.runRanges(blocks, 4, (from, to, w) -> {
+        int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK, stripes = pool.stripes(blocks, 2L * channels);
+        pool.runStripes(blocks, stripes, (from, to, s, w) -> {
+            if (firstSums[s].length < channels) firstSums[s] = new double[channels];
+            if (secondSums[s].length < channels) secondSums[s] = new double[channels];
+            Arrays.fill(firstSums[s], 0, channels, 0);
+            Arrays.fill(secondSums[s], 0, channels, 0);
             float[] first = new float[channels], second = new float[channels];
             for (int block = from; block < to; block++) {
                 Arrays.fill(first, 0f);
                 Arrays.fill(second, 0f);
                 blockSums.add(block * STAT_BLOCK, Math.min(rows, (block + 1) * STAT_BLOCK), first, second);
                 for (int c = 0; c < channels; c++) {
-                    firstSums[w][c] += first[c];
-                    secondSums[w][c] += second[c];
+                    firstSums[s][c] += first[c];
+                    secondSums[s][c] += second[c];
                 }
             }
         });
         double[][] total = new double[2][channels];
-        for (int w = 0; w < used; w++) {
+        for (int s = 0; s < stripes; s++) {
             for (int c = 0; c < channels; c++) {
-                total[0][c] += firstSums[w][c];
-                total[1][c] += secondSums[w][c];
+                total[0][c] += firstSums[s][c];
+                total[1][c] += secondSums[s][c];
             }
         }
         return total;
     }
 
-    /** sums[c] = sum over rows of values[r·columns + c], partial sums in double per worker. */
+    /** sums[c] = sum over rows of values[r·columns + c], partial sums in double per stripe. */
     void columnSums(float[] values, int rows, int columns, float[] sums) {
         double[] total = shiftedMoments(values, rows, columns, new float[columns], false)[0];
         for (int c = 0; c < columns; c++) sums[c] = (float) total[c];

@@ -11,8 +11,8 @@ import jresnet.tensor.Tensor;
  * per block of output pixels a worker writes the im2col rows into its own buffer and multiplies them
  * with the kernel, packed once per call. Backward-data with stride 1 is a convolution of dY with the
  * flipped, channel-transposed kernel; with stride 2 a GEMM per image block and a col2im scatter-add.
- * Backward-filter: the same im2col blocks, one partial kernel gradient per worker, summed in worker
- * order. 3 x 3 stride-1 passes go through {@link Winograd} where the {@link ConvolutionRule} says it
+ * Backward-filter: the same im2col blocks, one partial kernel gradient per stripe of blocks
+ * ({@link WorkerPool#runStripes}), summed in stripe order. 3 x 3 stride-1 passes go through {@link Winograd} where the {@link ConvolutionRule} says it
  * is faster. Scratch buffers only grow, so warm steps allocate nothing of tensor size.
  */
 final class CpuConvolution {
@@ -25,6 +25,7 @@ final class CpuConvolution {
     private final ChannelSums sums;
     private final ConvolutionRule rule;
     private final Winograd winograd;
+    /** Per worker: im2col rows and a packed block of dY; per stripe of backward-filter: its partial. */
     private final float[][] columns, partialKernels, packedBlocks;
     private float[] packedKernel = new float[0], flippedKernel = new float[0];
 
@@ -34,7 +35,7 @@ final class CpuConvolution {
         this.rule = rule;
         winograd = new Winograd(pool);
         columns = new float[pool.threads()][0];
-        partialKernels = new float[pool.threads()][0];
+        partialKernels = new float[pool.maxStripes()][0];
         packedBlocks = new float[pool.threads()][0];
     }
 
@@ -50,9 +51,9 @@ final class CpuConvolution {
         return Math.max(Sgemm.MR, rows / Sgemm.MR * Sgemm.MR);
     }
 
-    private static float[] grow(float[][] buffers, int worker, int size) {
-        if (buffers[worker].length < size) buffers[worker] = new float[size];
-        return buffers[worker];
+    private static float[] grow(float[][] buffers, int index, int size) {
+        if (buffers[index].length < size) buffers[index] = new float[size];
+        return buffers[index];
     }
 
     private float[] packedKernel(int size) {
@@ -194,22 +195,23 @@ final class CpuConvolution {
             return;
         }
         int patch = patchSize(g), outC = g.outC(), pixels = outputPixels(g), kernelSize = patch * outC;
-        int rows = blockRows(g), blocks = (pixels + rows - 1) / rows;
-        int used = Math.min(pool.threads(), blocks);
-        for (int w = 0; w < used; w++) Arrays.fill(grow(partialKernels, w, kernelSize), 0, kernelSize, 0f);
-        pool.run(blocks, (block, w) -> {
-            int row0 = block * rows, count = Math.min(rows, pixels - row0);
-            float[] cols = grow(columns, w, rows * patch);
-            float[] packedDy = grow(packedBlocks, w, Sgemm.packedSize(rows, outC));
-            im2col(in, g, row0, count, cols);
-            Sgemm.packB(gout, row0 * outC, outC, 1, count, outC, packedDy);
-            // partial dKernel[patch, outC] += colsᵀ[patch, count] · dY[count, outC]
-            Sgemm.multiply(patch, outC, count, cols, 0, 1, patch, packedDy, partialKernels[w], 0, outC, true);
+        int rows = blockRows(g), blocks = (pixels + rows - 1) / rows, stripes = pool.stripes(blocks, kernelSize);
+        pool.runStripes(blocks, stripes, (from, to, s, w) -> {
+            float[] partial = grow(partialKernels, s, kernelSize);
+            for (int block = from; block < to; block++) {
+                int row0 = block * rows, count = Math.min(rows, pixels - row0);
+                float[] cols = grow(columns, w, rows * patch);
+                float[] packedDy = grow(packedBlocks, w, Sgemm.packedSize(rows, outC));
+                im2col(in, g, row0, count, cols);
+                Sgemm.packB(gout, row0 * outC, outC, 1, count, outC, packedDy);
+                // the stripe's partial dKernel[patch, outC] (+)= colsᵀ[patch, count] · dY[count, outC]
+                Sgemm.multiply(patch, outC, count, cols, 0, 1, patch, packedDy, partial, 0, outC, block > from);
+            }
         });
-        sumPartials(gk, kernelSize, used);
+        sumPartials(gk, kernelSize, stripes);
     }
 
-    /** dst = the sum of the first {@code parts} per-worker partial kernels. */
+    /** dst = the sum of the first {@code parts} stripes' partial kernels, in stripe order. */
     private void sumPartials(float[] dst, int size, int parts) {
         pool.runRanges(size, WorkerPool.ELEMENT_CHUNK, (from, to, w) -> {
             System.arraycopy(partialKernels[0], from, dst, from, to - from);

@@ -15,8 +15,8 @@ import jresnet.backend.ConvGeometry;
  * block of tiles a worker transforms its input windows, runs the GEMMs against the transformed
  * kernel and transforms the products back into its output pixels.</li>
  * <li>Backward-filter: with U = G g G^T, dL/dU = (A dY A^T) ⊙ (B^T d B) summed over tiles, so each
- * worker accumulates one GEMM V^T · Z per point into its own partial dU, the partials are added in
- * worker order and dL/dg = G^T dU G.</li>
+ * stripe of blocks ({@link WorkerPool#runStripes}) accumulates one GEMM V^T · Z per point into its own
+ * partial dU, the partials are added in stripe order and dL/dg = G^T dU G.</li>
  * </ul>
  * The matrices (interpolation points 0, ±1, ±2): B^T = [[4, 0, −5, 0, 1, 0], [0, −4, −4, 1, 1, 0],
  * [0, 4, −4, −1, 1, 0], [0, −2, −1, 2, 1, 0], [0, 2, −1, −2, 1, 0], [0, 4, 0, −5, 0, 1]],
@@ -32,8 +32,8 @@ import jresnet.backend.ConvGeometry;
  * input transform: through a strip of neighbouring windows). Transformed tiles are stored with the
  * channel count rounded up to whole vectors (zeros beyond it), so the transforms never need a scalar
  * tail. Any padding works (tiles reach into it as zeros). Deterministic
- * for a given thread count: every output is written by one worker in a fixed order, and the filter
- * partials are summed in worker order.
+ * for a given thread count: every output is written by one task, whichever worker runs it, and the
+ * filter partials are summed in stripe order.
  *
  * <p>Written for JDK 17's C2, which keeps a Vector-API operation an instruction only while it inlines
  * the operation's whole call tree, and stops inlining once one compilation has parsed about 18,000
@@ -72,8 +72,10 @@ final class Winograd {
     private static final float[] NO_BIAS = new float[LANES];
 
     private final WorkerPool pool;
-    /** Per worker: transformed input tiles [point][tile][inC rounded up], products, partial dU. */
-    private final float[][] inputTiles, productTiles, partialFilters;
+    /** Per worker: transformed input tiles [point][tile][inC rounded up] and products. */
+    private final float[][] inputTiles, productTiles;
+    /** Per stripe of backward-filter's blocks ({@link WorkerPool#runStripes}): its partial dU. */
+    private final float[][] partialFilters;
     /** Per worker and point: the transformed dY tiles of a block, packed as the GEMM's B operand. */
     private final float[][][] packedGradientTiles;
     /**
@@ -92,7 +94,7 @@ final class Winograd {
         int threads = pool.threads();
         inputTiles = new float[threads][0];
         productTiles = new float[threads][0];
-        partialFilters = new float[threads][0];
+        partialFilters = new float[pool.maxStripes()][0];
         packedGradientTiles = new float[threads][POINTS][0];
         gathered = new float[threads][POINTS * LANES];
         between = new float[threads][POINTS * LANES];
@@ -159,25 +161,28 @@ final class Winograd {
     void backwardFilter(float[] in, float[] gout, float[] gk, ConvGeometry g) {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC);
         int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, FILTER_REUSE);
-        int blocks = (tiles + rows - 1) / rows, used = Math.min(pool.threads(), blocks);
+        int blocks = (tiles + rows - 1) / rows;
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
         // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
         int filterRows = (inC + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR, transformedSize = POINTS * filterRows * outC;
-        for (int w = 0; w < used; w++) Arrays.fill(grow(partialFilters, w, transformedSize), 0, transformedSize, 0f);
-        pool.run(blocks, (block, w) -> {
-            int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
-            float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows);
-            float[][] z = packedGradientTiles[w];
-            for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
-            transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
-            for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, t, count, w);
-            // partial dU[point][inC, outC] += V[point]ᵀ[inC, count] · Z[point][count, outC]
-            for (int p = 0; p < POINTS; p++) {
-                Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z[p],
-                        partialFilters[w], p * filterRows * outC, outC, true);
+        int stripes = pool.stripes(blocks, transformedSize);
+        pool.runStripes(blocks, stripes, (from, to, s, w) -> {
+            float[] partial = grow(partialFilters, s, transformedSize);
+            for (int block = from; block < to; block++) {
+                int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
+                float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows);
+                float[][] z = packedGradientTiles[w];
+                for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
+                transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
+                for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, t, count, w);
+                // the stripe's partial dU[point][inC, outC] (+)= V[point]ᵀ[inC, count] · Z[point][count, outC]
+                for (int p = 0; p < POINTS; p++) {
+                    Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z[p],
+                            partial, p * filterRows * outC, outC, block > from);
+                }
             }
         });
-        untransformKernelGradient(inC, outC, filterRows, used, gk);
+        untransformKernelGradient(inC, outC, filterRows, stripes, gk);
     }
 
     /**
@@ -216,8 +221,8 @@ final class Winograd {
     }
 
     /**
-     * dg = G^T dU G for every channel pair, dU the sum of the first {@code parts} workers' partials
-     * (in worker order): for each input channel and vector of output channels, the 36 points of dU
+     * dg = G^T dU G for every channel pair, dU the sum of the first {@code parts} stripes' partials
+     * (in stripe order): for each input channel and vector of output channels, the 36 points of dU
      * into {@code gathered}, G^T down its columns into {@code between}, then along its rows into
      * {@code finished}, whose 9 vectors are the taps' gradients. Input channels are shared out among
      * the workers, as in {@link #packTransformedKernel}.

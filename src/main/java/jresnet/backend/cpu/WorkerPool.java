@@ -5,9 +5,14 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of threads that share out numbered tasks; the calling thread works as worker 0, so a
- * pool of one thread runs everything inline. Worker w runs tasks w, w + workers, w + 2·workers, ...:
- * a fixed assignment, so per-worker partial sums add up in the same order on every run and training
- * is bit-for-bit reproducible (which exact resume relies on).
+ * pool of one thread runs everything inline. Each worker takes the next task not yet taken whenever
+ * it is free, so a core that runs slower than the others (one shared with another guest of the host,
+ * an efficiency core) takes fewer tasks instead of holding up the job: on the 2-vCPU VM of
+ * docs/performance.md one vCPU at a time ran 1.6x slower than the other for minutes on end, and
+ * handing out tasks round-robin made resnet20 steps 7-11% slower. Which worker ran a task must
+ * therefore not change its result; sums over tasks go through {@link #runStripes}, whose partial sums
+ * belong to fixed runs of tasks rather than to workers, so they add up in the same order on every run
+ * and training is bit-for-bit reproducible for a given thread count (which exact resume relies on).
  *
  * <p>A training step hands out several hundred jobs, many of them tens of microseconds long (batch
  * norm, element-wise ops, the small layers), so the hand-off itself must cost far less than that.
@@ -30,6 +35,13 @@ final class WorkerPool implements AutoCloseable {
      * training step, short enough that an idle pool gives its cores back almost at once.
      */
     private static final long SPIN_NANOS = 200_000;
+    /**
+     * Stripes per thread of {@link #runStripes}: a worker left with nothing to do waits at most for
+     * one stripe, an eighth of the job with two threads.
+     */
+    private static final int STRIPES_PER_THREAD = 4;
+    /** The most floats of partial sums {@link #stripes} allows in all (256 MiB), beyond one per thread. */
+    private static final long PARTIAL_FLOATS = 1L << 25;
 
     private final int threads;
     private final Thread[] helpers;
@@ -57,7 +69,10 @@ final class WorkerPool implements AutoCloseable {
 
     int threads() { return threads; }
 
-    /** Runs tasks 0..count-1 and returns when all are done; rethrows the first failure. */
+    /**
+     * Runs tasks 0..count-1 and returns when all are done; rethrows the first failure. The tasks go
+     * to whichever worker is free, so a task's result must not depend on the worker that runs it.
+     */
     void run(int count, Task task) {
         if (count <= 0) return;
         int used = Math.min(threads, count);
@@ -69,10 +84,11 @@ final class WorkerPool implements AutoCloseable {
         running = true;
         try {
             unfinished.set(used - 1);
-            job = new Job(task, count, used, Thread.currentThread());
+            Job posted = new Job(task, count, used, Thread.currentThread(), new AtomicInteger());
+            job = posted;
             for (int w = 1; w < used; w++) LockSupport.unpark(helpers[w - 1]);
             try {
-                runShare(0, used, count, task);
+                runShare(0, posted);
             } catch (RuntimeException | Error e) {
                 failures[0] = e;
             }
@@ -115,7 +131,7 @@ final class WorkerPool implements AutoCloseable {
             seen = current;
             if (worker >= current.used()) continue;
             try {
-                runShare(worker, current.used(), current.count(), current.task());
+                runShare(worker, current);
             } catch (RuntimeException | Error e) {
                 failures[worker] = e;
             }
@@ -123,7 +139,8 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    private record Job(Task task, int count, int used, Thread caller) {}
+    /** {@code next}: the first task not yet taken. */
+    private record Job(Task task, int count, int used, Thread caller, AtomicInteger next) {}
 
     /** Splits [0, size) into about {@code threads·perThread} ranges of at least {@code minChunk}. */
     void runRanges(int size, int minChunk, RangeTask task) {
@@ -139,8 +156,40 @@ final class WorkerPool implements AutoCloseable {
         void run(int from, int to, int worker);
     }
 
-    private static void runShare(int worker, int workers, int count, Task task) {
-        for (int i = worker; i < count; i += workers) task.run(i, worker);
+    /**
+     * How many stripes {@link #runStripes} should cut {@code count} tasks into when each stripe needs
+     * its own partial sums of {@code partialFloats}: STRIPES_PER_THREAD per thread, no more than
+     * there are tasks nor, beyond one per thread, than PARTIAL_FLOATS allows. Depends only on its
+     * arguments and the thread count, so that the sums do too.
+     */
+    int stripes(int count, long partialFloats) {
+        if (threads == 1) return 1;
+        long affordable = Math.max(threads, PARTIAL_FLOATS / Math.max(1, partialFloats));
+        return (int) Math.max(1, Math.min(Math.min(count, maxStripes()), affordable));
+    }
+
+    /** The most stripes {@link #stripes} ever asks for. */
+    int maxStripes() { return threads * STRIPES_PER_THREAD; }
+
+    /**
+     * Runs tasks 0..count-1 as {@code stripes} runs of neighbouring tasks, stripe s from
+     * s·count/stripes: each stripe on one worker, in task order, the stripes taken as workers free
+     * up. For sums over tasks: each stripe adds into partials of its own, and the caller adds those
+     * in stripe order, the same on every run whichever worker ran which stripe.
+     */
+    void runStripes(int count, int stripes, StripeTask task) {
+        run(stripes, (s, w) -> {
+            int from = (int) ((long) s * count / stripes), to = (int) ((long) (s + 1) * count / stripes);
+            if (from < to) task.run(from, to, s, w);
+        });
+    }
+
+    interface StripeTask {
+        void run(int from, int to, int stripe, int worker);
+    }
+
+    private static void runShare(int worker, Job job) {
+        for (int i = job.next().getAndIncrement(); i < job.count(); i = job.next().getAndIncrement()) job.task().run(i, worker);
     }
 
     @Override public void close() {

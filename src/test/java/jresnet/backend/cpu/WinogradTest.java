@@ -84,7 +84,7 @@ class WinogradTest {
             cpu.conv2dBackwardFilter(cpu(x, g.inputShape()), cpu(dy, g.outputShape()), again, null, g);
         }
         assertWithinBound("backward-filter " + g + ", seed " + seed, got, expected);
-        // per-worker partial sums added in worker order: the same bits every time (exact resume)
+        // per-stripe partial sums added in stripe order, whichever worker ran each stripe: the same bits every time (exact resume)
         assertArrayEquals(got.data(), again.data(), "backward-filter twice " + g + ", seed " + seed);
     }
 

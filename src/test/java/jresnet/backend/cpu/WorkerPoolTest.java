@@ -5,17 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 
 /** The hand-off between the caller and the spinning helper threads. */
 class WorkerPoolTest {
-    /** Each task once, task i on worker i mod used, whatever the job sizes before it. */
-    @Test void everyTaskRunsOnceOnItsFixedWorker() {
+    /** Each task once, on a worker in [0, used), whatever the job sizes before it. */
+    @Test void everyTaskRunsOnce() {
         try (WorkerPool pool = new WorkerPool(3)) {
             for (int count : new int[] {1, 2, 3, 7, 100, 2, 1000}) {
                 int[] ranBy = new int[count], runs = new int[count];
@@ -27,9 +31,63 @@ class WorkerPoolTest {
                 int used = Math.min(3, count);
                 for (int t = 0; t < count; t++) {
                     assertEquals(1, runs[t], "task " + t + " of " + count);
-                    assertEquals(t % used, ranBy[t], "worker of task " + t + " of " + count);
+                    assertTrue(ranBy[t] >= 0 && ranBy[t] < used, "worker " + ranBy[t] + " of task " + t + " of " + count);
                 }
             }
+        }
+    }
+
+    /** A worker held up in one task (a slower core) leaves the rest of the job to the others. */
+    @Test void aHeldUpWorkerLeavesTheOtherTasksToTheRest() throws InterruptedException {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            int count = 10;
+            CountDownLatch othersDone = new CountDownLatch(count - 1);
+            AtomicInteger heldUp = new AtomicInteger(-1);
+            int[] ranBy = new int[count];
+            pool.run(count, (task, worker) -> {
+                ranBy[task] = worker;
+                if (heldUp.compareAndSet(-1, task)) {
+                    try {
+                        othersDone.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                } else {
+                    othersDone.countDown();
+                }
+            });
+            assertEquals(0, othersDone.getCount(), "tasks left waiting for the held-up worker");
+            int held = heldUp.get();
+            for (int t = 0; t < count; t++) {
+                if (t != held) assertEquals(1 - ranBy[held], ranBy[t], "worker of task " + t);
+            }
+        }
+    }
+
+    /** Stripes: neighbouring tasks, each exactly once, in order within a stripe, stripe s from s·count/stripes. */
+    @Test void stripesCoverTheTasksInOrder() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int count : new int[] {1, 5, 8, 9, 1000}) {
+                int stripes = pool.stripes(count, 100);
+                assertEquals(Math.min(count, pool.maxStripes()), stripes, "stripes of " + count + " tasks");
+                int[] stripeOf = new int[count], runs = new int[count];
+                int[][] bounds = new int[stripes][];
+                pool.runStripes(count, stripes, (from, to, s, w) -> {
+                    bounds[s] = new int[] {from, to};
+                    for (int t = from; t < to; t++) {
+                        stripeOf[t] = s;
+                        runs[t]++;
+                    }
+                });
+                for (int s = 0; s < stripes; s++) {
+                    assertArrayEquals(new int[] {(int) ((long) s * count / stripes), (int) ((long) (s + 1) * count / stripes)}, bounds[s]);
+                }
+                for (int t = 0; t < count; t++) assertEquals(1, runs[t], "task " + t + " of " + count);
+            }
+            assertEquals(2, pool.stripes(1000, 1L << 30), "stripes whose partials are too big to afford more than one per thread");
+        }
+        try (WorkerPool single = new WorkerPool(1)) {
+            assertEquals(1, single.stripes(1000, 100), "one thread, one stripe: no partials to add");
         }
     }
 
@@ -50,9 +108,19 @@ class WorkerPoolTest {
         try (WorkerPool pool = new WorkerPool(2)) {
             for (int round = 0; round < 3; round++) {
                 LockSupport.parkNanos(20_000_000); // far past the helpers' spin
+                // each task waits for the other to start, so one worker cannot run both
+                CountDownLatch bothStarted = new CountDownLatch(2);
                 int[] ranBy = new int[2];
-                pool.run(2, (task, worker) -> ranBy[task] = worker);
-                assertArrayEquals(new int[] {0, 1}, ranBy);
+                pool.run(2, (task, worker) -> {
+                    ranBy[task] = worker;
+                    bothStarted.countDown();
+                    try {
+                        bothStarted.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                assertEquals(Set.of(0, 1), Set.of(ranBy[0], ranBy[1]), "workers of the two tasks in round " + round);
             }
         }
     }
@@ -75,7 +143,7 @@ class WorkerPoolTest {
     @Test void nestedJobIsRefused() {
         try (WorkerPool pool = new WorkerPool(2)) {
             assertThrows(IllegalStateException.class, () -> pool.run(2, (task, worker) -> {
-                if (worker == 0) pool.run(2, (inner, w) -> { });
+                if (task == 0) pool.run(2, (inner, w) -> { });
             }));
             int[] runs = new int[2];
             pool.run(2, (task, worker) -> runs[task]++);
