@@ -106,6 +106,12 @@ final class Sgemm {
      */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, float[] c, int cOffset, int ldc, boolean accumulate) {
+        multiply(m, n, k, a, aOffset, aRowStride, aColStride, packedB, 0, c, cOffset, ldc, accumulate);
+    }
+
+    /** {@link #multiply(int, int, int, float[], int, int, int, float[], float[], int, int, boolean)} with B packed from {@code bOffset} of {@code packedB}. */
+    static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
+                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate) {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
         boolean packing = PAIRED_PANELS && panels >= PACKED_A_MIN_PANELS;
@@ -127,7 +133,7 @@ final class Sgemm {
                 for (int i = 0; i < fullRows; i += MR) {
                     int aBase = aOffset + i * aRowStride + k0 * aColStride;
                     if (singleWholePanel && i + 2 * MR <= fullRows) {
-                        kernel16x1(kc, a, aBase, aRowStride, aColStride, packedB, k0 * LANES, c, cOffset + i * ldc, ldc);
+                        kernel16x1(kc, a, aBase, aRowStride, aColStride, packedB, bOffset + k0 * LANES, c, cOffset + i * ldc, ldc);
                         i += MR;
                         continue;
                     }
@@ -142,7 +148,7 @@ final class Sgemm {
                         cs = MR;
                     }
                     for (int p = p0; p < pairsEnd; p += 2) {
-                        int b0 = p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
                             kernel8x2(kc, packedA, packedB, b0, b1, c, cBase, ldc);
                         } else if (WIDE_REGISTER_FILE) {
@@ -154,7 +160,7 @@ final class Sgemm {
                         }
                     }
                     for (int p = pairsEnd; p < p1; p++) {
-                        int b0 = p * panelStride + k0 * LANES, cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + p * panelStride + k0 * LANES, cBase = cOffset + i * ldc + p * LANES;
                         int columns = Math.min(LANES, n - p * LANES);
                         if (WIDE_REGISTER_FILE) {
                             kernel8x1(kc, rows, rowsBase, rs, cs, packedB, b0, c, cBase, ldc, columns, edge);
@@ -167,7 +173,7 @@ final class Sgemm {
             for (int i = fullRows; i < m; i++) {
                 int aBase = aOffset + i * aRowStride + k0 * aColStride;
                 for (int p = 0; p < panels; p++) {
-                    kernel1x1(kc, a, aBase, aColStride, packedB, p * panelStride + k0 * LANES,
+                    kernel1x1(kc, a, aBase, aColStride, packedB, bOffset + p * panelStride + k0 * LANES,
                             c, cOffset + i * ldc + p * LANES, Math.min(LANES, n - p * LANES));
                 }
             }

@@ -76,11 +76,11 @@ final class Winograd {
     private final float[][] inputTiles, productTiles;
     /** Per stripe of backward-filter's blocks ({@link WorkerPool#runStripes}): its partial dU. */
     private final float[][] partialFilters;
-    /** Per worker and point: the transformed dY tiles of a block, packed as the GEMM's B operand. */
-    private final float[][][] packedGradientTiles;
+    /** Per worker: the transformed dY tiles of a block, packed as the GEMMs' B operands, one point after another. */
+    private final float[][] packedGradientTiles;
     /**
      * Per worker, each one window of vectors: a gathered border window, the result of a transform's
-     * first pass, a transformed gradient tile or a row of output pixels.
+     * first pass, a transformed kernel or the taps of its gradient, or a row of output pixels.
      */
     private final float[][] gathered, between, finished;
     /** Per worker: the rows of a strip of input windows (when not read in place), and B^T down its columns. */
@@ -95,7 +95,7 @@ final class Winograd {
         inputTiles = new float[threads][0];
         productTiles = new float[threads][0];
         partialFilters = new float[pool.maxStripes()][0];
-        packedGradientTiles = new float[threads][POINTS][0];
+        packedGradientTiles = new float[threads][0];
         gathered = new float[threads][POINTS * LANES];
         between = new float[threads][POINTS * LANES];
         finished = new float[threads][POINTS * LANES];
@@ -165,19 +165,18 @@ final class Winograd {
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
         // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
         int filterRows = (inC + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR, transformedSize = POINTS * filterRows * outC;
-        int stripes = pool.stripes(blocks, transformedSize);
+        int stripes = pool.stripes(blocks, transformedSize), zPoint = Sgemm.packedSize(rows, outC);
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             float[] partial = grow(partialFilters, s, transformedSize);
             for (int block = from; block < to; block++) {
                 int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
                 float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows);
-                float[][] z = packedGradientTiles[w];
-                for (int p = 0; p < POINTS; p++) grow(z, p, Sgemm.packedSize(rows, outC));
+                float[] z = grow(packedGradientTiles, w, POINTS * zPoint);
                 transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
-                for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, t, count, w);
+                for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, zPoint, t, count, w);
                 // the stripe's partial dU[point][inC, outC] (+)= V[point]ᵀ[inC, count] · Z[point][count, outC]
                 for (int p = 0; p < POINTS; p++) {
-                    Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z[p],
+                    Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z, p * zPoint,
                             partial, p * filterRows * outC, outC, block > from);
                 }
             }
@@ -328,16 +327,16 @@ final class Winograd {
 
     /**
      * Z[point][t] = A dY A^T of the output-gradient block of tile {@code tile} (zero beyond the output):
-     * A along the block's rows into {@code between}, then down its columns into a transformed tile,
-     * whose points go into the packed panels of the GEMM's B operand (panel of channel c0 at c0·count,
+     * A along the block's rows into {@code between}, then down its columns straight into the packed
+     * panels of the GEMMs' B operands (point p's at p·zPoint of z, panel of channel c0 at c0·count,
      * row t at t·LANES).
      */
-    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[][] z, int t, int count, int w) {
+    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[] z, int zPoint, int t, int count, int w) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * OUTPUT_TILE, ow0 = tj * OUTPUT_TILE;
         boolean inside = oh0 + OUTPUT_TILE <= g.outH() && ow0 + OUTPUT_TILE <= g.outW();
-        float[] mid = between[w], tileOut = finished[w];
+        float[] mid = between[w];
         int rowStride = WINDOW * LANES;
         for (int c0 = 0; c0 < outC; c0 += LANES) {
             float[] src = gathered[w];
@@ -350,14 +349,13 @@ final class Winograd {
             } else {
                 gatherBlock(gout, n, oh0, ow0, g.outH(), g.outW(), outC, c0, OUTPUT_TILE, src);
             }
+            int panelAt = c0 * count + t * LANES;
             for (int step = 0; step < OUTPUT_TILE + WINDOW; step++) { // both passes through one call
                 boolean along = step < OUTPUT_TILE;
                 int k = along ? step : step - OUTPUT_TILE;
                 gradient(along ? src : mid, along ? at + k * srcRow : k * LANES, along ? srcColumn : rowStride,
-                        along ? mid : tileOut, along ? k * rowStride : k * LANES, along ? LANES : rowStride);
+                        along ? mid : z, along ? k * rowStride : k * zPoint + panelAt, along ? LANES : WINDOW * zPoint);
             }
-            int panelAt = c0 * count + t * LANES;
-            for (int p = 0; p < POINTS; p++) FloatVector.fromArray(SPECIES, tileOut, p * LANES).intoArray(z[p], panelAt);
         }
     }
 
