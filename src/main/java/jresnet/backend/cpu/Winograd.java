@@ -68,6 +68,8 @@ final class Winograd {
             ZERO = FloatVector.zero(SPECIES), QUARTER = FloatVector.broadcast(SPECIES, 0.25f),
             SIXTH = FloatVector.broadcast(SPECIES, 1f / 6), MINUS_SIXTH = FloatVector.broadcast(SPECIES, -1f / 6),
             TWELFTH = FloatVector.broadcast(SPECIES, 1f / 12), TWENTY_FOURTH = FloatVector.broadcast(SPECIES, 1f / 24);
+    /** Two cache lines of floats: the unused end of each per-worker window buffer. */
+    private static final int WINDOW_SLACK = 128 / Float.BYTES;
     /** The bias of the output transform's first pass (its second adds the layer's). */
     private static final float[] NO_BIAS = new float[LANES];
 
@@ -96,12 +98,26 @@ final class Winograd {
         productTiles = new float[threads][0];
         partialFilters = new float[pool.maxStripes()][0];
         packedGradientTiles = new float[threads][0];
-        gathered = new float[threads][POINTS * LANES];
-        between = new float[threads][POINTS * LANES];
-        finished = new float[threads][POINTS * LANES];
+        gathered = windowsPerWorker(threads);
+        between = windowsPerWorker(threads);
+        finished = windowsPerWorker(threads);
         stripRows = new float[threads][0];
         stripColumns = new float[threads][0];
         packedKernels = new float[POINTS][0];
+    }
+
+    /**
+     * One window of vectors per worker, each followed by WINDOW_SLACK unused floats. Allocated one
+     * after another, the last cache line of one worker's window otherwise shares a line with the
+     * start (and the length every bounds check reads) of the next worker's, which both write or read
+     * for every tile: with two threads that cost 5-16% of a 16-channel forward pass
+     * (docs/performance.md). The buffers the workers grow themselves come from their own allocation
+     * buffers and need no slack.
+     */
+    private static float[][] windowsPerWorker(int threads) {
+        float[][] windows = new float[threads][];
+        for (int w = 0; w < threads; w++) windows[w] = new float[POINTS * LANES + WINDOW_SLACK];
+        return windows;
     }
 
     /** Whether Winograd computes {@code g} at all: a 3 x 3 kernel at stride 1, any padding. */
