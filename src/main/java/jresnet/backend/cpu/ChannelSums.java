@@ -23,13 +23,13 @@ final class ChannelSums {
     static final int STAT_BLOCK = 256;
 
     private final WorkerPool pool;
-    /** Per stripe of blocks: its two partial sums. */
+    /** Per stripe of blocks: its two partial sums, as its worker hands them over. */
     private final double[][] firstSums, secondSums;
 
     ChannelSums(WorkerPool pool) {
         this.pool = pool;
-        firstSums = new double[pool.maxStripes()][0];
-        secondSums = new double[pool.maxStripes()][0];
+        firstSums = new double[pool.maxStripes()][];
+        secondSums = new double[pool.maxStripes()][];
     }
 
     /**
@@ -91,21 +91,23 @@ final class ChannelSums {
      */
     double[][] channelSumPairs(int rows, int channels, BlockSums blockSums) {
         int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK, stripes = pool.stripes(blocks, 2L * channels);
+        if (blocks == 0) return new double[2][channels];
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
-            if (firstSums[s].length < channels) firstSums[s] = new double[channels];
-            if (secondSums[s].length < channels) secondSums[s] = new double[channels];
-            Arrays.fill(firstSums[s], 0, channels, 0);
-            Arrays.fill(secondSums[s], 0, channels, 0);
+            // Summed in arrays of the worker's own, then handed over: a stripe runs on either worker,
+            // and two workers adding into neighbouring small arrays would share their cache lines.
             float[] first = new float[channels], second = new float[channels];
+            double[] firstTotal = new double[channels], secondTotal = new double[channels];
             for (int block = from; block < to; block++) {
                 Arrays.fill(first, 0f);
                 Arrays.fill(second, 0f);
                 blockSums.add(block * STAT_BLOCK, Math.min(rows, (block + 1) * STAT_BLOCK), first, second);
                 for (int c = 0; c < channels; c++) {
-                    firstSums[s][c] += first[c];
-                    secondSums[s][c] += second[c];
+                    firstTotal[c] += first[c];
+                    secondTotal[c] += second[c];
                 }
             }
+            firstSums[s] = firstTotal;
+            secondSums[s] = secondTotal;
         });
         double[][] total = new double[2][channels];
         for (int s = 0; s < stripes; s++) {
