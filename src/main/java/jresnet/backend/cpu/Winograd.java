@@ -52,9 +52,11 @@ final class Winograd {
     /**
      * How many times the tile data a block streams must outweigh the kernel data it streams: once for
      * forward (the transformed kernel is read per block), four times for backward-filter (the partial
-     * dU is read and written per block, and its GEMMs want long sums).
+     * dU is read and written per block, and its GEMMs want long sums), but see {@link #filterReuse}.
      */
     private static final int FORWARD_REUSE = 1, FILTER_REUSE = 4;
+    /** The most channel pairs (inC · outC) of a backward-filter that {@link #filterReuse} gives short blocks. */
+    private static final int SHORT_FILTER_BLOCK_PAIRS = 128 * 128;
 
     /** Output pixels per tile side, input window side and points per transformed tile. */
     private static final int OUTPUT_TILE = 4, WINDOW = OUTPUT_TILE + 2, POINTS = WINDOW * WINDOW;
@@ -147,6 +149,19 @@ final class Winograd {
         return Math.max(Sgemm.MR, rows / Sgemm.MR * Sgemm.MR);
     }
 
+    /**
+     * Backward-filter's reuse factor for {@link #blockTiles}. With 512-bit vectors and a partial dU of
+     * at most SHORT_FILTER_BLOCK_PAIRS channel pairs (2.4 MB), blocks of the size forward uses (so
+     * that a block's tiles and the partial it adds into stay near L2) measured faster than the long
+     * ones on the Zen 5 host of docs/performance.md (2026-12-06): 33% on 16 x 16 x 32, 13% on
+     * 8 x 8 x 64, 5% on 32 x 32 x 64 and 8% on 16 x 16 x 128, but 13% slower on 8 x 8 x 256. With
+     * 256-bit vectors (6-row micro-tiles) the short blocks were 1-12% slower on every shape.
+     */
+    private static int filterReuse(ConvGeometry g) {
+        boolean shortBlocks = Vectors.BITS >= 512 && (long) g.inC() * g.outC() <= SHORT_FILTER_BLOCK_PAIRS;
+        return shortBlocks ? FORWARD_REUSE : FILTER_REUSE;
+    }
+
     private static float[] grow(float[][] buffers, int index, int size) {
         if (buffers[index].length < size) buffers[index] = new float[size];
         return buffers[index];
@@ -176,7 +191,7 @@ final class Winograd {
     /** dKernel = the kernel gradient of {@code g} from its input x and output gradient dY. */
     void backwardFilter(float[] in, float[] gout, float[] gk, ConvGeometry g) {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC);
-        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, FILTER_REUSE);
+        int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, filterReuse(g));
         int blocks = (tiles + rows - 1) / rows;
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
         // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
