@@ -441,14 +441,20 @@ public abstract class BackendContractTest {
         assertClose("averagePoolBackward " + g, dx, tolerances().reduction());
     }
 
-    @Test
-    void subsampleChannelPadForwardAndBackward() {
-        Shape in = shape(3, 8, 8, 16), out = shape(3, 4, 4, 32);
+    /** Input, output, channels padded before: whole vectors, and an odd size with channels that are not. */
+    static Stream<Arguments> subsampleShapes() {
+        return Stream.of(Arguments.of(shape(3, 8, 8, 16), shape(3, 4, 4, 32), 8),
+                Arguments.of(shape(2, 7, 7, 5), shape(2, 4, 4, 13), 3));
+    }
+
+    @ParameterizedTest
+    @MethodSource("subsampleShapes")
+    void subsampleChannelPadForwardAndBackward(Shape in, Shape out, int padBefore) {
         Pair x = random(in, 1), y = output(out), dy = random(out, 1), dx = output(in);
-        onBoth((b, s) -> b.subsampleChannelPadForward(s.of(x), s.of(y), 2, 8));
-        assertClose("subsampleChannelPadForward", y, tolerances().elementwise());
-        onBoth((b, s) -> b.subsampleChannelPadBackward(s.of(dy), s.of(dx), 2, 8));
-        assertClose("subsampleChannelPadBackward", dx, tolerances().elementwise());
+        onBoth((b, s) -> b.subsampleChannelPadForward(s.of(x), s.of(y), 2, padBefore));
+        assertClose("subsampleChannelPadForward " + in, y, tolerances().elementwise());
+        onBoth((b, s) -> b.subsampleChannelPadBackward(s.of(dy), s.of(dx), 2, padBefore));
+        assertClose("subsampleChannelPadBackward " + in, dx, tolerances().elementwise());
     }
 
     // ---- dense ----

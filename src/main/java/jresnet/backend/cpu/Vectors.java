@@ -46,6 +46,13 @@ final class Vectors {
         for (; i < length; i++) dst[to + i] = src[from + i];
     }
 
+    /** dst[to, to + length) = 0. */
+    static void zero(float[] dst, int to, int length) {
+        int i = 0;
+        for (; i + LANES <= length; i += LANES) FloatVector.zero(SPECIES).intoArray(dst, to + i);
+        for (; i < length; i++) dst[to + i] = 0f;
+    }
+
     /** dst[to, to + length) += src[from, from + length). */
     static void addInto(float[] src, int from, float[] dst, int to, int length) {
         int i = 0;
