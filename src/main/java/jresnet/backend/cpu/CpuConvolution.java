@@ -12,8 +12,9 @@ import jresnet.tensor.Tensor;
  * with the kernel, packed once per call. Backward-data with stride 1 is a convolution of dY with the
  * flipped, channel-transposed kernel; with stride 2 a GEMM per image block and a col2im scatter-add.
  * Backward-filter: the same im2col blocks, one partial kernel gradient per stripe of blocks
- * ({@link WorkerPool#runStripes}), summed in stripe order. 3 x 3 stride-1 passes go through {@link Winograd} where the {@link ConvolutionRule} says it
- * is faster. Scratch buffers only grow, so warm steps allocate nothing of tensor size.
+ * ({@link WorkerPool#runStripes}), summed in stripe order. 3 x 3 stride-1 passes go through
+ * {@link Winograd} where the {@link ConvolutionRule} says it is faster. Scratch buffers only grow,
+ * so warm steps allocate nothing of tensor size.
  */
 final class CpuConvolution {
     /** Target floats of one worker's im2col block: big enough to amortize B, small enough for L2. */

@@ -70,8 +70,9 @@ final class Winograd {
             ZERO = FloatVector.zero(SPECIES), QUARTER = FloatVector.broadcast(SPECIES, 0.25f),
             SIXTH = FloatVector.broadcast(SPECIES, 1f / 6), MINUS_SIXTH = FloatVector.broadcast(SPECIES, -1f / 6),
             TWELFTH = FloatVector.broadcast(SPECIES, 1f / 12), TWENTY_FOURTH = FloatVector.broadcast(SPECIES, 1f / 24);
-    /** Two cache lines of floats: the unused end of each per-worker window buffer. */
-    private static final int WINDOW_SLACK = 128 / Float.BYTES;
+    private static final int CACHE_LINE_FLOATS = 64 / Float.BYTES;
+    /** Two cache lines: the unused end of each per-worker window buffer. */
+    private static final int WINDOW_SLACK = 2 * CACHE_LINE_FLOATS;
     /** The bias of the output transform's first pass (its second adds the layer's). */
     private static final float[] NO_BIAS = new float[LANES];
 
@@ -112,7 +113,7 @@ final class Winograd {
      * One window of vectors per worker, each followed by WINDOW_SLACK unused floats. Allocated one
      * after another, the last cache line of one worker's window otherwise shares a line with the
      * start (and the length every bounds check reads) of the next worker's, which both write or read
-     * for every tile: with two threads that cost 5-16% of a 16-channel forward pass
+     * for every tile: with two threads that cost 5-16% of a 16-channel forward or backward-data pass
      * (docs/performance.md). The buffers the workers grow themselves come from their own allocation
      * buffers and need no slack.
      */
@@ -196,11 +197,11 @@ final class Winograd {
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
         // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
         int filterRows = (inC + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR, transformedSize = POINTS * filterRows * outC;
-        // One point's packed dY after another, half a window's slack apart beyond their size: at a
-        // multiple of 4 KiB apart (64 channels: 8 KiB, 128: 32 KiB) the second pass's stores
-        // of a tile all fall into one L1 set; the slack made backward-filter 11-15% faster on
-        // resnet30's 64- and 128-channel shapes at 512 bits, 1-3% on resnet20's, level at 256.
-        int stripes = pool.stripes(blocks, transformedSize), zPoint = Sgemm.packedSize(rows, outC) + WINDOW_SLACK / 2;
+        // One point's packed dY after another with a cache line between them: a multiple of 4 KiB
+        // apart (64 channels: 8 KiB, 128: 32 KiB), the second pass's stores of a tile all fall into
+        // one L1 set; the line made backward-filter 11-15% faster on resnet30's 64- and 128-channel
+        // shapes at 512 bits, 1-3% on resnet20's, level at 256.
+        int stripes = pool.stripes(blocks, transformedSize), zPoint = Sgemm.packedSize(rows, outC) + CACHE_LINE_FLOATS;
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             float[] partial = grow(partialFilters, s, transformedSize);
             for (int block = from; block < to; block++) {

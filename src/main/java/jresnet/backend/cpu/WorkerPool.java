@@ -40,7 +40,7 @@ final class WorkerPool implements AutoCloseable {
      * one stripe, an eighth of the job with two threads.
      */
     private static final int STRIPES_PER_THREAD = 4;
-    /** The most floats of partial sums {@link #stripes} allows in all (256 MiB), beyond one per thread. */
+    /** The most floats of partial sums {@link #stripes} allows in all (128 MiB), beyond one per thread. */
     private static final long PARTIAL_FLOATS = 1L << 25;
 
     private final int threads;
