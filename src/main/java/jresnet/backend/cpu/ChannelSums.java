@@ -23,14 +23,8 @@ final class ChannelSums {
     static final int STAT_BLOCK = 256;
 
     private final WorkerPool pool;
-    /** Per stripe of blocks: its two partial sums, as its worker hands them over. */
-    private final double[][] firstSums, secondSums;
 
-    ChannelSums(WorkerPool pool) {
-        this.pool = pool;
-        firstSums = new double[pool.maxStripes()][];
-        secondSums = new double[pool.maxStripes()][];
-    }
+    ChannelSums(WorkerPool pool) { this.pool = pool; }
 
     /**
      * {Σ(v − shift), Σ(v − shift)²} per channel over the rows of x, v = x or relu(x), in one pass.
@@ -92,6 +86,7 @@ final class ChannelSums {
     double[][] channelSumPairs(int rows, int channels, BlockSums blockSums) {
         int blocks = (rows + STAT_BLOCK - 1) / STAT_BLOCK, stripes = pool.stripes(blocks, 2L * channels);
         if (blocks == 0) return new double[2][channels];
+        double[][] firstSums = new double[stripes][], secondSums = new double[stripes][]; // as each stripe hands them over
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             // Summed in arrays of the worker's own, then handed over: a stripe runs on either worker,
             // and two workers adding into neighbouring small arrays would share their cache lines.

@@ -199,10 +199,9 @@ final class CpuConvolution {
         int rows = blockRows(g), blocks = (pixels + rows - 1) / rows, stripes = pool.stripes(blocks, kernelSize);
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             float[] partial = grow(partialKernels, s, kernelSize);
+            float[] cols = grow(columns, w, rows * patch), packedDy = grow(packedBlocks, w, Sgemm.packedSize(rows, outC));
             for (int block = from; block < to; block++) {
                 int row0 = block * rows, count = Math.min(rows, pixels - row0);
-                float[] cols = grow(columns, w, rows * patch);
-                float[] packedDy = grow(packedBlocks, w, Sgemm.packedSize(rows, outC));
                 im2col(in, g, row0, count, cols);
                 Sgemm.packB(gout, row0 * outC, outC, 1, count, outC, packedDy);
                 // the stripe's partial dKernel[patch, outC] (+)= colsᵀ[patch, count] · dY[count, outC]

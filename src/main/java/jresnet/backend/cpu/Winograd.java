@@ -204,10 +204,9 @@ final class Winograd {
         int stripes = pool.stripes(blocks, transformedSize), zPoint = Sgemm.packedSize(rows, outC) + CACHE_LINE_FLOATS;
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             float[] partial = grow(partialFilters, s, transformedSize);
+            float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows), z = grow(packedGradientTiles, w, POINTS * zPoint);
             for (int block = from; block < to; block++) {
                 int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
-                float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows);
-                float[] z = grow(packedGradientTiles, w, POINTS * zPoint);
                 transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
                 for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, zPoint, t, count, w);
                 // the stripe's partial dU[point][inC, outC] (+)= V[point]ᵀ[inC, count] · Z[point][count, outC]
