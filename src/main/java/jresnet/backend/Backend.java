@@ -126,14 +126,11 @@ public interface Backend extends AutoCloseable {
     /** out = a + b; out may be a or b. */
     void add(Tensor a, Tensor b, Tensor out);
 
-    /** He et al.'s Add → ReLU in one pass: y = relu(a + b); y may be a or b. */
-    void addReluForward(Tensor a, Tensor b, Tensor y);
-
     /**
-     * Gradients of addRelu, both branches in one pass: da = db = dy where its output y &gt; 0, else 0.
-     * All four tensors are distinct.
+     * He et al.'s Add → ReLU in one pass: y = relu(a + b); y may be a or b. Its gradient, the same for both
+     * branches, is reluBackward on y (relu(a + b) &gt; 0 exactly where a + b is).
      */
-    void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db);
+    void addReluForward(Tensor a, Tensor b, Tensor y);
 
     /** Row-major reshape [N, ...] to [N, features] in NHWC order (Keras Flatten, channels_last). */
     void flatten(Tensor x, Tensor y);

@@ -27,14 +27,16 @@ public final class Add extends Layer {
         }
     }
 
-    /** The gradient reaches both branches unchanged (masked by the fused ReLU's decisions, if any). */
+    /**
+     * The gradient reaches both branches unchanged, so both get one tensor: the output gradient itself, or
+     * with a fused ReLU, that gradient masked where the output is 0 (relu(a + b) &gt; 0 exactly where a + b
+     * is, so this is reluBackward on the stored output). No copies.
+     */
+    @Override public InputGradients inputGradients(boolean reluAfter) {
+        return reluAfter ? InputGradients.ONE_BUFFER : InputGradients.OUTPUT_GRADIENT;
+    }
+
     @Override public void backward(LayerContext c) {
-        if (c.reluAfter()) {
-            c.backend().addReluBackward(c.output(), c.outputGradient(), c.inputGradient(0), c.inputGradient(1));
-            return;
-        }
-        for (int i = 0; i < 2; i++) {
-            if (c.needsInputGradient(i)) c.backend().copy(c.outputGradient(), c.inputGradient(i));
-        }
+        if (c.reluAfter()) c.backend().reluBackward(c.output(), c.outputGradient(), c.inputGradient(0));
     }
 }

@@ -31,6 +31,7 @@ public final class Executor implements AutoCloseable {
     private final Map<String, Tensor> paramGrads = new LinkedHashMap<>();
     private final Map<SymbolicTensor, Tensor> activations = new IdentityHashMap<>();
     private final Map<Shape, ArrayDeque<Tensor>> freeGradients = new HashMap<>();
+    private final Map<Tensor, Integer> gradientHolders = new IdentityHashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
     private final Tensor labels, logitGradient, probabilities;
     private final Tensor[] trainableParams, gradients;
@@ -321,45 +322,74 @@ public final class Executor implements AutoCloseable {
         for (Step s : steps) s.node.layer().forward(new Context(s, n, training, null, null));
     }
 
+    /**
+     * Gradient buffers may be shared: an Add hands both its inputs one tensor (see
+     * {@link Layer.InputGradients}). Each buffer counts the gradients that hold it, returns to the pool
+     * when none does, and is summed into only while it is held once.
+     */
     private void backward(int n) {
         Map<SymbolicTensor, Tensor> grads = new IdentityHashMap<>();
-        grads.put(model.output(), logitGradient);
+        grads.put(model.output(), hold(logitGradient));
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step s = steps.get(i);
             Tensor[] targets = new Tensor[s.inputs.size()];
-            boolean[] accumulate = new boolean[targets.length];
+            Tensor common = switch (s.node.layer().inputGradients(s.output != s.node.output())) {
+                case SEPARATE -> null;
+                case ONE_BUFFER -> acquire(s.inputs.get(0).shape().withBatch(capacity));
+                case OUTPUT_GRADIENT -> hold(grads.get(s.output));
+            };
             for (int k = 0; k < targets.length; k++) {
-                SymbolicTensor in = s.inputs.get(k);
-                accumulate[k] = grads.containsKey(in);
-                targets[k] = acquire(in.shape());
-                if (!accumulate[k]) grads.put(in, targets[k]);
+                targets[k] = common != null ? hold(common) : acquire(s.inputs.get(k).shape().withBatch(capacity));
             }
+            if (common != null) release(common);
             s.node.layer().backward(new Context(s, n, true, grads.get(s.output), targets));
             for (int k = 0; k < targets.length; k++) {
                 SymbolicTensor in = s.inputs.get(k);
-                if (accumulate[k]) {
-                    if (needsGradient(in)) backend.add(grads.get(in).withBatch(n), targets[k].withBatch(n), grads.get(in).withBatch(n));
+                Tensor earlier = grads.get(in);
+                if (earlier == null) {
+                    grads.put(in, targets[k]);
+                } else if (needsGradient(in)) {
+                    grads.put(in, sum(earlier, targets[k], n));
+                } else {
                     release(targets[k]);
                 }
             }
-            Tensor done = grads.remove(s.output);
-            if (done != logitGradient) release(done);
+            release(grads.remove(s.output));
         }
         grads.values().forEach(this::release);
+    }
+
+    /** a + b of two held gradients, written into one of them that no other gradient holds (else a fresh buffer); holds the sum. */
+    private Tensor sum(Tensor a, Tensor b, int n) {
+        Tensor into = !sharedGradient(a) ? a : !sharedGradient(b) ? b : acquire(a.shape());
+        backend.add(a.withBatch(n), b.withBatch(n), into.withBatch(n));
+        if (into != a) release(a);
+        if (into != b) release(b);
+        return into;
     }
 
     private boolean needsGradient(SymbolicTensor t) {
         return !(t.producer().layer() instanceof InputLayer);
     }
 
-    private Tensor acquire(Shape perSample) {
-        Shape full = perSample.withBatch(capacity);
+    /** A gradient buffer of this full (capacity) shape from the pool, held once. */
+    private Tensor acquire(Shape full) {
         ArrayDeque<Tensor> free = freeGradients.get(full);
-        return free == null || free.isEmpty() ? allocate(perSample) : free.pop();
+        return hold(free == null || free.isEmpty() ? allocate(full.dropLeading()) : free.pop());
     }
 
+    private Tensor hold(Tensor t) {
+        gradientHolders.merge(t, 1, Integer::sum);
+        return t;
+    }
+
+    private boolean sharedGradient(Tensor t) { return gradientHolders.get(t) > 1; }
+
+    /** Drops one hold; a buffer no gradient holds returns to the pool (the loss's own gradient stays the executor's). */
     private void release(Tensor t) {
-        freeGradients.computeIfAbsent(t.shape(), k -> new ArrayDeque<>()).push(t);
+        if (gradientHolders.merge(t, -1, Integer::sum) > 0) return;
+        gradientHolders.remove(t);
+        if (t != logitGradient) freeGradients.computeIfAbsent(t.shape(), k -> new ArrayDeque<>()).push(t);
     }
 
     private final class Context implements LayerContext {

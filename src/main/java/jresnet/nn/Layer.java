@@ -38,6 +38,19 @@ public abstract class Layer {
 
     public abstract void backward(LayerContext c);
 
+    /** Where backward's input gradients live: how the executor hands out their buffers. */
+    public enum InputGradients {
+        /** One buffer per input. */
+        SEPARATE,
+        /** Every input's gradient is the same tensor: one buffer, written once through inputGradient(0). */
+        ONE_BUFFER,
+        /** Every input's gradient is the output gradient itself: backward has nothing to write. */
+        OUTPUT_GRADIENT
+    }
+
+    /** How this layer's input gradients relate, with or without a ReLU fused after it (see {@link LayerContext#reluAfter}). */
+    public InputGradients inputGradients(boolean reluAfter) { return InputGradients.SEPARATE; }
+
     protected static Shape single(List<Shape> inputShapes, String layer) {
         if (inputShapes.size() != 1) throw new IllegalArgumentException(layer + " takes one input, got " + inputShapes.size());
         return inputShapes.get(0);

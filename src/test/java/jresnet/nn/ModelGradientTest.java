@@ -43,6 +43,26 @@ class ModelGradientTest {
         });
     }
 
+    /**
+     * Adds hand their inputs one gradient buffer, which a later sum must not write while another gradient
+     * still holds it: a's gradient from the Add (shared with b's) is summed with l's before b's branch has
+     * run backward; a tensor added to itself; an unfused Add whose sum feeds two layers; a tensor whose
+     * gradient arrives from three places.
+     */
+    @Test void addsSharingGradientBuffersMatchCentralDifferences() {
+        SymbolicTensor input = Input.of(5, 5, 2);
+        SymbolicTensor a = new ReLU().apply(convBn(input, 3, 1));
+        SymbolicTensor b = convBn(a, 3, 1);
+        SymbolicTensor l = convBn(a, 3, 1);
+        SymbolicTensor t = new Add().apply(new Add().apply(a, b), l);
+        SymbolicTensor doubled = new Add().apply(t, t);
+        SymbolicTensor fanOut = new Add().apply(doubled, convBn(doubled, 3, 1));
+        SymbolicTensor rectified = new ReLU().apply(new Add().apply(fanOut, convBn(fanOut, 3, 1)));
+        SymbolicTensor last = new Add().apply(rectified, t);
+        Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(last)), "shared-sums");
+        assertGradientsMatchOnCenteredInputs(model, 3, ex -> {});
+    }
+
     /** A ReLU between two batch norms fuses into one of them only: the one after it (relu_bn). */
     @Test void reluBetweenTwoBatchNormsFusesOnce() {
         SymbolicTensor input = Input.of(5, 5, 2);

@@ -148,10 +148,6 @@ public final class CpuBackend implements Backend {
 
     @Override public void addReluForward(Tensor a, Tensor b, Tensor y) { elementwise.addReluForward(a, b, y); }
 
-    @Override public void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db) {
-        elementwise.addReluBackward(y, dy, da, db);
-    }
-
     @Override public void flatten(Tensor x, Tensor y) { elementwise.copy(x, y); }
 
     @Override public void unflatten(Tensor dy, Tensor dx) { elementwise.copy(dy, dx); }

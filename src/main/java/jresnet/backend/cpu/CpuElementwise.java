@@ -62,19 +62,4 @@ final class CpuElementwise {
             for (; i < to; i++) o[i] = Math.max(l[i] + r[i], 0f);
         });
     }
-
-    /** Reads the output and its gradient once and writes both branches' gradients: no ReLU gradient, no copies. */
-    void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db) {
-        float[] out = array(y), gout = array(dy), left = array(da), right = array(db);
-        pool.runRanges(elements(y), WorkerPool.ELEMENT_CHUNK, (from, to, w) -> {
-            int i = from;
-            for (; i + L <= to; i += L) {
-                FloatVector g = FloatVector.fromArray(S, gout, i)
-                        .blend(0f, FloatVector.fromArray(S, out, i).compare(VectorOperators.LE, 0f));
-                g.intoArray(left, i);
-                g.intoArray(right, i);
-            }
-            for (; i < to; i++) left[i] = right[i] = out[i] > 0 ? gout[i] : 0f;
-        });
-    }
 }

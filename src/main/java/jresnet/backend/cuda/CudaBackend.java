@@ -331,11 +331,6 @@ public final class CudaBackend implements Backend {
         elementwise.addReluForward(cuda(a), cuda(b), cuda(y));
     }
 
-    @Override public void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db) {
-        bind();
-        elementwise.addReluBackward(cuda(y), cuda(dy), cuda(da), cuda(db));
-    }
-
     @Override public void flatten(Tensor x, Tensor y) {
         bind();
         elementwise.copyActivation(cuda(x), cuda(y), "flatten");

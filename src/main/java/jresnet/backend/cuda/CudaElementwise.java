@@ -28,10 +28,6 @@ final class CudaElementwise {
         device.launchOver(y.elements(), "add_relu_forward", a, b, y, y.elements());
     }
 
-    void addReluBackward(CudaTensor y, CudaTensor dy, CudaTensor da, CudaTensor db) {
-        device.launchOver(y.elements(), "add_relu_backward", y, dy, da, db, y.elements());
-    }
-
     /** NHWC storage is already row-major [N, features]: flattening, and its inverse, is a copy. */
     void copyActivation(CudaTensor src, CudaTensor dst, String op) {
         if (src.elements() != dst.elements()) throw new IllegalArgumentException(op + " " + src.shape() + " -> " + dst.shape());

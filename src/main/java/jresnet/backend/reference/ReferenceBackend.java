@@ -264,11 +264,6 @@ public final class ReferenceBackend implements Backend {
         reluForward(y, y);
     }
 
-    @Override public void addReluBackward(Tensor y, Tensor dy, Tensor da, Tensor db) {
-        reluBackward(y, dy, da);
-        reluBackward(y, dy, db);
-    }
-
     @Override public void flatten(Tensor x, Tensor y) { copy(x, y); }
 
     @Override public void unflatten(Tensor dy, Tensor dx) { copy(dy, dx); }
