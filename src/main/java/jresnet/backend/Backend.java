@@ -116,6 +116,25 @@ public interface Backend extends AutoCloseable {
     void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon);
 
+    /**
+     * He et al.'s BN → Add → ReLU in one step: y = relu(batch normalization of x + shortcut), the
+     * normalized x never stored; training forward, statistics as {@link #batchNormTrainForward}.
+     */
+    void batchNormAddReluTrainForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta, Tensor movingMean,
+                                      Tensor movingVariance, Tensor y, Tensor savedMean, Tensor savedInvStd,
+                                      double momentum, double epsilon);
+
+    void batchNormAddReluInferForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta, Tensor movingMean,
+                                      Tensor movingVariance, Tensor y, double epsilon);
+
+    /**
+     * Gradients of batchNormAddRelu, y its output: dShortcut = dy where y &gt; 0, else 0 (the sum's
+     * gradient, which reaches the shortcut unchanged); dx, dGamma and dBeta as {@link #batchNormBackward}
+     * of that gradient.
+     */
+    void batchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                                  Tensor dx, Tensor dShortcut, Tensor dGamma, Tensor dBeta, double epsilon);
+
     // ---- elementwise ----
 
     void reluForward(Tensor x, Tensor y);

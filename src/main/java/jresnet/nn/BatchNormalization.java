@@ -6,7 +6,8 @@ import jresnet.tensor.Shape;
 /**
  * Keras BatchNormalization over the channel axis: momentum 0.99, epsilon 1e-3; batch statistics in
  * training, moving statistics in inference. When the executor fuses a preceding ReLU into it, it runs
- * the tutorial's relu_bn as one op; when it fuses the following ReLU, He et al.'s BN → ReLU.
+ * the tutorial's relu_bn as one op; when it fuses the following ReLU, He et al.'s BN → ReLU; when it
+ * fuses the residual Add after it and that Add's ReLU, He et al.'s BN → Add → ReLU.
  */
 public final class BatchNormalization extends Layer {
     private final double momentum, epsilon;
@@ -43,7 +44,15 @@ public final class BatchNormalization extends Layer {
 
     @Override public void forward(LayerContext c) {
         var b = c.backend();
-        if (c.reluAfter()) {
+        if (c.addAfter()) {
+            if (c.training()) {
+                b.batchNormAddReluTrainForward(c.input(0), c.input(1), c.param("gamma"), c.param("beta"),
+                        c.param("moving_mean"), c.param("moving_variance"), c.output(), c.saved(0), c.saved(1), momentum, epsilon);
+            } else {
+                b.batchNormAddReluInferForward(c.input(0), c.input(1), c.param("gamma"), c.param("beta"),
+                        c.param("moving_mean"), c.param("moving_variance"), c.output(), epsilon);
+            }
+        } else if (c.reluAfter()) {
             if (c.training()) {
                 b.batchNormReluTrainForward(c.input(0), c.param("gamma"), c.param("beta"), c.param("moving_mean"),
                         c.param("moving_variance"), c.output(), c.saved(0), c.saved(1), momentum, epsilon);
@@ -67,7 +76,10 @@ public final class BatchNormalization extends Layer {
     }
 
     @Override public void backward(LayerContext c) {
-        if (c.reluAfter()) {
+        if (c.addAfter()) {
+            c.backend().batchNormAddReluBackward(c.input(0), c.output(), c.outputGradient(), c.param("gamma"), c.saved(0),
+                    c.saved(1), c.inputGradient(0), c.inputGradient(1), c.paramGradient("gamma"), c.paramGradient("beta"), epsilon);
+        } else if (c.reluAfter()) {
             c.backend().batchNormReluBackward(c.input(0), c.output(), c.outputGradient(), c.param("gamma"), c.saved(0),
                     c.saved(1), c.inputGradient(0), c.paramGradient("gamma"), c.paramGradient("beta"), epsilon);
         } else if (c.reluBefore()) {

@@ -20,7 +20,8 @@ import jresnet.tensor.Tensor;
  * has run backward). Nothing is allocated after the first step. A ReLU whose only consumer is a
  * BatchNormalization runs fused with it (the tutorial's relu_bn), and so does a ReLU that is the only
  * consumer of a BatchNormalization or an Add (He et al.'s BN → ReLU and Add → ReLU): neither writes
- * the tensor between them.
+ * the tensor between them. A batch norm whose only consumer is such an Add runs with the Add and its
+ * ReLU as one step (He et al.'s BN → Add → ReLU), storing neither the normalized tensor nor the sum.
  */
 public final class Executor implements AutoCloseable {
     private final Model model;
@@ -45,14 +46,17 @@ public final class Executor implements AutoCloseable {
         final Node node;
         final List<SymbolicTensor> inputs;
         final boolean reluBefore;
+        /** He et al.'s BN → Add → ReLU: inputs are the batch norm's and the Add's other one. */
+        final boolean addAfter;
         /** The tensor the step writes: the node's output, or that of the ReLU fused after it. */
         final SymbolicTensor output;
         final Tensor[] saved;
 
-        Step(Node node, List<SymbolicTensor> inputs, boolean reluBefore, SymbolicTensor output) {
+        Step(Node node, List<SymbolicTensor> inputs, boolean reluBefore, boolean addAfter, SymbolicTensor output) {
             this.node = node;
             this.inputs = inputs;
             this.reluBefore = reluBefore;
+            this.addAfter = addAfter;
             this.output = output;
             this.saved = node.layer().savedState(Model.inputShapes(node)).stream().map(Executor.this::allocateParameter)
                     .toArray(Tensor[]::new);
@@ -69,10 +73,18 @@ public final class Executor implements AutoCloseable {
             if (node.layer() instanceof InputLayer) continue;
             if (node.layer() instanceof ReLU && fusesIntoNext(node, consumers)) continue;
             if (node.layer() instanceof ReLU && reluAfter(node.inputs().get(0).producer(), consumers) == node) continue;
+            if (runsAtItsAdd(node, consumers)) continue;
+            Node after = reluAfter(node, consumers);
+            Node batchNorm = batchNormBefore(node, consumers);
+            if (batchNorm != null) {
+                SymbolicTensor normalized = batchNorm.output();
+                SymbolicTensor shortcut = node.inputs().get(0) == normalized ? node.inputs().get(1) : node.inputs().get(0);
+                steps.add(new Step(batchNorm, List.of(batchNorm.inputs().get(0), shortcut), false, true, after.output()));
+                continue;
+            }
             SymbolicTensor in0 = node.inputs().isEmpty() ? null : node.inputs().get(0);
             boolean fused = reluBefore(node, consumers);
-            Node after = reluAfter(node, consumers);
-            steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused,
+            steps.add(new Step(node, fused ? in0.producer().inputs() : node.inputs(), fused, false,
                     after == null ? node.output() : after.output()));
         }
         requireFits(capacity);
@@ -120,6 +132,29 @@ public final class Executor implements AutoCloseable {
         if (!fusable || out == model.output() || consumers.getOrDefault(out, 0) != 1) return null;
         return model.nodes().stream().filter(n -> n.layer() instanceof ReLU && n.inputs().contains(out)
                 && !fusesIntoNext(n, consumers)).findFirst().orElse(null);
+    }
+
+    /**
+     * He et al.'s BN → Add → ReLU: the BatchNormalization without a ReLU before it whose output only
+     * {@code add} consumes, if add is an Add with its ReLU fused after it. That batch norm then runs in
+     * the Add's place, with the Add and the ReLU fused into it, so the shortcut is computed by then.
+     */
+    private Node batchNormBefore(Node add, Map<SymbolicTensor, Integer> consumers) {
+        if (!(add.layer() instanceof Add) || reluAfter(add, consumers) == null) return null;
+        for (SymbolicTensor in : add.inputs()) {
+            Node producer = in.producer();
+            if (producer.layer() instanceof BatchNormalization && !reluBefore(producer, consumers)
+                    && consumers.getOrDefault(in, 0) == 1 && in != model.output()) {
+                return producer;
+            }
+        }
+        return null;
+    }
+
+    /** Whether {@code node} is a batch norm that runs fused into the Add after it (see {@link #batchNormBefore}). */
+    private boolean runsAtItsAdd(Node node, Map<SymbolicTensor, Integer> consumers) {
+        if (!(node.layer() instanceof BatchNormalization) || consumers.getOrDefault(node.output(), 0) != 1) return false;
+        return model.nodes().stream().anyMatch(n -> n.inputs().contains(node.output()) && batchNormBefore(n, consumers) == node);
     }
 
     private boolean fusesIntoNext(Node relu, Map<SymbolicTensor, Integer> consumers) {
@@ -277,17 +312,19 @@ public final class Executor implements AutoCloseable {
 
     /**
      * A model tensor's value from the last forward pass, at the executor's capacity: the input or a node's
-     * output. The tensor between a ReLU and the layer fused with it is never stored (see {@link #stores}).
+     * output. The tensors inside a fused step (between a ReLU and the layer fused with it, and a batch norm's
+     * output and the sum in BN → Add → ReLU) are never stored (see {@link #stores}).
      */
     public Tensor activation(SymbolicTensor t) {
         Tensor value = activations.get(t);
         if (value == null) {
-            throw new IllegalArgumentException(t + " is not stored: it lies between a ReLU and the layer fused with it");
+            throw new IllegalArgumentException(t + " is not stored: it lies inside layers that run fused (a ReLU and the layer"
+                    + " next to it, or a batch norm, the Add after it and that Add's ReLU)");
         }
         return value;
     }
 
-    /** Whether the forward pass stores {@code t} (every tensor but those inside a ReLU and the layer fused with it). */
+    /** Whether the forward pass stores {@code t} (every tensor but those inside layers that run fused). */
     public boolean stores(SymbolicTensor t) { return activations.containsKey(t); }
 
     /** Inference on a labelled batch; returns {loss sum, correct}. */
@@ -432,6 +469,8 @@ public final class Executor implements AutoCloseable {
         @Override public boolean reluBefore() { return step.reluBefore; }
 
         @Override public boolean reluAfter() { return step.output != step.node.output(); }
+
+        @Override public boolean addAfter() { return step.addAfter; }
     }
 
     @Override public void close() {

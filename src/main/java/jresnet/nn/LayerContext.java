@@ -38,4 +38,10 @@ public interface LayerContext {
      * (the layer's own output is never stored).
      */
     boolean reluAfter();
+
+    /**
+     * True when a residual Add and the ReLU after it were fused into this layer (He et al.'s BN → Add →
+     * ReLU): input(1) is the Add's other input, inputGradient(1) its gradient, and reluAfter() holds.
+     */
+    boolean addAfter();
 }

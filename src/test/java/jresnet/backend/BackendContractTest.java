@@ -264,8 +264,11 @@ public abstract class BackendContractTest {
         DRIFTING
     }
 
-    /** Where a ReLU runs with the batch norm: none, before it (the tutorial's relu_bn), after it (He et al.'s BN → ReLU). */
-    enum Relu { NONE, BEFORE, AFTER }
+    /**
+     * Where a ReLU runs with the batch norm: none, before it (the tutorial's relu_bn), after it (He et al.'s
+     * BN → ReLU), after a shortcut added to it (He et al.'s BN → Add → ReLU).
+     */
+    enum Relu { NONE, BEFORE, AFTER, ADD_AFTER }
 
     /** Channel counts off and on the vector width, rank 2 (after a dense layer) and a full training batch. */
     static Stream<Arguments> normalizations() {
@@ -299,8 +302,9 @@ public abstract class BackendContractTest {
             case NONE -> "batchNorm";
             case BEFORE -> "reluBatchNorm";
             case AFTER -> "batchNormRelu";
+            case ADD_AFTER -> "batchNormAddRelu";
         } + " " + shape + " " + kind;
-        Pair x = activations(shape, kind, relu);
+        Pair x = activations(shape, kind, relu), shortcut = random(shape, 1);
         Pair gamma = parameter(channels, 2, 0), beta = parameter(channels, 1, 0);
         Pair movingMean = parameter(channels, 1, 0), movingVariance = parameter(channels, 1, 1.5);
         Pair y = output(shape), savedMean = parameterOutput(channels), savedInvStd = parameterOutput(channels);
@@ -312,6 +316,8 @@ public abstract class BackendContractTest {
                         s.of(movingVariance), s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
                 case AFTER -> b.batchNormReluTrainForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
                         s.of(movingVariance), s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
+                case ADD_AFTER -> b.batchNormAddReluTrainForward(s.of(x), s.of(shortcut), s.of(gamma), s.of(beta),
+                        s.of(movingMean), s.of(movingVariance), s.of(y), s.of(savedMean), s.of(savedInvStd), momentum, epsilon);
             }
         });
         assertClose(name + " train forward y", y, tolerance);
@@ -329,6 +335,8 @@ public abstract class BackendContractTest {
                         s.of(movingVariance), s.of(inferred), epsilon);
                 case AFTER -> b.batchNormReluInferForward(s.of(x), s.of(gamma), s.of(beta), s.of(movingMean),
                         s.of(movingVariance), s.of(inferred), epsilon);
+                case ADD_AFTER -> b.batchNormAddReluInferForward(s.of(x), s.of(shortcut), s.of(gamma), s.of(beta),
+                        s.of(movingMean), s.of(movingVariance), s.of(inferred), epsilon);
             }
         });
         assertClose(name + " inference forward", inferred, tolerance);
@@ -336,7 +344,7 @@ public abstract class BackendContractTest {
         Pair dy = random(shape, 1), dx = output(shape), dGamma = parameterOutput(channels), dBeta = parameterOutput(channels);
         // the ReLU's decisions come from a forward output both sides hold alike (half zeros), not from each
         // side's own y, whose elements near zero may fall either way by rounding
-        Pair decided = reluOutputs(shape);
+        Pair decided = reluOutputs(shape), dShortcut = output(shape);
         onBoth((b, s) -> {
             switch (relu) {
                 case NONE -> b.batchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(savedMean), s.of(savedInvStd),
@@ -345,8 +353,11 @@ public abstract class BackendContractTest {
                         s.of(dx), s.of(dGamma), s.of(dBeta));
                 case AFTER -> b.batchNormReluBackward(s.of(x), s.of(decided), s.of(dy), s.of(gamma), s.of(savedMean),
                         s.of(savedInvStd), s.of(dx), s.of(dGamma), s.of(dBeta), epsilon);
+                case ADD_AFTER -> b.batchNormAddReluBackward(s.of(x), s.of(decided), s.of(dy), s.of(gamma), s.of(savedMean),
+                        s.of(savedInvStd), s.of(dx), s.of(dShortcut), s.of(dGamma), s.of(dBeta), epsilon);
             }
         });
+        if (relu == Relu.ADD_AFTER) assertClose(name + " backward dShortcut", dShortcut, tolerance);
         assertClose(name + " backward dx", dx, tolerance);
         assertClose(name + " backward dGamma", dGamma, tolerance);
         assertClose(name + " backward dBeta", dBeta, tolerance);

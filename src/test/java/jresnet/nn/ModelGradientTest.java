@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import jresnet.TestSeeds;
@@ -25,21 +26,40 @@ class ModelGradientTest {
     }
 
     /**
-     * He et al.'s blocks on a small input: BN → ReLU and Add → ReLU run fused (the sums are never stored),
-     * an identity and an option-A shortcut, global average pooling.
+     * He et al.'s blocks on a small input: BN → ReLU and BN → Add → ReLU run fused (neither the second
+     * batch norm's output nor the sum is stored), an identity and an option-A shortcut, the latter made
+     * after the branch, global average pooling.
      */
     @Test void heBlocksWithFusedAddReluMatchCentralDifferences() {
         SymbolicTensor input = Input.of(6, 6, 3);
         SymbolicTensor t = new ReLU().apply(convBn(input, 4, 1));
-        SymbolicTensor identitySum = new Add().apply(t, convBn(new ReLU().apply(convBn(t, 4, 1)), 4, 1));
+        SymbolicTensor identityBranch = convBn(new ReLU().apply(convBn(t, 4, 1)), 4, 1);
+        SymbolicTensor identitySum = new Add().apply(t, identityBranch);
         t = new ReLU().apply(identitySum);
+        SymbolicTensor paddedBranch = convBn(new ReLU().apply(convBn(t, 8, 2)), 8, 1);
         SymbolicTensor projected = new SubsampleChannelPad(2, 8).apply(t);
-        SymbolicTensor paddedSum = new Add().apply(projected, convBn(new ReLU().apply(convBn(t, 8, 2)), 8, 1));
+        SymbolicTensor paddedSum = new Add().apply(paddedBranch, projected);
         t = new ReLU().apply(paddedSum);
         Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(t)), "he-tiny");
         assertGradientsMatchOnCenteredInputs(model, 4, ex -> {
-            assertFalse(ex.stores(identitySum), "the identity block's sum is stored: Add → ReLU did not fuse");
-            assertFalse(ex.stores(paddedSum), "the projection block's sum is stored: Add → ReLU did not fuse");
+            for (SymbolicTensor fused : List.of(identityBranch, identitySum, paddedBranch, paddedSum)) {
+                assertFalse(ex.stores(fused), fused + " is stored: BN → Add → ReLU did not fuse");
+            }
+        });
+    }
+
+    /** A batch norm whose output feeds more than its Add, or an Add without a ReLU after it, runs on its own. */
+    @Test void batchNormsThatCannotFuseWithTheirAddMatchCentralDifferences() {
+        SymbolicTensor input = Input.of(5, 5, 2);
+        SymbolicTensor t = new ReLU().apply(convBn(input, 3, 1));
+        SymbolicTensor reused = convBn(t, 3, 1);
+        SymbolicTensor first = new ReLU().apply(new Add().apply(t, reused));
+        SymbolicTensor unrectified = convBn(first, 3, 1);
+        SymbolicTensor plainSum = new Add().apply(unrectified, reused);
+        Model model = new Model(input, new Dense(10, "softmax").apply(new GlobalAveragePooling2D().apply(plainSum)), "no-fusion");
+        assertGradientsMatchOnCenteredInputs(model, 3, ex -> {
+            assertTrue(ex.stores(reused), "a batch norm with two consumers fused into one of them");
+            assertTrue(ex.stores(unrectified), "a batch norm fused into an Add with no ReLU after it");
         });
     }
 

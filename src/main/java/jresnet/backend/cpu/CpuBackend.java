@@ -90,52 +90,70 @@ public final class CpuBackend implements Backend {
     @Override public void batchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                 Tensor movingVariance, Tensor y, Tensor savedMean,
                                                 Tensor savedInvStd, double momentum, double epsilon) {
-        batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
+        batchNorm.trainForward(x, null, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
                 CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void batchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                 Tensor movingVariance, Tensor y, double epsilon) {
-        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.NONE);
+        batchNorm.inferForward(x, null, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                             Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
-        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.NONE);
+        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, null, dGamma, dBeta, CpuBatchNorm.Relu.NONE);
     }
 
     @Override public void reluBatchNormTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, Tensor savedMean,
                                                     Tensor savedInvStd, double momentum, double epsilon) {
-        batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
+        batchNorm.trainForward(x, null, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
                 CpuBatchNorm.Relu.BEFORE);
     }
 
     @Override public void reluBatchNormInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, double epsilon) {
-        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.BEFORE);
+        batchNorm.inferForward(x, null, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.BEFORE);
     }
 
     @Override public void reluBatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean,
                                                 Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta) {
-        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.BEFORE);
+        batchNorm.backward(x, null, dy, gamma, savedMean, savedInvStd, dx, null, dGamma, dBeta, CpuBatchNorm.Relu.BEFORE);
     }
 
     @Override public void batchNormReluTrainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, Tensor savedMean,
                                                     Tensor savedInvStd, double momentum, double epsilon) {
-        batchNorm.trainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
+        batchNorm.trainForward(x, null, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon,
                 CpuBatchNorm.Relu.AFTER);
     }
 
     @Override public void batchNormReluInferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean,
                                                     Tensor movingVariance, Tensor y, double epsilon) {
-        batchNorm.inferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.AFTER);
+        batchNorm.inferForward(x, null, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.AFTER);
     }
 
     @Override public void batchNormReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
                                                 Tensor savedInvStd, Tensor dx, Tensor dGamma, Tensor dBeta, double epsilon) {
-        batchNorm.backward(x, y, dy, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, CpuBatchNorm.Relu.AFTER);
+        batchNorm.backward(x, y, dy, gamma, savedMean, savedInvStd, dx, null, dGamma, dBeta, CpuBatchNorm.Relu.AFTER);
+    }
+
+    @Override public void batchNormAddReluTrainForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y,
+                                                       Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon) {
+        batchNorm.trainForward(x, shortcut, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum,
+                epsilon, CpuBatchNorm.Relu.AFTER);
+    }
+
+    @Override public void batchNormAddReluInferForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y, double epsilon) {
+        batchNorm.inferForward(x, shortcut, gamma, beta, movingMean, movingVariance, y, epsilon, CpuBatchNorm.Relu.AFTER);
+    }
+
+    @Override public void batchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                   Tensor savedInvStd, Tensor dx, Tensor dShortcut, Tensor dGamma,
+                                                   Tensor dBeta, double epsilon) {
+        batchNorm.backward(x, y, dy, gamma, savedMean, savedInvStd, dx, dShortcut, dGamma, dBeta, CpuBatchNorm.Relu.AFTER);
     }
 
     // ---- elementwise ----

@@ -11,9 +11,11 @@ import jresnet.tensor.Tensor;
 
 /**
  * The batch-normalization family of {@link CpuBackend}, also with a ReLU on the fly before it (the
- * tutorial's relu_bn) or after it (He et al.'s BN → ReLU), so that no pass over memory is spent on the
- * ReLU. Training forward: one pass for Σ(x−s) and Σ(x−s)² around a shift s near the mean, one affine
- * pass; backward: one pass for Σdy and Σdy·(x−mean), one pass dx = a·dy + b·x + d.
+ * tutorial's relu_bn) or after it (He et al.'s BN → ReLU, and BN → Add → ReLU with a shortcut added
+ * before the ReLU), so that no pass over memory is spent on the ReLU or the Add. Training forward: one
+ * pass for Σ(x−s) and Σ(x−s)² around a shift s near the mean, one affine pass; backward: one pass for
+ * Σdy and Σdy·(x−mean) (which also writes the shortcut's gradient, dy masked by the ReLU), one pass
+ * dx = a·dy + b·x + d.
  */
 final class CpuBatchNorm {
     /** Where a ReLU runs with the batch norm. */
@@ -49,7 +51,7 @@ final class CpuBatchNorm {
     }
 
     /** Normalizes with the batch's statistics and updates the moving ones. */
-    void trainForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
+    void trainForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
                       Tensor y, Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon, Relu relu) {
         int channels = gamma.shape().elements(), count = elements(x) / channels;
         float[] in = array(x);
@@ -72,11 +74,11 @@ final class CpuBatchNorm {
             scale[c] = (float) (g[c] * invStd);
             offset[c] = (float) (b[c] - mean[c] * g[c] * invStd);
         }
-        affine(in, array(y), count, channels, scale, offset, relu);
+        affine(in, shortcut == null ? null : array(shortcut), array(y), count, channels, scale, offset, relu);
     }
 
     /** Normalizes with the moving statistics. */
-    void inferForward(Tensor x, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
+    void inferForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta, Tensor movingMean, Tensor movingVariance,
                       Tensor y, double epsilon, Relu relu) {
         int channels = gamma.shape().elements();
         float[] g = array(gamma), b = array(beta), mm = array(movingMean), mv = array(movingVariance);
@@ -86,11 +88,16 @@ final class CpuBatchNorm {
             scale[c] = (float) s;
             offset[c] = (float) (b[c] - mm[c] * s);
         }
-        affine(array(x), array(y), elements(x) / channels, channels, scale, offset, relu);
+        affine(array(x), shortcut == null ? null : array(shortcut), array(y), elements(x) / channels, channels, scale,
+                offset, relu);
     }
 
-    /** y = scale[c]·x + offset[c] per channel, with the ReLU on x or on y where {@code relu} puts it. */
-    private void affine(float[] x, float[] y, int rows, int channels, float[] scale, float[] offset, Relu relu) {
+    /**
+     * y = scale[c]·x + offset[c] per channel, plus the shortcut (if any: a ReLU comes after), with the
+     * ReLU on x or on y where {@code relu} puts it.
+     */
+    private void affine(float[] x, float[] shortcut, float[] y, int rows, int channels, float[] scale, float[] offset,
+                        Relu relu) {
         boolean before = relu == Relu.BEFORE, after = relu == Relu.AFTER;
         pool.runRanges(rows, Math.max(1, WorkerPool.ELEMENT_CHUNK / channels), (from, to, w) -> {
             for (int r = from; r < to; r++) {
@@ -99,11 +106,13 @@ final class CpuBatchNorm {
                     FloatVector v = FloatVector.fromArray(S, x, base + c);
                     if (before) v = v.max(0f);
                     v = mulAdd(v, FloatVector.fromArray(S, scale, c), FloatVector.fromArray(S, offset, c));
+                    if (shortcut != null) v = v.add(FloatVector.fromArray(S, shortcut, base + c));
                     if (after) v = v.max(0f);
                     v.intoArray(y, base + c);
                 }
                 for (; c < channels; c++) {
                     float v = relu.in(x[base + c]) * scale[c] + offset[c];
+                    if (shortcut != null) v += shortcut[base + c];
                     y[base + c] = after ? Math.max(v, 0f) : v;
                 }
             }
@@ -113,14 +122,17 @@ final class CpuBatchNorm {
     /**
      * dx = γ·invStd/n · (n·dy − Σdy − x̂·Σ(dy·x̂)), written as dx = a·dy + b·x + d per channel after
      * one pass for the two sums. ReLU before: x is relu(input) and dx is 0 where input ≤ 0; ReLU after:
-     * dy counts only where the forward output y is above 0 (y is null otherwise).
+     * dy counts only where the forward output y is above 0 (y is null otherwise). With a shortcut added
+     * before that ReLU, the first pass also writes the masked dy to dShortcut, and the second reads it
+     * from there instead of y and dy.
      */
     void backward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                  Tensor dx, Tensor dGamma, Tensor dBeta, Relu relu) {
+                  Tensor dx, Tensor dShortcut, Tensor dGamma, Tensor dBeta, Relu relu) {
         int channels = gamma.shape().elements(), count = elements(x) / channels;
-        float[] in = array(x), out = relu == Relu.AFTER ? array(y) : null, gout = array(dy), gin = array(dx);
+        float[] in = array(x), gin = array(dx), masked = dShortcut == null ? null : array(dShortcut);
         float[] mean = array(savedMean), invStd = array(savedInvStd), g = array(gamma);
-        double[][] sums = gradientSums(in, out, gout, count, channels, mean, relu);
+        double[][] sums = gradientSums(in, relu == Relu.AFTER ? array(y) : null, array(dy), masked, count, channels, mean, relu);
+        float[] out = relu == Relu.AFTER && masked == null ? array(y) : null, gout = masked != null ? masked : array(dy);
         double[] sumDy = sums[0], sumDyCentered = sums[1];
         float[] dGammaOut = array(dGamma), dBetaOut = array(dBeta);
         float[] a = new float[channels], bx = new float[channels], d = new float[channels];
@@ -159,8 +171,9 @@ final class CpuBatchNorm {
         return out == null || out[i] > 0 ? dy[i] : 0f;
     }
 
-    /** {Σdy, Σdy·(x − mean)} per channel, dy as {@link #passedValue} lets it through. */
-    private double[][] gradientSums(float[] x, float[] out, float[] dy, int rows, int channels, float[] mean, Relu relu) {
+    /** {Σdy, Σdy·(x − mean)} per channel, dy as {@link #passedValue} lets it through, and written so to {@code passed} if not null. */
+    private double[][] gradientSums(float[] x, float[] out, float[] dy, float[] passed, int rows, int channels, float[] mean,
+                                    Relu relu) {
         boolean before = relu == Relu.BEFORE;
         return sums.channelSumPairs(rows, channels, (from, to, accDy, accCentered) -> {
             // As ChannelSums.shiftedMoments: a vector of channels down the block's row pairs, in
@@ -182,6 +195,10 @@ final class CpuBatchNorm {
                         ge = ge.blend(0f, FloatVector.fromArray(S, out, even).compare(VectorOperators.LE, 0f));
                         go = go.blend(0f, FloatVector.fromArray(S, out, odd).compare(VectorOperators.LE, 0f));
                     }
+                    if (passed != null) {
+                        ge.intoArray(passed, even);
+                        go.intoArray(passed, odd);
+                    }
                     dyEven = dyEven.add(ge);
                     dyOdd = dyOdd.add(go);
                     centeredEven = mulAdd(ve.sub(center), ge, centeredEven);
@@ -194,6 +211,7 @@ final class CpuBatchNorm {
                 for (int r = k < c ? pairsEnd : from; r < to; r++) {
                     int at = r * channels + k;
                     float g = passedValue(dy, out, at);
+                    if (passed != null) passed[at] = g;
                     accDy[k] += g;
                     accCentered[k] += (relu.in(x[at]) - mean[k]) * g;
                 }

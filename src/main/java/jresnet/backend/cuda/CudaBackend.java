@@ -309,6 +309,32 @@ public final class CudaBackend implements Backend {
                 cuda(dGamma), cuda(dBeta));
     }
 
+    @Override public void batchNormAddReluTrainForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y,
+                                                       Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon) {
+        bind();
+        batchNorm.trainForward(cuda(x), cuda(gamma), cuda(beta), cuda(movingMean), cuda(movingVariance), cuda(y),
+                cuda(savedMean), cuda(savedInvStd), momentum, epsilon);
+        elementwise.addReluForward(cuda(y), cuda(shortcut), cuda(y));
+    }
+
+    @Override public void batchNormAddReluInferForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y, double epsilon) {
+        bind();
+        batchNorm.inferForward(cuda(x), cuda(gamma), cuda(beta), cuda(movingMean), cuda(movingVariance), cuda(y), epsilon);
+        elementwise.addReluForward(cuda(y), cuda(shortcut), cuda(y));
+    }
+
+    /** cuDNN's batch norm and the ReLU's kernel one after the other: on the GPU these passes are not what costs. */
+    @Override public void batchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                   Tensor savedInvStd, Tensor dx, Tensor dShortcut, Tensor dGamma,
+                                                   Tensor dBeta, double epsilon) {
+        bind();
+        elementwise.reluBackward(cuda(y), cuda(dy), cuda(dShortcut));
+        batchNorm.backward(cuda(x), cuda(dShortcut), cuda(gamma), cuda(savedMean), cuda(savedInvStd), cuda(dx),
+                cuda(dGamma), cuda(dBeta), epsilon);
+    }
+
     // ---- elementwise ----
 
     @Override public void reluForward(Tensor x, Tensor y) {

@@ -176,6 +176,26 @@ public final class ReferenceBackend implements Backend {
         batchNormGradients(data(x), passed, size(x), gamma, savedMean, savedInvStd, data(dx), dGamma, dBeta);
     }
 
+    @Override public void batchNormAddReluTrainForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y,
+                                                       Tensor savedMean, Tensor savedInvStd, double momentum, double epsilon) {
+        batchNormTrainForward(x, gamma, beta, movingMean, movingVariance, y, savedMean, savedInvStd, momentum, epsilon);
+        addReluForward(y, shortcut, y);
+    }
+
+    @Override public void batchNormAddReluInferForward(Tensor x, Tensor shortcut, Tensor gamma, Tensor beta,
+                                                       Tensor movingMean, Tensor movingVariance, Tensor y, double epsilon) {
+        batchNormInferForward(x, gamma, beta, movingMean, movingVariance, y, epsilon);
+        addReluForward(y, shortcut, y);
+    }
+
+    @Override public void batchNormAddReluBackward(Tensor x, Tensor y, Tensor dy, Tensor gamma, Tensor savedMean,
+                                                   Tensor savedInvStd, Tensor dx, Tensor dShortcut, Tensor dGamma,
+                                                   Tensor dBeta, double epsilon) {
+        reluBackward(y, dy, dShortcut);
+        batchNormBackward(x, dShortcut, gamma, savedMean, savedInvStd, dx, dGamma, dBeta, epsilon);
+    }
+
     private static double[] relu(double[] x, int size) {
         double[] r = new double[size];
         for (int i = 0; i < size; i++) r[i] = Math.max(x[i], 0);
