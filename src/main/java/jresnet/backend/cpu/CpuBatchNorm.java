@@ -131,8 +131,10 @@ final class CpuBatchNorm {
         int channels = gamma.shape().elements(), count = elements(x) / channels;
         float[] in = array(x), gin = array(dx), masked = dShortcut == null ? null : array(dShortcut);
         float[] mean = array(savedMean), invStd = array(savedInvStd), g = array(gamma);
-        double[][] sums = gradientSums(in, relu == Relu.AFTER ? array(y) : null, array(dy), masked, count, channels, mean, relu);
-        float[] out = relu == Relu.AFTER && masked == null ? array(y) : null, gout = masked != null ? masked : array(dy);
+        float[] decided = relu == Relu.AFTER ? array(y) : null;
+        double[][] sums = gradientSums(in, decided, array(dy), masked, count, channels, mean, relu);
+        // the second pass reads the masked dy where the first wrote it, else dy and the ReLU's decisions
+        float[] out = masked == null ? decided : null, gout = masked == null ? array(dy) : masked;
         double[] sumDy = sums[0], sumDyCentered = sums[1];
         float[] dGammaOut = array(dGamma), dBetaOut = array(dBeta);
         float[] a = new float[channels], bx = new float[channels], d = new float[channels];

@@ -1,6 +1,7 @@
 package jresnet.backend.cpu;
 
 import static jresnet.backend.cpu.CpuTensor.array;
+import static jresnet.backend.cpu.WorkerPool.grow;
 
 import java.util.Arrays;
 import jresnet.backend.ConvGeometry;
@@ -50,11 +51,6 @@ final class CpuConvolution {
         int perWorker = (outputPixels(g) + pool.threads() - 1) / pool.threads();
         rows = Math.min(rows, perWorker);
         return Math.max(Sgemm.MR, rows / Sgemm.MR * Sgemm.MR);
-    }
-
-    private static float[] grow(float[][] buffers, int index, int size) {
-        if (buffers[index].length < size) buffers[index] = new float[size];
-        return buffers[index];
     }
 
     private float[] packedKernel(int size) {

@@ -1,5 +1,7 @@
 package jresnet.backend.cpu;
 
+import static jresnet.backend.cpu.WorkerPool.grow;
+
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -161,11 +163,6 @@ final class Winograd {
     private static int filterReuse(ConvGeometry g) {
         boolean shortBlocks = Vectors.BITS >= 512 && (long) g.inC() * g.outC() <= SHORT_FILTER_BLOCK_PAIRS;
         return shortBlocks ? FORWARD_REUSE : FILTER_REUSE;
-    }
-
-    private static float[] grow(float[][] buffers, int index, int size) {
-        if (buffers[index].length < size) buffers[index] = new float[size];
-        return buffers[index];
     }
 
     /** out = x ⊛ kernel (+ bias): kernel [3, 3, inC, outC], NHWC input and output of {@code g}. */

@@ -192,6 +192,15 @@ final class WorkerPool implements AutoCloseable {
         for (int i = job.next().getAndIncrement(); i < job.count(); i = job.next().getAndIncrement()) job.task().run(i, worker);
     }
 
+    /**
+     * The scratch buffer at {@code index} of a per-worker or per-stripe set, at least {@code size}
+     * floats: replaced by a larger one when short, so buffers only grow; contents undefined.
+     */
+    static float[] grow(float[][] buffers, int index, int size) {
+        if (buffers[index].length < size) buffers[index] = new float[size];
+        return buffers[index];
+    }
+
     @Override public void close() {
         closed = true;
         for (Thread helper : helpers) LockSupport.unpark(helper);
