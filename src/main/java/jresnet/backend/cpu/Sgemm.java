@@ -58,8 +58,13 @@ final class Sgemm {
      * at both widths (docs/performance.md); narrower C is multiplied with A read in place.
      */
     private static final int PACKED_A_MIN_PANELS = 8;
-    /** Each worker thread's copy of MR x KC elements of A (see {@link #packA}); pool threads live long. */
-    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[MR * KC]);
+    /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
+    private static final int PARALLEL_PACK_MIN = 1 << 16;
+    /**
+     * Each worker thread's packed rows of A (see {@link #packA}): MR x KC, or all of its rows x KC where
+     * B has several column blocks; pool threads live long.
+     */
+    private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[MR * KC]});
 
     /** The choices above in words, for {@code bench}. */
     static String describe() {
@@ -85,7 +90,25 @@ final class Sgemm {
      * LANES columns (panel p at p·k·LANES, row kk at + kk·LANES), zero-padding the last panel.
      */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
-        for (int p = 0, panels = panels(n); p < panels; p++) {
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n));
+    }
+
+    /**
+     * {@link #packB} with the panels shared out among the pool's threads where B is large (a dense
+     * layer's kernel, the 512-channel convolutions' filters): one thread copying it while the others
+     * wait cost about 5% of a 2048² product (docs/performance.md).
+     */
+    static void packB(WorkerPool pool, float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
+        if ((long) k * n < PARALLEL_PACK_MIN) {
+            packB(b, offset, rowStride, colStride, k, n, packed);
+        } else {
+            pool.runRanges(panels(n), 1, (from, to, w) -> packPanels(b, offset, rowStride, colStride, k, n, packed, from, to));
+        }
+    }
+
+    private static void packPanels(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed,
+                                   int fromPanel, int toPanel) {
+        for (int p = fromPanel; p < toPanel; p++) {
             int j0 = p * LANES, width = Math.min(LANES, n - j0), base = p * k * LANES;
             for (int kk = 0; kk < k; kk++) {
                 int dst = base + kk * LANES, src = offset + kk * rowStride + j0 * colStride;
@@ -115,7 +138,10 @@ final class Sgemm {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
         boolean packing = PAIRED_PANELS && panels >= PACKED_A_MIN_PANELS;
-        float[] packedA = packing ? PACKED_A.get() : null;
+        // Where B has several column blocks, each block of rows is packed once per depth slab and kept
+        // for all of them, not packed again for each.
+        boolean keepPackedRows = packing && panels > NC_PANELS;
+        float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, keepPackedRows ? fullRows * KC : MR * KC) : null;
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         // The micro-kernels start from C and add to it, so an overwritten C is zeroed first.
@@ -141,20 +167,21 @@ final class Sgemm {
                     float[] rows = a;
                     int rowsBase = aBase, rs = aRowStride, cs = aColStride;
                     if (packing) {
-                        packA(a, aBase, aRowStride, aColStride, kc, packedA);
+                        int packedBase = keepPackedRows ? i * KC : 0;
+                        if (!keepPackedRows || p0 == 0) packA(a, aBase, aRowStride, aColStride, kc, packedA, packedBase);
                         rows = packedA;
-                        rowsBase = 0;
+                        rowsBase = packedBase;
                         rs = 1;
                         cs = MR;
                     }
                     for (int p = p0; p < pairsEnd; p += 2) {
                         int b0 = bOffset + p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
-                            kernel8x2(kc, packedA, packedB, b0, b1, c, cBase, ldc);
+                            kernel8x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
                         } else if (WIDE_REGISTER_FILE) {
                             kernel8x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         } else if (packing) {
-                            kernel6x2(kc, packedA, packedB, b0, b1, c, cBase, ldc);
+                            kernel6x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
                         } else {
                             kernel6x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         }
@@ -186,20 +213,20 @@ final class Sgemm {
      * hold in a register nor bounds to test per element (docs/performance.md). The loop order
      * follows the unit stride.
      */
-    private static void packA(float[] a, int aBase, int rs, int cs, int kc, float[] packed) {
+    private static void packA(float[] a, int aBase, int rs, int cs, int kc, float[] packed, int at) {
         if (cs == 1) {
             for (int r = 0; r < MR; r++) {
-                for (int kk = 0, from = aBase + r * rs; kk < kc; kk++) packed[kk * MR + r] = a[from + kk];
+                for (int kk = 0, from = aBase + r * rs; kk < kc; kk++) packed[at + kk * MR + r] = a[from + kk];
             }
         } else {
             for (int kk = 0; kk < kc; kk++) {
-                for (int r = 0, from = aBase + kk * cs; r < MR; r++) packed[kk * MR + r] = a[from + r * rs];
+                for (int r = 0, from = aBase + kk * cs; r < MR; r++) packed[at + kk * MR + r] = a[from + r * rs];
             }
         }
     }
 
     /** Eight rows of packed A by two whole panels: 16 accumulators fed by 2 loads and 8 broadcasts per step. */
-    private static void kernel8x2(int kc, float[] a, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
+    private static void kernel8x2(int kc, float[] a, int aBase, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
                 c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
@@ -208,7 +235,7 @@ final class Sgemm {
                 c71 = load(c, cBase + 7 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
             FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
-            int ak = kk * 8;
+            int ak = aBase + kk * 8;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);
             c01 = mulAdd(s, v1, c01);
@@ -253,14 +280,14 @@ final class Sgemm {
     }
 
     /** Six rows of packed A by two whole panels: 12 accumulators fed by 2 loads and 6 broadcasts per step. */
-    private static void kernel6x2(int kc, float[] a, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
+    private static void kernel6x2(int kc, float[] a, int aBase, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
                 c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
                 c41 = load(c, cBase + 4 * ldc + LANES), c50 = load(c, cBase + 5 * ldc), c51 = load(c, cBase + 5 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
             FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
-            int ak = kk * 6;
+            int ak = aBase + kk * 6;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);
             c01 = mulAdd(s, v1, c01);

@@ -1,17 +1,21 @@
 package jresnet.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import jresnet.TestSeeds;
 import org.junit.jupiter.api.Test;
 
-/** The Vector-API SGEMM against a double-precision triple loop: edges, depth and width blocking, strides. */
+/**
+ * The Vector-API SGEMM against a double-precision triple loop: edges, depth and width blocking (rows of
+ * A packed once for several column blocks of B), strides.
+ */
 class SgemmTest {
     @Test void matchesNaiveProductAcrossShapesAndLayouts() {
         long seed = TestSeeds.next();
         SplittableRandom random = new SplittableRandom(seed);
-        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {8, 16, 16}, {13, 33, 300}, {37, 600, 20}, {16, 17, 513}, {9, 1100, 40}, {26, 260, 520},
+        int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {8, 16, 16}, {13, 33, 300}, {37, 600, 20}, {16, 17, 513}, {9, 1100, 40}, {26, 260, 520}, {27, 1040, 600},
                 {40, 16, 300}, {21, 16, 7}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
@@ -57,6 +61,23 @@ class SgemmTest {
                 int panel = j / Sgemm.LANES, lane = j % Sgemm.LANES;
                 assertTrue(packed[panel * k * Sgemm.LANES + q * Sgemm.LANES + lane] == bt[j * k + q]);
             }
+    }
+
+    /** A large B packed by the pool's threads, a share of the panels each, is the same as packed by one thread. */
+    @Test void packsLargeBOnThePoolAsOnOneThread() {
+        SplittableRandom random = new SplittableRandom(TestSeeds.next());
+        int k = 300, n = 250;
+        float[] b = values(k * n, random);
+        try (WorkerPool pool = new WorkerPool(3)) {
+            for (boolean transposed : new boolean[] {false, true}) {
+                int rowStride = transposed ? 1 : n, colStride = transposed ? k : 1;
+                float[] alone = new float[Sgemm.packedSize(k, n)], shared = new float[alone.length];
+                java.util.Arrays.fill(shared, Float.NaN);
+                Sgemm.packB(b, 0, rowStride, colStride, k, n, alone);
+                Sgemm.packB(pool, b, 0, rowStride, colStride, k, n, shared);
+                assertArrayEquals(alone, shared, transposed ? "transposed B" : "B");
+            }
+        }
     }
 
     private static float[] values(int size, SplittableRandom random) {
