@@ -65,7 +65,7 @@ final class CpuConvolution {
         }
         int patch = patchSize(g), outC = g.outC();
         float[] packed = packedKernel(Sgemm.packedSize(patch, outC));
-        Sgemm.packB(array(kernel), 0, outC, 1, patch, outC, packed);
+        Sgemm.packB(pool, array(kernel), 0, outC, 1, patch, outC, packed);
         convolve(array(x), g, packed, bias == null ? null : array(bias), array(y));
     }
 
@@ -144,7 +144,7 @@ final class CpuConvolution {
         int imageSize = g.inH() * g.inW() * g.inC();
         // dCols[pixels, patch] = dY[pixels, outC] · kernel[patch, outC]ᵀ
         float[] packed = packedKernel(Sgemm.packedSize(outC, patch));
-        Sgemm.packB(array(kernel), 0, 1, outC, outC, patch, packed);
+        Sgemm.packB(pool, array(kernel), 0, 1, outC, outC, patch, packed);
         int imagesPerBlock = Math.max(1, Math.min(COLUMN_BLOCK_FLOATS / (imagePixels * patch),
                 (g.batch() + pool.threads() - 1) / pool.threads()));
         int blocks = (g.batch() + imagesPerBlock - 1) / imagesPerBlock;
@@ -180,7 +180,7 @@ final class CpuConvolution {
             return;
         }
         float[] packed = packedKernel(Sgemm.packedSize(patch, inC));
-        Sgemm.packB(flippedKernel, 0, inC, 1, patch, inC, packed);
+        Sgemm.packB(pool, flippedKernel, 0, inC, 1, patch, inC, packed);
         convolve(gout, flipped, packed, null, gin);
     }
 

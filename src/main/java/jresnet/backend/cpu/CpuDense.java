@@ -23,7 +23,7 @@ final class CpuDense {
         int rows = x.shape().dim(0), in = x.shape().dim(1), out = y.shape().dim(1);
         float[] a = array(x), b = array(bias), o = array(y);
         float[] packed = packedKernel(Sgemm.packedSize(in, out));
-        Sgemm.packB(array(kernel), 0, out, 1, in, out, packed);
+        Sgemm.packB(pool, array(kernel), 0, out, 1, in, out, packed);
         pool.runRanges(rows, Sgemm.MR, (from, to, w) -> {
             Sgemm.multiply(to - from, out, in, a, from * in, in, 1, packed, o, from * out, out, false);
             Vectors.addToRows(o, from * out, to - from, b, out);
@@ -36,13 +36,13 @@ final class CpuDense {
         if (dx != null) {
             // dx = dy · kernelᵀ: B(kk, j) = kernel[j, kk].
             float[] gin = array(dx), packedT = packedKernel(Sgemm.packedSize(out, in));
-            Sgemm.packB(array(kernel), 0, 1, out, out, in, packedT);
+            Sgemm.packB(pool, array(kernel), 0, 1, out, out, in, packedT);
             pool.runRanges(rows, Sgemm.MR, (from, to, w) ->
                     Sgemm.multiply(to - from, in, out, gout, from * out, out, 1, packedT, gin, from * in, in, false));
         }
         // dKernel = xᵀ · dy, each thread a block of kernel rows: A(i, n) = x[n, i].
         float[] packedDy = packedKernel(Sgemm.packedSize(rows, out));
-        Sgemm.packB(gout, 0, out, 1, rows, out, packedDy);
+        Sgemm.packB(pool, gout, 0, out, 1, rows, out, packedDy);
         pool.runRanges(in, Sgemm.MR, (from, to, w) ->
                 Sgemm.multiply(to - from, out, rows, a, from, 1, in, packedDy, gk, from * out, out, false));
         float[] gb = array(dBias);

@@ -67,9 +67,9 @@ public class SgemmCeilingBenchmark {
         flops.gflop += 2.0 * n * n * n / 1e9;
     }
 
-    /** Packing B is part of the call, as in the backend's convolutions. */
+    /** Packing B (on all threads) is part of the call, as in the backend's convolutions and dense layers. */
     @Benchmark public void vectorApi(ConvBenchmark.Flops flops) {
-        Sgemm.packB(b, 0, n, 1, n, n, packedB);
+        Sgemm.packB(pool, b, 0, n, 1, n, n, packedB);
         int threads = pool.threads(), rows = (n / threads + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR;
         pool.run(threads, (task, w) -> {
             int row0 = task * rows, count = Math.min(rows, n - row0);
