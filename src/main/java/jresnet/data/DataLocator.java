@@ -2,6 +2,7 @@ package jresnet.data;
 
 import jresnet.UserException;
 import jresnet.io.AtomicFiles;
+import jresnet.io.CacheFolder;
 import jresnet.io.FileErrors;
 
 import java.io.BufferedInputStream;
@@ -27,7 +28,7 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /**
  * Finds the CIFAR-10 folder: the --data flag, else the environment variable JRESNET_DATA, else
- * ~/.cache/jresnet/cifar-10-batches-bin. Only the default cache folder is filled automatically, by
+ * ~/.cache/jresnet/cifar-10-batches-bin ({@link CacheFolder}). Only the default cache folder is filled automatically, by
  * downloading and checking the official archive; a folder the user named is used as it is.
  */
 public final class DataLocator {
@@ -65,7 +66,7 @@ public final class DataLocator {
     }
 
     static Path defaultCacheRoot() {
-        return Path.of(System.getProperty("user.home"), ".cache", "jresnet");
+        return CacheFolder.root();
     }
 
     private static String howToProvide(Path cacheRoot) {

@@ -10,11 +10,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-threaded SGEMM on the Java Vector API: C[m, n] (+)= A[m, k] · B[k, n]. A is read through
  * strides (row-major, or transposed by swapping them), so an im2col buffer or an activation needs no
  * second copy; B is packed once into panels of one vector width so the micro-kernel's loads are
- * contiguous. Where C is at least {@link #PACKED_A_MIN_PANELS} panels wide, each block of MR rows of
- * A by KC columns is also copied into a small per-thread buffer before the two-panel kernels sweep
- * it, so that they read A at constant offsets: 8 x 2 on packed rows ran 1.25x the same kernel on A in
- * place, 1.6x the 4 x 2 kernel used before, on the AVX-512 host (docs/performance.md); on narrower C
- * the copy costs more than it saves. The micro-kernels broadcast A against one or two vectors of B,
+ * contiguous. Where C is wide enough, each block of MR rows of A by KC columns is also copied into a
+ * small per-thread buffer before the two-panel kernels sweep it, so that they read A at constant
+ * offsets: 8 x 2 on packed rows ran 1.25x the same kernel on A in place, 1.6x the 4 x 2 kernel used
+ * before, on the AVX-512 host (docs/performance.md); on narrower C the copy costs more than it saves.
+ * How wide is wide enough differs between CPUs, so {@link SgemmTuning} measures it once per machine;
+ * the packed and in-place kernels add the same products in the same order, so that choice never
+ * changes a result. The micro-kernels broadcast A against one or two vectors of B,
  * and their shape follows the vector width, because the register file does:
  * <ul>
  * <li>512-bit vectors (AVX-512: 32 registers): 8 x 2 vectors (16 accumulators); 16 x 1 where C is
@@ -52,12 +54,6 @@ final class Sgemm {
      * AVX2 core (Zen 2/3's 512 KiB), since A's rows and C's tiles pass through it too.
      */
     static final int NC_PANELS = Math.max(1, (WIDE_REGISTER_FILE ? 512 : 256) * 1024 / (KC * LANES * Float.BYTES));
-    /**
-     * Packing A costs about a cycle per element and saves a share of 2n flops per element, so it
-     * pays from C about eight panels wide (128 columns at 512 bits, 64 at 256) on the AVX-512 host,
-     * at both widths (docs/performance.md); narrower C is multiplied with A read in place.
-     */
-    private static final int PACKED_A_MIN_PANELS = 8;
     /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
     private static final int PARALLEL_PACK_MIN = 1 << 16;
     /**
@@ -70,7 +66,7 @@ final class Sgemm {
     static String describe() {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
                 : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
-        String rows = PAIRED_PANELS ? ", rows of A packed for C of " + PACKED_A_MIN_PANELS * LANES + "+ columns" : "";
+        String rows = PAIRED_PANELS ? ", rows of A packed for C of " + SgemmTuning.describe() : "";
         return "SGEMM micro-kernel " + tile + rows + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
     }
 
@@ -135,9 +131,15 @@ final class Sgemm {
     /** {@link #multiply(int, int, int, float[], int, int, int, float[], float[], int, int, boolean)} with B packed from {@code bOffset} of {@code packedB}. */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate) {
+        boolean packing = PAIRED_PANELS && panels(n) >= SgemmTuning.packedRowsFromPanels();
+        multiply(m, n, k, a, aOffset, aRowStride, aColStride, packedB, bOffset, c, cOffset, ldc, accumulate, packing);
+    }
+
+    /** The product with A's rows packed or read in place as {@code packing} says ({@link SgemmTuning} times both). */
+    static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
+                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate, boolean packing) {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
-        boolean packing = PAIRED_PANELS && panels >= PACKED_A_MIN_PANELS;
         // Where B has several column blocks, each block of rows is packed once per depth slab and kept
         // for all of them, not packed again for each.
         boolean keepPackedRows = packing && panels > NC_PANELS;
@@ -374,18 +376,14 @@ final class Sgemm {
         c70.intoArray(c, cBase + 7 * ldc);
         c71.intoArray(c, cBase + 7 * ldc + LANES);
     }
-    /**
-     * {@link #kernel6x2} on A read in place, for C too narrow to repay packing. It sums from zero and
-     * adds the sums to C, which measured 4% faster here than starting from C (docs/performance.md).
-     */
-    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1,
-                                  float[] c, int cBase, int ldc) {
-        FloatVector z = FloatVector.zero(SPECIES);
-        FloatVector c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z, c40 = z, c41 = z,
-                c50 = z, c51 = z;
+    /** {@link #kernel6x2} on A read in place, for C too narrow to repay packing. */
+    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
+        FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
+                c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
+                c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
+                c41 = load(c, cBase + 4 * ldc + LANES), c50 = load(c, cBase + 5 * ldc), c51 = load(c, cBase + 5 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
-            FloatVector v0 = FloatVector.fromArray(SPECIES, b, b0 + kk * LANES);
-            FloatVector v1 = FloatVector.fromArray(SPECIES, b, b1 + kk * LANES);
+            FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
             int ak = aBase + kk * cs;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);
@@ -406,17 +404,18 @@ final class Sgemm {
             c50 = mulAdd(s, v0, c50);
             c51 = mulAdd(s, v1, c51);
         }
-        storePair(c00, c01, c, cBase);
-        storePair(c10, c11, c, cBase + ldc);
-        storePair(c20, c21, c, cBase + 2 * ldc);
-        storePair(c30, c31, c, cBase + 3 * ldc);
-        storePair(c40, c41, c, cBase + 4 * ldc);
-        storePair(c50, c51, c, cBase + 5 * ldc);
-    }
-
-    private static void storePair(FloatVector v0, FloatVector v1, float[] c, int at) {
-        v0.add(FloatVector.fromArray(SPECIES, c, at)).intoArray(c, at);
-        v1.add(FloatVector.fromArray(SPECIES, c, at + LANES)).intoArray(c, at + LANES);
+        c00.intoArray(c, cBase);
+        c01.intoArray(c, cBase + LANES);
+        c10.intoArray(c, cBase + ldc);
+        c11.intoArray(c, cBase + ldc + LANES);
+        c20.intoArray(c, cBase + 2 * ldc);
+        c21.intoArray(c, cBase + 2 * ldc + LANES);
+        c30.intoArray(c, cBase + 3 * ldc);
+        c31.intoArray(c, cBase + 3 * ldc + LANES);
+        c40.intoArray(c, cBase + 4 * ldc);
+        c41.intoArray(c, cBase + 4 * ldc + LANES);
+        c50.intoArray(c, cBase + 5 * ldc);
+        c51.intoArray(c, cBase + 5 * ldc + LANES);
     }
 
     private static FloatVector load(float[] array, int at) {

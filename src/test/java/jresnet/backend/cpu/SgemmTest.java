@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Vector-API SGEMM against a double-precision triple loop: edges, depth and width blocking (rows of
- * A packed once for several column blocks of B), strides.
+ * A packed once for several column blocks of B), strides; and the same bits whether A's rows are
+ * packed or read in place, so that {@link SgemmTuning}'s choice never changes a result.
  */
 class SgemmTest {
     @Test void matchesNaiveProductAcrossShapesAndLayouts() {
@@ -22,13 +23,19 @@ class SgemmTest {
             for (boolean transposedA : new boolean[] {false, true}) {
                 for (boolean accumulate : new boolean[] {false, true}) {
                     float[] a = values(m * k, random), b = values(k * n, random), c = values(m * n, random);
-                    float[] before = c.clone();
+                    float[] before = c.clone(), inPlace = c.clone(), packedRows = c.clone();
                     float[] packed = new float[Sgemm.packedSize(k, n)];
                     Sgemm.packB(b, 0, n, 1, k, n, packed);
                     // transposed: A is stored k x m and read with swapped strides
                     float[] stored = transposedA ? transpose(a, m, k) : a;
-                    Sgemm.multiply(m, n, k, stored, 0, transposedA ? 1 : k, transposedA ? m : 1, packed, c, 0, n,
-                            accumulate);
+                    int rowStride = transposedA ? 1 : k, colStride = transposedA ? m : 1;
+                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, c, 0, n, accumulate);
+                    // A's rows packed or read in place (SgemmTuning's choice per machine): the same bits
+                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, 0, packedRows, 0, n, accumulate, true);
+                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, 0, inPlace, 0, n, accumulate, false);
+                    String shape = m + "x" + n + "x" + k + (transposedA ? " transposed" : "") + (accumulate ? " accumulate" : "");
+                    assertArrayEquals(packedRows, c, shape + ": tuned against packed rows");
+                    assertArrayEquals(inPlace, c, shape + ": tuned against A in place");
                     // Relative to the magnitudes summed, not to the result: a float sum may cancel (1x1x1
                     // accumulating c + a·b ≈ 0), and rounding is bounded by what went into it.
                     double diff = 0, norm = 0;
@@ -43,8 +50,7 @@ class SgemmTest {
                             norm += magnitude * magnitude;
                         }
                     double error = Math.sqrt(diff / norm);
-                    assertTrue(error < 1e-6, m + "x" + n + "x" + k + (transposedA ? " transposed" : "")
-                            + (accumulate ? " accumulate" : "") + ": relative error " + error + " (seed " + seed + ")");
+                    assertTrue(error < 1e-6, shape + ": relative error " + error + " (seed " + seed + ")");
                 }
             }
         }

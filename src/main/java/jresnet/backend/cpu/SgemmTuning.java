@@ -1,0 +1,221 @@
+package jresnet.backend.cpu;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import jresnet.io.AtomicFiles;
+import jresnet.io.CacheFolder;
+import jresnet.io.FileErrors;
+
+/**
+ * From how many panels of C {@link Sgemm} packs the rows of A, measured once per machine and kept in
+ * the cache folder ({@link CacheFolder}), keyed by CPU model, vector width, FMA and JVM. Measured, not
+ * derived from the vector width, because the break-even moves with the CPU: with 256-bit vectors,
+ * packing 128-column products was 15% faster than A in place on the Xeon (Sapphire Rapids) host and
+ * 14% slower on the Zen 5 host; packing 64-column ones was 27% slower there (docs/performance.md).
+ * The packed and in-place kernels add the same products in the same order, so the choice moves speed
+ * only: a result is the same bits whichever it is, on a machine with or without the cache.
+ *
+ * <p>The measurement times, on the calling thread, the two product shapes a convolution of that
+ * width runs (an im2col block, K = 9 · N, and one Winograd point, K = N), packed and in place, in
+ * alternation; packing is taken from the narrowest candidate width where it was faster on the two
+ * together. It takes about a second, once per machine and JVM: the cache file keeps the choice and
+ * the time ratios it was made from.
+ */
+final class SgemmTuning {
+    /** C widths, in panels, where the two were close on the hosts measured (64-256 columns). */
+    static final List<Integer> CANDIDATE_PANELS = List.of(8, 16);
+    /** Wider C always measured faster packed (1.25x at 2048 columns). */
+    static final int WIDEST_CANDIDATE_FALLBACK = 32;
+    /** Rows per product (as many as a convolution's im2col block holds) and products per timing. */
+    private static final int BLOCK_ROWS = 128 / Sgemm.MR * Sgemm.MR, BLOCKS = 8;
+    /**
+     * Until both kernels are compiled by C2 (it compiles in the background; timing one while the other
+     * still runs in C1 code would decide for it), then rounds per shape.
+     */
+    private static final long WARMUP_NANOS = 500_000_000L;
+    private static final int WARMUP_ROUNDS = 2, TIMED_ROUNDS = 5;
+    private static final String FROM_PANELS = "packed_rows_from_panels";
+
+    /** The choice and where it came from, for {@code bench}. */
+    record Choice(int fromPanels, String source) {}
+
+    private SgemmTuning() {}
+
+    /** Panels of C from which the rows of A are packed on this machine. */
+    static int packedRowsFromPanels() { return Holder.CHOICE.fromPanels(); }
+
+    /** "256+ columns (measured on this machine, cached in ...)". */
+    static String describe() {
+        Choice choice = Holder.CHOICE;
+        return choice.fromPanels() * Sgemm.LANES + "+ columns (" + choice.source() + ")";
+    }
+
+    /** Measured on first use, then final: the kernels are compiled with it as a constant. */
+    private static final class Holder {
+        static final Choice CHOICE = choose(CacheFolder.root(), machineKey());
+    }
+
+    /**
+     * The cached choice for {@code key} under {@code cacheRoot}, or a fresh measurement, cached there
+     * where the folder can be written. A cache file that cannot be read or is not ours is measured
+     * again and replaced (it is rebuilt, never made by a user).
+     */
+    static Choice choose(Path cacheRoot, String key) {
+        Path file = cacheRoot.resolve("sgemm-" + digest(key) + ".properties");
+        Integer cached = read(file, key);
+        if (cached != null) return new Choice(cached, "measured on this machine before, cached in " + file);
+        Measured measured = measure();
+        try {
+            Files.createDirectories(cacheRoot);
+            AtomicFiles.writeString(file, format(key, measured));
+            return new Choice(measured.fromPanels(), "measured on this machine, cached in " + file);
+        } catch (IOException e) {
+            String why = Files.exists(cacheRoot) && !Files.isDirectory(cacheRoot) ? cacheRoot + " is not a folder" : file + ": " + FileErrors.reason(e);
+            return new Choice(measured.fromPanels(), "measured on this machine, not cached: " + why);
+        }
+    }
+
+    /** CPU model, vector width, FMA and JVM: what the kernels' speed depends on. */
+    static String machineKey() {
+        return cpuModel() + "; " + Vectors.BITS + "-bit vectors" + (Vectors.FUSED_MULTIPLY_ADD ? ", FMA" : ", no FMA")
+                + "; " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
+    }
+
+    private static String cpuModel() {
+        try {
+            // Linux: the first processor's model name, family, model and stepping (identical cores)
+            String first = Files.readString(Path.of("/proc/cpuinfo"), StandardCharsets.UTF_8).split("\n\\s*\n", 2)[0];
+            StringBuilder model = new StringBuilder();
+            for (String line : first.split("\n")) {
+                String[] field = line.split(":", 2);
+                String name = field[0].trim();
+                if (field.length == 2 && List.of("vendor_id", "model name", "cpu family", "model", "stepping").contains(name)) {
+                    model.append(model.length() == 0 ? "" : ", ").append(name).append(' ').append(field[1].trim());
+                }
+            }
+            if (model.length() > 0) return model.toString();
+        } catch (IOException | RuntimeException e) {
+            // not Linux: the JVM's own description below
+        }
+        String windows = System.getenv("PROCESSOR_IDENTIFIER");
+        return (windows != null ? windows : System.getProperty("os.name")) + ", " + System.getProperty("os.arch")
+                + ", " + Runtime.getRuntime().availableProcessors() + " processors";
+    }
+
+    private static Integer read(Path file, String key) {
+        Properties cached = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            cached.load(in);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            return null; // unreadable or malformed: measured again and replaced
+        }
+        if (!key.equals(cached.getProperty("machine"))) return null;
+        try {
+            int panels = Integer.parseInt(cached.getProperty(FROM_PANELS, "").trim());
+            return CANDIDATE_PANELS.contains(panels) || panels == WIDEST_CANDIDATE_FALLBACK ? panels : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    private static String format(String key, Measured measured) {
+        Properties entry = new Properties();
+        entry.setProperty("machine", key);
+        entry.setProperty(FROM_PANELS, Integer.toString(measured.fromPanels()));
+        entry.setProperty("packed_rows_from_columns", Integer.toString(measured.fromPanels() * Sgemm.LANES));
+        measured.packedTimeShares().forEach((panels, share) -> entry.setProperty(
+                "packed_over_in_place_time_at_" + panels * Sgemm.LANES + "_columns", String.format(Locale.ROOT, "%.3f", share)));
+        entry.setProperty("measured_at", Instant.now().toString());
+        StringWriter text = new StringWriter();
+        try {
+            entry.store(text, "jresnet: from how many panels of C SGEMM packs the rows of A on this machine; delete this file to measure again");
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringWriter does not fail
+        }
+        return text.toString();
+    }
+
+    private static String digest(String key) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /**
+     * The narrowest candidate where packing measured faster, else {@link #WIDEST_CANDIDATE_FALLBACK};
+     * with packed time over in-place time at each candidate tried.
+     */
+    static Measured measure() {
+        warmUp(CANDIDATE_PANELS.get(0));
+        Map<Integer, Double> shares = new LinkedHashMap<>();
+        for (int panels : CANDIDATE_PANELS) {
+            double share = packedTimeShare(panels);
+            shares.put(panels, share);
+            if (share < 1) return new Measured(panels, shares);
+        }
+        return new Measured(WIDEST_CANDIDATE_FALLBACK, shares);
+    }
+
+    /** {@link #measure}'s answer and what it saw. */
+    record Measured(int fromPanels, Map<Integer, Double> packedTimeShares) {}
+
+    private static void warmUp(int panels) {
+        int n = panels * Sgemm.LANES, k = 9 * n;
+        float[] a = new float[BLOCKS * BLOCK_ROWS * k], c = new float[BLOCK_ROWS * n], packedB = new float[Sgemm.packedSize(k, n)];
+        for (long start = System.nanoTime(); System.nanoTime() - start < WARMUP_NANOS; ) {
+            time(a, k, n, packedB, c, true);
+            time(a, k, n, packedB, c, false);
+        }
+    }
+
+    /** Packed time over in-place time, the mean over the two shapes. */
+    private static double packedTimeShare(int panels) {
+        int n = panels * Sgemm.LANES;
+        double packedShare = 0;
+        for (int k : new int[] {9 * n, n}) {
+            float[] a = new float[BLOCKS * BLOCK_ROWS * k], c = new float[BLOCK_ROWS * n];
+            float[] packedB = new float[Sgemm.packedSize(k, n)];
+            Arrays.fill(a, 0.5f);
+            Arrays.fill(packedB, 0.25f);
+            long packed = Long.MAX_VALUE, inPlace = Long.MAX_VALUE;
+            for (int round = 0; round < WARMUP_ROUNDS + TIMED_ROUNDS; round++) {
+                // alternated, so that a slower stretch of the machine falls on both
+                long p = time(a, k, n, packedB, c, true), q = time(a, k, n, packedB, c, false);
+                if (round >= WARMUP_ROUNDS) {
+                    packed = Math.min(packed, p);
+                    inPlace = Math.min(inPlace, q);
+                }
+            }
+            packedShare += (double) packed / inPlace;
+        }
+        return packedShare / 2;
+    }
+
+    private static long time(float[] a, int k, int n, float[] packedB, float[] c, boolean packing) {
+        long start = System.nanoTime();
+        for (int block = 0; block < BLOCKS; block++) {
+            Sgemm.multiply(BLOCK_ROWS, n, k, a, block * BLOCK_ROWS * k, k, 1, packedB, 0, c, 0, n, false, packing);
+        }
+        return System.nanoTime() - start;
+    }
+}
