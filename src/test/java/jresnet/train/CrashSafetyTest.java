@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 import jresnet.TestData;
 import jresnet.TestSeeds;
 import jresnet.io.AtomicFiles;
+import jresnet.io.CacheFolder;
 import jresnet.io.Checkpoint;
 import com.google.gson.JsonObject;
 import jresnet.io.Json;
@@ -38,7 +39,8 @@ class CrashSafetyTest {
 
     private static List<String> command(String... args) {
         List<String> c = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
+                "--add-modules", "jdk.incubator.vector", "-D" + CacheFolder.PROPERTY + "=" + CacheFolder.root(),
+                "-cp", System.getProperty("java.class.path"), "jresnet.cli.Main"));
         c.addAll(List.of(args));
         return c;
     }

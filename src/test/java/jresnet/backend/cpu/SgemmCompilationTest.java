@@ -1,5 +1,6 @@
 package jresnet.backend.cpu;
 
+import jresnet.io.CacheFolder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.management.ManagementFactory;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import jresnet.backend.ConvGeometry;
 import jresnet.backend.Padding;
+import jresnet.io.CacheFolder;
 import jresnet.tensor.Shape;
 import org.junit.jupiter.api.Test;
 
@@ -31,7 +33,8 @@ class SgemmCompilationTest {
         for (int jvm = 0; jvm < 3; jvm++) {
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
             for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (flag.startsWith("-XX:") || flag.startsWith("--add-modules")) command.add(flag);
+                // the JVM flags choose the kernels; the cache folder keeps the child's tuning out of ~/.cache
+                if (flag.startsWith("-XX:") || flag.startsWith("--add-modules") || flag.startsWith("-D" + CacheFolder.PROPERTY + "=")) command.add(flag);
             }
             if (command.stream().noneMatch(f -> f.contains("jdk.incubator.vector"))) command.add("--add-modules=jdk.incubator.vector");
             command.addAll(List.of("-cp", System.getProperty("java.class.path"), NarrowThenWide.class.getName()));
