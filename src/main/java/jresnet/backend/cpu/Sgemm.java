@@ -376,7 +376,12 @@ final class Sgemm {
         c70.intoArray(c, cBase + 7 * ldc);
         c71.intoArray(c, cBase + 7 * ldc + LANES);
     }
-    /** {@link #kernel6x2} on A read in place, for C too narrow to repay packing. */
+    /**
+     * {@link #kernel6x2} on A read in place, for C too narrow to repay packing. Written out apart from
+     * it, as {@link #kernel8x2Strided} is from {@link #kernel8x2}: with the strides as arguments C2
+     * cannot fold packed A's constant offsets, which is what packing buys. Starts from C, as
+     * {@link #kernel6x2} does, so that both give the same bits.
+     */
     private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
