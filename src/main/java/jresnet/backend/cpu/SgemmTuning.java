@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import jresnet.UserException;
 import jresnet.io.AtomicFiles;
 import jresnet.io.CacheFolder;
 import jresnet.io.FileErrors;
@@ -67,7 +68,16 @@ final class SgemmTuning {
 
     /** Measured on first use, then final: the kernels are compiled with it as a constant. */
     private static final class Holder {
-        static final Choice CHOICE = choose(CacheFolder.root(), machineKey());
+        static final Choice CHOICE = chooseForThisMachine();
+    }
+
+    private static Choice chooseForThisMachine() {
+        try {
+            return choose(CacheFolder.root(), machineKey());
+        } catch (UserException e) {
+            // the kernels still run, only without a cache; bench prints why
+            return new Choice(measure().fromPanels(), "measured on this machine, not cached: " + e.getMessage());
+        }
     }
 
     /**
