@@ -7,6 +7,8 @@ import jresnet.backend.cuda.CudaBackend;
 import jresnet.backend.cuda.Doctor;
 import jresnet.backend.cuda.DoctorReport;
 import jresnet.backend.reference.ReferenceBackend;
+import jresnet.io.CacheFolder;
+import jresnet.io.TuningFiles;
 
 /** Opens the backend a --device flag names. */
 final class Devices {
@@ -17,7 +19,7 @@ final class Devices {
     static Backend open(String device, PrintStream notices) {
         return switch (device) {
             case "cuda" -> CudaBackend.open();
-            case "cpu" -> new CpuBackend();
+            case "cpu" -> cpu();
             case "reference" -> new ReferenceBackend();
             case "auto" -> {
                 DoctorReport report = Doctor.run();
@@ -25,9 +27,12 @@ final class Devices {
                 String reason = report.lines().stream().filter(l -> l.startsWith("FAIL")).findFirst()
                         .map(l -> l.substring(4).strip().split(";| in \\[")[0]).orElse("CUDA is not usable here");
                 notices.println("notice: CUDA unavailable (" + reason + "), using the CPU backend; `jresnet doctor` says more");
-                yield new CpuBackend();
+                yield cpu();
             }
             default -> throw new UsageException("--device: expected one of auto|cuda|cpu|reference, got '" + device + "'");
         };
     }
+
+    /** The CPU backend, keeping its measurements of this machine in the cache folder. */
+    private static Backend cpu() { return new CpuBackend(new TuningFiles(CacheFolder.root())); }
 }

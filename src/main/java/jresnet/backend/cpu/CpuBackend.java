@@ -26,14 +26,23 @@ public final class CpuBackend implements Backend {
     private final CpuDense dense;
     private final CpuOptimizers optimizers;
 
-    public CpuBackend() { this(Runtime.getRuntime().availableProcessors()); }
+    public CpuBackend() { this(TuningStore.NONE); }
+
+    /**
+     * A backend on all processors that keeps what it measures about this machine in {@code store}
+     * (the first backend of a JVM measures, or reads the store, before it returns).
+     */
+    public CpuBackend(TuningStore store) { this(Runtime.getRuntime().availableProcessors(), ConvolutionRule.MEASURED, store); }
 
     /** A backend on {@code threads} threads (tests use this to check the parallel split). */
-    public CpuBackend(int threads) { this(threads, ConvolutionRule.MEASURED); }
+    public CpuBackend(int threads) { this(threads, ConvolutionRule.MEASURED, TuningStore.NONE); }
 
     /** A backend whose convolutions follow {@code rule} (tests and benchmarks compare the algorithms). */
-    CpuBackend(int threads, ConvolutionRule rule) {
+    CpuBackend(int threads, ConvolutionRule rule) { this(threads, rule, TuningStore.NONE); }
+
+    private CpuBackend(int threads, ConvolutionRule rule, TuningStore store) {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        SgemmTuning.chooseWith(store);
         pool = new WorkerPool(threads);
         ChannelSums sums = new ChannelSums(pool);
         convolution = new CpuConvolution(pool, sums, rule);

@@ -45,7 +45,7 @@ final class Sgemm {
      * add per step are twice the Vector-API calls, and both 6 x 2 and 4 x 2 then ran past C2's node
      * budget for inlining (see the class comment) in some JVMs, so those CPUs run 6 x 1 throughout.
      */
-    private static final boolean PAIRED_PANELS = WIDE_REGISTER_FILE || Vectors.FUSED_MULTIPLY_ADD;
+    static final boolean PAIRED_PANELS = WIDE_REGISTER_FILE || Vectors.FUSED_MULTIPLY_ADD;
     /** Depth of one pass: MR rows of A and KC rows of a B panel stay in L1. */
     static final int KC = 256;
     /**

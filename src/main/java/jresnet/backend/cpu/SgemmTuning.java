@@ -1,11 +1,10 @@
 package jresnet.backend.cpu;
 
 import java.io.IOException;
-import java.io.InputStream;
+import java.io.StringReader;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,14 +16,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import jresnet.UserException;
-import jresnet.io.AtomicFiles;
-import jresnet.io.CacheFolder;
-import jresnet.io.FileErrors;
 
 /**
- * From how many panels of C {@link Sgemm} packs the rows of A, measured once per machine and kept in
- * the cache folder ({@link CacheFolder}), keyed by CPU model, vector width, FMA and JVM. Measured, not
+ * From how many panels of C {@link Sgemm} packs the rows of A, measured once per machine and kept in a
+ * {@link TuningStore} (the cache folder, for the command line), keyed by CPU model, vector width, FMA
+ * and JVM. Measured, not
  * derived from the vector width, because the break-even moves with the CPU: with 256-bit vectors,
  * packing 128-column products was 15% faster than A in place on the Xeon (Sapphire Rapids) host and
  * 14% slower on the Zen 5 host; packing 64-column ones was 27% slower there (docs/performance.md).
@@ -66,38 +62,34 @@ final class SgemmTuning {
         return choice.fromPanels() * Sgemm.LANES + "+ columns (" + choice.source() + ")";
     }
 
-    /** Measured on first use, then final: the kernels are compiled with it as a constant. */
-    private static final class Holder {
-        static final Choice CHOICE = chooseForThisMachine();
+    /** Where the first measurement is kept; set before it ({@link CpuBackend}'s constructor). */
+    private static volatile TuningStore store = TuningStore.NONE;
+
+    /**
+     * Measures now, or reads what {@code keeper} kept, unless this JVM already has its choice; a CPU
+     * backend calls it when built, so that the measurement runs on an idle machine, not in a step.
+     */
+    static void chooseWith(TuningStore keeper) {
+        store = keeper;
+        if (Sgemm.PAIRED_PANELS) packedRowsFromPanels(); // without them A's rows are never packed
     }
 
-    private static Choice chooseForThisMachine() {
-        try {
-            return choose(CacheFolder.root(), machineKey());
-        } catch (UserException e) {
-            // the kernels still run, only without a cache; bench prints why
-            return new Choice(measure().fromPanels(), "measured on this machine, not cached: " + e.getMessage());
-        }
+    /** Measured on first use, then final: the kernels are compiled with it as a constant. */
+    private static final class Holder {
+        static final Choice CHOICE = choose(store, machineKey());
     }
 
     /**
-     * The cached choice for {@code key} under {@code cacheRoot}, or a fresh measurement, cached there
-     * where the folder can be written. A cache file that cannot be read or is not ours is measured
-     * again and replaced (it is rebuilt, never made by a user).
+     * The choice {@code keeper} kept for {@code key}, or a fresh measurement, kept there. A kept text
+     * that cannot be parsed or is for another key is measured again and replaced (it is rebuilt,
+     * never made by a user).
      */
-    static Choice choose(Path cacheRoot, String key) {
-        Path file = cacheRoot.resolve("sgemm-" + digest(key) + ".properties");
-        Integer cached = read(file, key);
-        if (cached != null) return new Choice(cached, "measured on this machine before, cached in " + file);
+    static Choice choose(TuningStore keeper, String key) {
+        String name = "sgemm-" + digest(key) + ".properties";
+        Integer cached = parse(keeper.read(name), key);
+        if (cached != null) return new Choice(cached, "measured on this machine before, cached in " + keeper.location(name));
         Measured measured = measure();
-        try {
-            Files.createDirectories(cacheRoot);
-            AtomicFiles.writeString(file, format(key, measured));
-            return new Choice(measured.fromPanels(), "measured on this machine, cached in " + file);
-        } catch (IOException e) {
-            String why = Files.exists(cacheRoot) && !Files.isDirectory(cacheRoot) ? cacheRoot + " is not a folder" : file + ": " + FileErrors.reason(e);
-            return new Choice(measured.fromPanels(), "measured on this machine, not cached: " + why);
-        }
+        return new Choice(measured.fromPanels(), "measured on this machine, " + keeper.write(name, format(key, measured)));
     }
 
     /** CPU model, vector width, FMA and JVM: what the kernels' speed depends on. */
@@ -127,14 +119,13 @@ final class SgemmTuning {
                 + ", " + Runtime.getRuntime().availableProcessors() + " processors";
     }
 
-    private static Integer read(Path file, String key) {
+    private static Integer parse(String text, String key) {
+        if (text == null) return null;
         Properties cached = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            cached.load(in);
-        } catch (NoSuchFileException e) {
-            return null;
+        try {
+            cached.load(new StringReader(text));
         } catch (IOException | IllegalArgumentException e) {
-            return null; // unreadable or malformed: measured again and replaced
+            return null; // malformed: measured again and replaced
         }
         if (!key.equals(cached.getProperty("machine"))) return null;
         try {

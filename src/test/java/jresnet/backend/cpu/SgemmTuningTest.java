@@ -2,92 +2,100 @@ package jresnet.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.StringReader;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The packing threshold: measured once per machine key, then read back; a bad cache is measured again. */
+/** The packing threshold: measured once per machine key, then read back; a damaged entry is measured again. */
 class SgemmTuningTest {
     private static final List<Integer> CHOICES = List.of(8, 16, SgemmTuning.WIDEST_CANDIDATE_FALLBACK);
 
-    @TempDir Path dir;
+    /** A store in memory that counts its writes. */
+    private static final class MemoryStore implements TuningStore {
+        final Map<String, String> texts = new HashMap<>();
+        int writes;
 
-    @Test void measuresOnceThenReadsTheCachedChoice() throws IOException {
-        Path cache = dir.resolve("cache");
-        SgemmTuning.Choice first = SgemmTuning.choose(cache, "test machine");
-        assertTrue(CHOICES.contains(first.fromPanels()), first.toString());
-        Path file = only(cache);
-        assertTrue(first.source().startsWith("measured on this machine, cached in " + file), first.source());
-        Properties stored = load(file);
-        assertEquals("test machine", stored.getProperty("machine"));
-        assertEquals(first.fromPanels(), Integer.parseInt(stored.getProperty("packed_rows_from_panels")));
-        String text = Files.readString(file);
+        @Override public String read(String name) { return texts.get(name); }
 
-        SgemmTuning.Choice again = SgemmTuning.choose(cache, "test machine");
-        assertEquals(first.fromPanels(), again.fromPanels());
-        assertTrue(again.source().startsWith("measured on this machine before"), again.source());
-        assertEquals(text, Files.readString(file), "a cache hit leaves the file as it was");
-    }
+        @Override public String write(String name, String text) {
+            writes++;
+            texts.put(name, text);
+            return "cached in memory:" + name;
+        }
 
-    @Test void anotherMachineKeyGetsItsOwnFile() throws IOException {
-        Path cache = dir.resolve("cache");
-        SgemmTuning.choose(cache, "machine one");
-        SgemmTuning.choose(cache, "machine two");
-        try (Stream<Path> files = Files.list(cache)) {
-            assertEquals(2, files.filter(f -> f.getFileName().toString().matches("sgemm-[0-9a-f]{16}\\.properties")).count());
+        @Override public String location(String name) { return "memory:" + name; }
+
+        String only() {
+            assertEquals(1, texts.size(), texts.keySet().toString());
+            return texts.keySet().iterator().next();
         }
     }
 
-    @Test void aDamagedCacheIsMeasuredAgainAndReplaced() throws IOException {
-        Path cache = dir.resolve("cache");
-        SgemmTuning.choose(cache, "test machine");
-        Path file = only(cache);
-        Files.writeString(file, "machine=test machine\npacked_rows_from_panels=7\n");
-        SgemmTuning.Choice remeasured = SgemmTuning.choose(cache, "test machine");
-        assertTrue(remeasured.source().startsWith("measured on this machine, cached in"), remeasured.source());
-        assertEquals(remeasured.fromPanels(), Integer.parseInt(load(file).getProperty("packed_rows_from_panels")));
+    @Test void measuresOnceThenReadsTheKeptChoice() throws IOException {
+        MemoryStore store = new MemoryStore();
+        SgemmTuning.Choice first = SgemmTuning.choose(store, "test machine");
+        assertTrue(CHOICES.contains(first.fromPanels()), first.toString());
+        String name = store.only();
+        assertTrue(name.matches("sgemm-[0-9a-f]{16}\\.properties"), name);
+        assertEquals("measured on this machine, cached in memory:" + name, first.source());
+        Properties kept = parse(store.texts.get(name));
+        assertEquals("test machine", kept.getProperty("machine"));
+        assertEquals(first.fromPanels(), Integer.parseInt(kept.getProperty("packed_rows_from_panels")));
+        assertEquals(first.fromPanels() * Sgemm.LANES, Integer.parseInt(kept.getProperty("packed_rows_from_columns")));
+        assertTrue(kept.stringPropertyNames().stream().anyMatch(p -> p.startsWith("packed_over_in_place_time_at_")), kept.toString());
 
-        Files.write(file, new byte[] {(byte) 0xff, '\\', 'u', 'z', 'z'}); // not a properties file
-        int chosen = SgemmTuning.choose(cache, "test machine").fromPanels();
-        assertEquals(chosen, Integer.parseInt(load(file).getProperty("packed_rows_from_panels")));
+        SgemmTuning.Choice again = SgemmTuning.choose(store, "test machine");
+        assertEquals(first.fromPanels(), again.fromPanels());
+        assertEquals("measured on this machine before, cached in memory:" + name, again.source());
+        assertEquals(1, store.writes, "a kept choice is not measured or written again");
     }
 
-    @Test void anUnwritableCacheFolderStillGivesAChoiceAndSaysWhy() throws IOException {
-        Path notAFolder = Files.writeString(dir.resolve("a-file"), "the user's");
-        SgemmTuning.Choice choice = SgemmTuning.choose(notAFolder, "test machine");
+    @Test void anotherMachineKeyIsMeasuredUnderItsOwnName() {
+        MemoryStore store = new MemoryStore();
+        SgemmTuning.choose(store, "machine one");
+        SgemmTuning.choose(store, "machine two");
+        assertEquals(2, store.texts.size());
+        assertEquals(2, store.writes);
+    }
+
+    @Test void aDamagedOrForeignEntryIsMeasuredAgainAndReplaced() throws IOException {
+        MemoryStore store = new MemoryStore();
+        SgemmTuning.choose(store, "test machine");
+        String name = store.only();
+        for (String damaged : new String[] {"machine=test machine\npacked_rows_from_panels=7\n",
+                "machine=test machine\npacked_rows_from_panels=eight\n", "machine=other\npacked_rows_from_panels=8\n",
+                "\\uzzzz", ""}) {
+            store.texts.put(name, damaged);
+            SgemmTuning.Choice remeasured = SgemmTuning.choose(store, "test machine");
+            assertTrue(remeasured.source().startsWith("measured on this machine, cached in"), damaged + ": " + remeasured.source());
+            assertNotEquals(damaged, store.texts.get(name));
+            assertEquals(remeasured.fromPanels(), Integer.parseInt(parse(store.texts.get(name)).getProperty("packed_rows_from_panels")));
+        }
+    }
+
+    @Test void withoutAStoreEveryChoiceIsMeasuredAndSaysSo() {
+        SgemmTuning.Choice choice = SgemmTuning.choose(TuningStore.NONE, "test machine");
         assertTrue(CHOICES.contains(choice.fromPanels()));
-        assertTrue(choice.source().startsWith("measured on this machine, not cached: " + notAFolder + " is not a folder"), choice.source());
-        assertFalse(choice.source().contains("Exception"), choice.source());
-        assertEquals("the user's", Files.readString(notAFolder));
+        assertEquals("measured on this machine, not cached: no cache folder given", choice.source());
     }
 
     @Test void theMachineKeyNamesTheVectorWidthAndTheJvm() {
         String key = SgemmTuning.machineKey();
         assertTrue(key.contains(Vectors.BITS + "-bit vectors"), key);
         assertTrue(key.contains(System.getProperty("java.vm.version")), key);
+        assertFalse(key.isBlank());
     }
 
-    private static Path only(Path folder) throws IOException {
-        try (Stream<Path> files = Files.list(folder)) {
-            List<Path> all = files.toList();
-            assertEquals(1, all.size(), all.toString());
-            return all.get(0);
-        }
-    }
-
-    private static Properties load(Path file) throws IOException {
+    private static Properties parse(String text) throws IOException {
         Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            p.load(in);
-        }
+        p.load(new StringReader(text));
         return p;
     }
 }
