@@ -20,10 +20,11 @@ import java.util.Properties;
 /**
  * From how many panels of C {@link Sgemm} packs the rows of A, measured once per machine and kept in a
  * {@link TuningStore} (the cache folder, for the command line), keyed by CPU model, vector width, FMA
- * and JVM. Measured, not
- * derived from the vector width, because the break-even moves with the CPU: with 256-bit vectors,
- * packing 128-column products was 15% faster than A in place on the Xeon (Sapphire Rapids) host and
- * 14% slower on the Zen 5 host; packing 64-column ones was 27% slower there (docs/performance.md).
+ * and JVM. Measured, not derived from the vector width, because the break-even moves with the CPU:
+ * with 256-bit vectors, packing 128-column products was 15% faster than A in place on the Xeon
+ * (Sapphire Rapids) host and 14% slower on the Zen 5 host; packing 64-column ones was 27% slower
+ * there. At 512 bits on the Zen 5 host the two are within about 10% either way, and the JVM that
+ * measures decides (docs/performance.md).
  * The packed and in-place kernels add the same products in the same order, so the choice moves speed
  * only: a result is the same bits whichever it is, on a machine with or without the cache.
  *
