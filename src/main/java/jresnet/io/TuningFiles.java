@@ -27,6 +27,7 @@ public final class TuningFiles implements TuningStore {
     @Override public String write(String name, String text) {
         Path file = folder.resolve(name);
         if (Files.exists(folder) && !Files.isDirectory(folder)) return "not cached: " + folder + " is not a folder";
+        if (Files.isDirectory(file)) return "not cached: " + file + " is a folder"; // not replaced: whatever is in it is not ours
         try {
             Files.createDirectories(folder);
             AtomicFiles.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));

@@ -36,6 +36,15 @@ class TuningFilesTest {
         assertEquals("the user's", Files.readString(users));
     }
 
+    @Test void aFolderWhereTheFileShouldBeIsLeftAsItIs() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("cache/sgemm-1.properties"));
+        Files.writeString(folder.resolve("mine.txt"), "the user's");
+        TuningFiles files = new TuningFiles(dir.resolve("cache"));
+        assertNull(files.read("sgemm-1.properties"));
+        assertEquals("not cached: " + folder + " is a folder", files.write("sgemm-1.properties", "x"));
+        assertEquals("the user's", Files.readString(folder.resolve("mine.txt")));
+    }
+
     @Test void aFolderThatCannotBeWrittenIsNamedWithTheReason() throws IOException {
         assumeFalse("root".equals(System.getProperty("user.name")), "root writes into read-only folders");
         Path locked = Files.createDirectory(dir.resolve("locked"));
