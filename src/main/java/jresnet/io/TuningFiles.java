@@ -30,7 +30,7 @@ public final class TuningFiles implements TuningStore {
         if (Files.isDirectory(file)) return "not cached: " + file + " is a folder"; // not replaced: whatever is in it is not ours
         try {
             Files.createDirectories(folder);
-            AtomicFiles.write(file, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+            AtomicFiles.writeString(file, text);
             return "cached in " + file;
         } catch (IOException e) {
             return "not cached: " + FileErrors.describe(e);

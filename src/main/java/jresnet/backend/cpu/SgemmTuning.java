@@ -182,11 +182,10 @@ final class SgemmTuning {
     record Measured(int fromPanels, Map<Integer, Double> packedTimeShares) {}
 
     private static void warmUp(int panels) {
-        int n = panels * Sgemm.LANES, k = 9 * n;
-        float[] a = new float[BLOCKS * BLOCK_ROWS * k], c = new float[BLOCK_ROWS * n], packedB = new float[Sgemm.packedSize(k, n)];
+        Product product = new Product(panels * Sgemm.LANES, 9 * panels * Sgemm.LANES);
         for (long start = System.nanoTime(); System.nanoTime() - start < WARMUP_NANOS; ) {
-            time(a, k, n, packedB, c, true);
-            time(a, k, n, packedB, c, false);
+            product.time(true);
+            product.time(false);
         }
     }
 
@@ -195,14 +194,11 @@ final class SgemmTuning {
         int n = panels * Sgemm.LANES;
         double packedShare = 0;
         for (int k : new int[] {9 * n, n}) {
-            float[] a = new float[BLOCKS * BLOCK_ROWS * k], c = new float[BLOCK_ROWS * n];
-            float[] packedB = new float[Sgemm.packedSize(k, n)];
-            Arrays.fill(a, 0.5f);
-            Arrays.fill(packedB, 0.25f);
+            Product product = new Product(n, k);
             long packed = Long.MAX_VALUE, inPlace = Long.MAX_VALUE;
             for (int round = 0; round < WARMUP_ROUNDS + TIMED_ROUNDS; round++) {
                 // alternated, so that a slower stretch of the machine falls on both
-                long p = time(a, k, n, packedB, c, true), q = time(a, k, n, packedB, c, false);
+                long p = product.time(true), q = product.time(false);
                 if (round >= WARMUP_ROUNDS) {
                     packed = Math.min(packed, p);
                     inPlace = Math.min(inPlace, q);
@@ -213,11 +209,25 @@ final class SgemmTuning {
         return packedShare / 2;
     }
 
-    private static long time(float[] a, int k, int n, float[] packedB, float[] c, boolean packing) {
-        long start = System.nanoTime();
-        for (int block = 0; block < BLOCKS; block++) {
-            Sgemm.multiply(BLOCK_ROWS, n, k, a, block * BLOCK_ROWS * k, k, 1, packedB, 0, c, 0, n, false, packing);
+    /** BLOCKS products of BLOCK_ROWS x k by k x n, as a convolution runs them block by block. */
+    private record Product(int n, int k, float[] a, float[] packedB, float[] c) {
+        Product(int n, int k) {
+            this(n, k, filled(BLOCKS * BLOCK_ROWS * k, 0.5f), filled(Sgemm.packedSize(k, n), 0.25f), new float[BLOCK_ROWS * n]);
         }
-        return System.nanoTime() - start;
+
+        /** Nanoseconds for all the blocks, A's rows packed or read in place. */
+        long time(boolean packing) {
+            long start = System.nanoTime();
+            for (int block = 0; block < BLOCKS; block++) {
+                Sgemm.multiply(BLOCK_ROWS, n, k, a, block * BLOCK_ROWS * k, k, 1, packedB, 0, c, 0, n, false, packing);
+            }
+            return System.nanoTime() - start;
+        }
+
+        private static float[] filled(int size, float value) {
+            float[] values = new float[size];
+            Arrays.fill(values, value);
+            return values;
+        }
     }
 }
