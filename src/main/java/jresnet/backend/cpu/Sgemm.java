@@ -61,6 +61,8 @@ final class Sgemm {
      * B has several column blocks; pool threads live long.
      */
     private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[MR * KC]});
+    /** Each worker thread's micro-tile of A and of C for the rows below the last whole tile ({@link #multiplyTailRows}). */
+    private static final ThreadLocal<float[][]> TAIL_ROWS = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     /** The choices above in words, for {@code bench}. */
     static String describe() {
@@ -199,14 +201,31 @@ final class Sgemm {
                     }
                 }
             }
-            for (int i = fullRows; i < m; i++) {
-                int aBase = aOffset + i * aRowStride + k0 * aColStride;
-                for (int p = 0; p < panels; p++) {
-                    kernel1x1(kc, a, aBase, aColStride, packedB, bOffset + p * panelStride + k0 * LANES,
-                            c, cOffset + i * ldc + p * LANES, Math.min(LANES, n - p * LANES));
-                }
-            }
         }
+        if (fullRows < m) multiplyTailRows(m - fullRows, n, k, a, aOffset + fullRows * aRowStride, aRowStride, aColStride,
+                packedB, bOffset, c, cOffset + fullRows * ldc, ldc, packing);
+    }
+
+    /**
+     * The last {@code rows} (fewer than MR) rows of a product, through the same micro-kernels as the
+     * others: their rows of A and C are copied into a whole micro-tile whose other rows are zero, and
+     * the tile's first rows copied back. A one-row scalar loop ran these at a tenth of the kernels'
+     * speed, so a block of 256 rows (4 left over at MR 6) took 1.6x as long as one of 258
+     * (docs/performance.md). Each row's sums run in the same order as in a whole tile, so a row's
+     * result does not depend on where a block boundary falls.
+     */
+    private static void multiplyTailRows(int rows, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
+                                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean packing) {
+        float[][] scratch = TAIL_ROWS.get();
+        float[] tileA = WorkerPool.grow(scratch, 0, MR * k), tileC = WorkerPool.grow(scratch, 1, MR * n);
+        Arrays.fill(tileA, 0, MR * k, 0f);
+        Arrays.fill(tileC, rows * n, MR * n, 0f);
+        for (int r = 0; r < rows; r++) {
+            for (int kk = 0, from = aOffset + r * aRowStride; kk < k; kk++) tileA[r * k + kk] = a[from + kk * aColStride];
+            System.arraycopy(c, cOffset + r * ldc, tileC, r * n, n);
+        }
+        multiply(MR, n, k, tileA, 0, k, 1, packedB, bOffset, tileC, 0, n, true, packing);
+        for (int r = 0; r < rows; r++) System.arraycopy(tileC, r * n, c, cOffset + r * ldc, n);
     }
 
     /**
@@ -526,20 +545,6 @@ final class Sgemm {
         store(c3, c, cBase + 3 * ldc, columns, edge);
         store(c4, c, cBase + 4 * ldc, columns, edge);
         store(c5, c, cBase + 5 * ldc, columns, edge);
-    }
-
-    /**
-     * One row by one panel, for the rows below a whole micro-tile: scalar, because these calls are
-     * too few for the JIT's top tier, and a Vector-API method that stays in the lower tiers boxes
-     * every vector it makes (SgemmCompilationTest).
-     */
-    private static void kernel1x1(int kc, float[] a, int aBase, int cs, float[] b, int b0,
-                                  float[] c, int cBase, int columns) {
-        for (int j = 0; j < columns; j++) {
-            float sum = 0f;
-            for (int kk = 0; kk < kc; kk++) sum += a[aBase + kk * cs] * b[b0 + kk * LANES + j];
-            c[cBase + j] += sum;
-        }
     }
 
     /**

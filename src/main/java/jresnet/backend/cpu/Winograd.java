@@ -191,8 +191,8 @@ final class Winograd {
         int inC = g.inC(), outC = g.outC(), paddedIn = roundUp(inC);
         int tiles = g.batch() * tilesHigh(g) * tilesWide(g), rows = blockTiles(g, tiles, filterReuse(g));
         int blocks = (tiles + rows - 1) / rows;
-        // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none falls to the
-        // one-row edge kernel; the rows past inC read the next tile's channels and are dropped.
+        // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none needs Sgemm's
+        // copy into a padded tile; the rows past inC read the next tile's channels and are dropped.
         int filterRows = (inC + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR, transformedSize = POINTS * filterRows * outC;
         // One point's packed dY after another with a cache line between them: a multiple of 4 KiB
         // apart (64 channels: 8 KiB, 128: 32 KiB), the second pass's stores of a tile all fall into

@@ -142,11 +142,14 @@ final class WorkerPool implements AutoCloseable {
     /** {@code next}: the first task not yet taken. */
     private record Job(Task task, int count, int used, Thread caller, AtomicInteger next) {}
 
-    /** Splits [0, size) into about {@code threads·perThread} ranges of at least {@code minChunk}. */
+    /**
+     * Splits [0, size) into at most 4 ranges per thread, each a multiple of {@code minChunk} long but
+     * the last: a GEMM's rows then break at whole micro-tiles ({@link Sgemm#MR}).
+     */
     void runRanges(int size, int minChunk, RangeTask task) {
         int chunks = Math.max(1, Math.min(threads * 4, (size + minChunk - 1) / minChunk));
-        int step = (size + chunks - 1) / chunks;
-        run(chunks, (c, w) -> {
+        int step = ((size + chunks - 1) / chunks + minChunk - 1) / minChunk * minChunk;
+        run((size + step - 1) / step, (c, w) -> {
             int from = c * step, to = Math.min(size, from + step);
             if (from < to) task.run(from, to, w);
         });

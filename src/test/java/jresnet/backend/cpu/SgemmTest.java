@@ -56,6 +56,28 @@ class SgemmTest {
         }
     }
 
+    /**
+     * Rows below the last whole micro-tile run through the same kernels as a whole tile's, so a row's
+     * result does not depend on where a caller's block of rows ends (C wider than one panel).
+     */
+    @Test void rowsBelowTheLastWholeTileMatchTheSameRowsInsideOne() {
+        SplittableRandom random = new SplittableRandom(TestSeeds.next());
+        int mr = Sgemm.MR, m = 4 * mr + 3;
+        for (int[] nk : new int[][] {{33, 300}, {40, 20}, {260, 520}}) {
+            int n = nk[0], k = nk[1];
+            float[] a = values(m * k, random), b = values(k * n, random), packed = new float[Sgemm.packedSize(k, n)];
+            Sgemm.packB(b, 0, n, 1, k, n, packed);
+            float[] whole = new float[m * n];
+            Sgemm.multiply(m, n, k, a, 0, k, 1, packed, whole, 0, n, false);
+            for (int split : new int[] {1, mr - 1, mr + 2, 3 * mr + 1}) {
+                float[] pieces = new float[m * n];
+                Sgemm.multiply(split, n, k, a, 0, k, 1, packed, pieces, 0, n, false);
+                Sgemm.multiply(m - split, n, k, a, split * k, k, 1, packed, pieces, split * n, n, false);
+                assertArrayEquals(whole, pieces, m + "x" + n + "x" + k + " split after row " + split);
+            }
+        }
+    }
+
     /** B read transposed through its strides, as the data gradient reads the kernel. */
     @Test void packsTransposedB() {
         SplittableRandom random = new SplittableRandom(7);

@@ -37,6 +37,25 @@ class WorkerPoolTest {
         }
     }
 
+    /** Ranges cover [0, size) once, at most 4 per thread, each but the last a whole number of chunks. */
+    @Test void rangesBreakAtWholeChunks() {
+        try (WorkerPool pool = new WorkerPool(2)) {
+            for (int[] sizeAndChunk : new int[][] {{128, 6}, {256, 6}, {2048, 8}, {5, 6}, {1000, 1}, {37, 7}}) {
+                int size = sizeAndChunk[0], chunk = sizeAndChunk[1];
+                int[] covered = new int[size];
+                List<int[]> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
+                pool.runRanges(size, chunk, (from, to, w) -> {
+                    ranges.add(new int[] {from, to});
+                    for (int i = from; i < to; i++) covered[i]++;
+                });
+                String what = size + " in chunks of " + chunk;
+                for (int i = 0; i < size; i++) assertEquals(1, covered[i], what + ": element " + i);
+                assertTrue(ranges.size() <= 8, what + ": " + ranges.size() + " ranges");
+                for (int[] r : ranges) assertTrue(r[1] == size || (r[1] - r[0]) % chunk == 0, what + ": range " + Arrays.toString(r));
+            }
+        }
+    }
+
     /** A worker held up in one task (a slower core) leaves the rest of the job to the others. */
     @Test void aHeldUpWorkerLeavesTheOtherTasksToTheRest() throws InterruptedException {
         try (WorkerPool pool = new WorkerPool(2)) {
