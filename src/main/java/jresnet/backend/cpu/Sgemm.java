@@ -31,7 +31,8 @@ import jdk.incubator.vector.VectorSpecies;
  * of line with their vectors boxed on the heap. Kernels that load C into their accumulators and
  * store them back make one call per vector of C where adding a zero-started sum to C made three:
  * 8 x 2 fits that way and did not the other (docs/performance.md). Hence also no two-panel kernel
- * without FMA. Callers parallelize over disjoint blocks of C, in multiples of {@link #MR} rows.
+ * without FMA. Callers parallelize over disjoint blocks of C, in multiples of {@link #MR} rows where
+ * they can: the rows below a block's last whole tile cost a copy into a padded tile.
  */
 final class Sgemm {
     static final VectorSpecies<Float> SPECIES = Vectors.SPECIES;
