@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 rounds=${1:-3}
 [ $# -gt 0 ] && shift
 case $rounds in
-  ''|*[!0-9]*) echo "sgemm-pairs.sh: the number of rounds must be a whole number, got '$rounds'" >&2; exit 2 ;;
+  ''|*[!0-9]*|0|0*) echo "sgemm-pairs.sh: the number of rounds must be a whole number from 1, got '$rounds'" >&2; exit 2 ;;
 esac
 mvn -B -q -f "$here/../../pom.xml" -DskipTests install
 mvn -B -q -f "$here/pom.xml" compile
