@@ -147,6 +147,7 @@ final class WorkerPool implements AutoCloseable {
      * the last: a GEMM's rows then break at whole micro-tiles ({@link Sgemm#MR}).
      */
     void runRanges(int size, int minChunk, RangeTask task) {
+        if (size <= 0) return;
         int chunks = Math.max(1, Math.min(threads * 4, (size + minChunk - 1) / minChunk));
         int step = ((size + chunks - 1) / chunks + minChunk - 1) / minChunk * minChunk;
         run((size + step - 1) / step, (c, w) -> {

@@ -40,7 +40,7 @@ class WorkerPoolTest {
     /** Ranges cover [0, size) once, at most 4 per thread, each but the last a whole number of chunks. */
     @Test void rangesBreakAtWholeChunks() {
         try (WorkerPool pool = new WorkerPool(2)) {
-            for (int[] sizeAndChunk : new int[][] {{128, 6}, {256, 6}, {2048, 8}, {5, 6}, {1000, 1}, {37, 7}}) {
+            for (int[] sizeAndChunk : new int[][] {{128, 6}, {256, 6}, {2048, 8}, {5, 6}, {1000, 1}, {37, 7}, {0, 6}}) {
                 int size = sizeAndChunk[0], chunk = sizeAndChunk[1];
                 int[] covered = new int[size];
                 List<int[]> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
