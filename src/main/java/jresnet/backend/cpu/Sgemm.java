@@ -219,7 +219,7 @@ final class Sgemm {
                                          float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean packing) {
         float[][] scratch = TAIL_ROWS.get();
         float[] tileA = WorkerPool.grow(scratch, 0, MR * k), tileC = WorkerPool.grow(scratch, 1, MR * n);
-        Arrays.fill(tileA, 0, MR * k, 0f);
+        Arrays.fill(tileA, rows * k, MR * k, 0f);
         Arrays.fill(tileC, rows * n, MR * n, 0f);
         for (int r = 0; r < rows; r++) {
             for (int kk = 0, from = aOffset + r * aRowStride; kk < k; kk++) tileA[r * k + kk] = a[from + kk * aColStride];
