@@ -55,6 +55,8 @@ final class Sgemm {
      * AVX2 core (Zen 2/3's 512 KiB), since A's rows and C's tiles pass through it too.
      */
     static final int NC_PANELS = Math.max(1, (WIDE_REGISTER_FILE ? 512 : 256) * 1024 / (KC * LANES * Float.BYTES));
+    /** Rows of B that {@link #packPanels} copies across all panels at a time. */
+    private static final int PACK_ROWS = 16;
     /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
     private static final int PARALLEL_PACK_MIN = 1 << 16;
     /**
@@ -107,16 +109,30 @@ final class Sgemm {
 
     private static void packPanels(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed,
                                    int fromPanel, int toPanel) {
+        if (colStride == 1) {
+            // Whole panels of a row-major B, PACK_ROWS rows at a time across all of them rather than
+            // one panel down all rows: down a panel each row is on another page (a 2048² B has 8 KiB
+            // rows), so the TLB missed per row, and packing a 2048² B took 1.4x as long on two threads
+            // and 1.7x on one (docs/performance.md).
+            int wholeEnd = Math.min(toPanel, n / LANES);
+            for (int k0 = 0; k0 < k; k0 += PACK_ROWS) {
+                int k1 = Math.min(k, k0 + PACK_ROWS);
+                for (int p = fromPanel; p < wholeEnd; p++) {
+                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = (p * k + k0) * LANES; kk < k1;
+                         kk++, src += rowStride, dst += LANES) {
+                        FloatVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
+                    }
+                }
+            }
+            fromPanel = Math.max(fromPanel, wholeEnd);
+        }
+        // the rest element by element: a transposed B, or a partial last panel zero-padded
         for (int p = fromPanel; p < toPanel; p++) {
             int j0 = p * LANES, width = Math.min(LANES, n - j0), base = p * k * LANES;
             for (int kk = 0; kk < k; kk++) {
                 int dst = base + kk * LANES, src = offset + kk * rowStride + j0 * colStride;
-                if (colStride == 1 && width == LANES) {
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
-                } else {
-                    for (int j = 0; j < width; j++) packed[dst + j] = b[src + j * colStride];
-                    for (int j = width; j < LANES; j++) packed[dst + j] = 0f;
-                }
+                for (int j = 0; j < width; j++) packed[dst + j] = b[src + j * colStride];
+                for (int j = width; j < LANES; j++) packed[dst + j] = 0f;
             }
         }
     }

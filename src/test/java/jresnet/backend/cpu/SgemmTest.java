@@ -1,6 +1,7 @@
 package jresnet.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -92,6 +93,32 @@ class SgemmTest {
     }
 
     /** A large B packed by the pool's threads, a share of the panels each, is the same as packed by one thread. */
+    /** The layout {@link Sgemm#packB} promises: panel p at p·k·LANES, row kk at + kk·LANES, zeros past n. */
+    @Test void packsBIntoPanelsOfOneVectorWidth() {
+        SplittableRandom random = new SplittableRandom(TestSeeds.next());
+        int lanes = Sgemm.LANES;
+        // k across several of the copy's row blocks and not a multiple of one; n with and without a partial panel
+        for (int[] s : new int[][] {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}}) {
+            int k = s[0], n = s[1];
+            for (boolean transposed : new boolean[] {false, true}) {
+                int offset = 7, rowStride = transposed ? 1 : n, colStride = transposed ? k : 1;
+                float[] b = values(offset + k * n, random), packed = new float[Sgemm.packedSize(k, n)];
+                java.util.Arrays.fill(packed, Float.NaN);
+                Sgemm.packB(b, offset, rowStride, colStride, k, n, packed);
+                for (int p = 0; p < Sgemm.panels(n); p++) {
+                    for (int kk = 0; kk < k; kk++) {
+                        for (int j = 0; j < lanes; j++) {
+                            int column = p * lanes + j;
+                            float expected = column < n ? b[offset + kk * rowStride + column * colStride] : 0f;
+                            assertEquals(expected, packed[(p * k + kk) * lanes + j],
+                                    k + "x" + n + (transposed ? " transposed" : "") + ": row " + kk + ", column " + column);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test void packsLargeBOnThePoolAsOnOneThread() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int k = 300, n = 250;
