@@ -57,16 +57,12 @@ public final class DataLocator {
 
     /** The CIFAR-10 folder to read; dataFlag may be null or blank when --data was not given. */
     public static Path resolve(String dataFlag) throws IOException {
-        return new DataLocator(System::getenv, defaultCacheRoot(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err).locate(dataFlag);
+        return new DataLocator(System::getenv, CacheFolder.root(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err).locate(dataFlag);
     }
 
     /** One sentence for error messages: how a user provides the data. */
     public static String howToProvide() {
-        return howToProvide(defaultCacheRoot());
-    }
-
-    static Path defaultCacheRoot() {
-        return CacheFolder.root();
+        return howToProvide(CacheFolder.root());
     }
 
     private static String howToProvide(Path cacheRoot) {
