@@ -112,8 +112,8 @@ final class Sgemm {
         if (colStride == 1) {
             // Whole panels of a row-major B, PACK_ROWS rows at a time across all of them rather than
             // one panel down all rows: down a panel each row is on another page (a 2048² B has 8 KiB
-            // rows), so the TLB missed per row, and packing a 2048² B took 1.4x as long on two threads
-            // and 1.7x on one (docs/performance.md).
+            // rows), so the TLB missed per row, and packing a 2048² B took 1.1-1.3x as long on two
+            // threads and 1.5-1.9x on one at 512 bits, 1.6-1.8x and 2.3-2.5x at 256 (docs/performance.md).
             int wholeEnd = Math.min(toPanel, n / LANES);
             for (int k0 = 0; k0 < k; k0 += PACK_ROWS) {
                 int k1 = Math.min(k, k0 + PACK_ROWS);
