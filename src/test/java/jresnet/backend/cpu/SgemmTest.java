@@ -92,7 +92,6 @@ class SgemmTest {
             }
     }
 
-    /** A large B packed by the pool's threads, a share of the panels each, is the same as packed by one thread. */
     /** The layout {@link Sgemm#packB} promises: panel p at p·k·LANES, row kk at + kk·LANES, zeros past n. */
     @Test void packsBIntoPanelsOfOneVectorWidth() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
@@ -119,6 +118,7 @@ class SgemmTest {
         }
     }
 
+    /** A large B packed by the pool's threads, a share of the panels each, is the same as packed by one thread. */
     @Test void packsLargeBOnThePoolAsOnOneThread() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int k = 300, n = 250;
