@@ -151,8 +151,8 @@ final class WorkerPool implements AutoCloseable {
         int chunks = Math.max(1, Math.min(threads * 4, (size + minChunk - 1) / minChunk));
         int step = ((size + chunks - 1) / chunks + minChunk - 1) / minChunk * minChunk;
         run((size + step - 1) / step, (c, w) -> {
-            int from = c * step, to = Math.min(size, from + step);
-            if (from < to) task.run(from, to, w);
+            int from = c * step; // below size: there are as many ranges as steps fit
+            task.run(from, Math.min(size, from + step), w);
         });
     }
 
