@@ -10,7 +10,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Single-threaded SGEMM on the Java Vector API: C[m, n] (+)= A[m, k] · B[k, n]. A is read through
  * strides (row-major, or transposed by swapping them), so an im2col buffer or an activation needs no
  * second copy; B is packed once into panels of one vector width so the micro-kernel's loads are
- * contiguous. Where C is wide enough, each block of MR rows of A by KC columns is also copied into a
+ * contiguous. Where C is wide enough, each block of MR rows of A by one pass's depth is also copied into a
  * small per-thread buffer before the two-panel kernels sweep it, so that they read A at constant
  * offsets: 8 x 2 on packed rows ran 1.25x the same kernel on A in place, 1.6x the 4 x 2 kernel used
  * before, on the AVX-512 host (docs/performance.md); on narrower C the copy costs more than it saves.
@@ -47,21 +47,34 @@ final class Sgemm {
      * budget for inlining (see the class comment) in some JVMs, so those CPUs run 6 x 1 throughout.
      */
     static final boolean PAIRED_PANELS = WIDE_REGISTER_FILE || Vectors.FUSED_MULTIPLY_ADD;
-    /** Depth of one pass: MR rows of A and KC rows of a B panel stay in L1. */
-    static final int KC = 256;
     /**
-     * Panels of B swept per row block: KC x NC_PANELS panels stay in L2. 512 KiB where the vectors are
-     * 512 bits (those CPUs have 1-2 MiB of L2 per core); 256 KiB below, half of the smallest L2 of an
-     * AVX2 core (Zen 2/3's 512 KiB), since A's rows and C's tiles pass through it too.
+     * Deepest pass over K where A's rows are unit-stride (row-major A, an im2col buffer): the kernels
+     * load and store C once per pass, so deeper passes touch C fewer times, while a micro-tile's MR x KC
+     * floats of A (32 KiB at 8 rows, 24 KiB at 6) stay in L1 beside the lines of B streaming past.
+     * 1024 instead of 256 ran the two-thread 2048² product 9-15% faster at 512 bits and 2-3% at 256,
+     * and one core's im2col and Winograd products level to 9% faster (Zen 5 host, alternated in one
+     * JVM; docs/performance.md). Not measured on a CPU with a 32 KiB L1, where the tile would fill it.
      */
-    static final int NC_PANELS = Math.max(1, (WIDE_REGISTER_FILE ? 512 : 256) * 1024 / (KC * LANES * Float.BYTES));
+    static final int KC = 1024;
+    /**
+     * Deepest pass where A is read across its rows (a transposed A: the filter and dense-kernel
+     * gradients): each step then reads A from a cache line of its own, KC lines per tile, and at 1024
+     * those products ran 0.81-0.91x as fast as at 256.
+     */
+    static final int KC_STRIDED = 256;
+    /**
+     * Bytes of packed B swept per pass over a row block (depth x as many panels as fit): it stays in L2
+     * (1-2 MiB per core where the vectors are 512 bits, 512 KiB on Zen 2/3) beside A's packed rows and
+     * C's tiles. 256 KiB ran the two-thread 2048² product 1-7% faster than 512 KiB at KC 1024.
+     */
+    static final int B_BLOCK_BYTES = 256 * 1024;
     /** Rows of B that {@link #packPanels} copies across all panels at a time. */
     private static final int PACK_ROWS = 16;
     /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
     private static final int PARALLEL_PACK_MIN = 1 << 16;
     /**
-     * Each worker thread's packed rows of A (see {@link #packA}): MR x KC, or all of its rows x KC where
-     * B has several column blocks; pool threads live long.
+     * Each worker thread's packed rows of A (see {@link #packA}): MR x depth, or all of its rows x depth
+     * where B has several column blocks; pool threads live long.
      */
     private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[MR * KC]});
     /** Each worker thread's micro-tile of A and of C for the rows below the last whole tile ({@link #multiplyTailRows}). */
@@ -72,7 +85,8 @@ final class Sgemm {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
                 : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
         String rows = PAIRED_PANELS ? ", rows of A packed for C of " + SgemmTuning.describe() : "";
-        return "SGEMM micro-kernel " + tile + rows + ", KC " + KC + ", NC " + NC_PANELS * LANES + " columns";
+        return "SGEMM micro-kernel " + tile + rows + ", passes over K up to " + KC + " deep (" + KC_STRIDED
+                + " for a transposed A), B in blocks of " + B_BLOCK_BYTES / 1024 + " KiB";
     }
 
     private Sgemm() {}
@@ -157,12 +171,32 @@ final class Sgemm {
     /** The product with A's rows packed or read in place as {@code packing} says ({@link SgemmTuning} times both). */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate, boolean packing) {
+        multiply(m, n, k, a, aOffset, aRowStride, aColStride, packedB, bOffset, c, cOffset, ldc, accumulate, packing,
+                passDepth(k, aColStride));
+    }
+
+    /**
+     * How deep each pass over K goes: passes of equal depth, as few as {@link #KC} (or {@link
+     * #KC_STRIDED}) allow, since a short last pass would cost a whole pass over C for little work.
+     * Depends only on k and A's layout, so that it sets the order of every row's sums.
+     */
+    static int passDepth(int k, int aColStride) {
+        int deepest = aColStride == 1 ? KC : KC_STRIDED, passes = Math.max(1, (k + deepest - 1) / deepest);
+        return Math.max(1, (k + passes - 1) / passes);
+    }
+
+    private static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride, float[] packedB,
+                                 int bOffset, float[] c, int cOffset, int ldc, boolean accumulate, boolean packing, int depth) {
         int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
-        // Where B has several column blocks, each block of rows is packed once per depth slab and kept
-        // for all of them, not packed again for each.
-        boolean keepPackedRows = packing && panels > NC_PANELS;
-        float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, keepPackedRows ? fullRows * KC : MR * KC) : null;
+        // Panels of B per column block: as many as B_BLOCK_BYTES holds at this depth, in whole pairs
+        // where the kernels take two (an odd block would send a panel of every block to a one-panel kernel).
+        int blockPanels = Math.max(1, B_BLOCK_BYTES / (depth * LANES * Float.BYTES));
+        if (PAIRED_PANELS) blockPanels = Math.max(2, blockPanels / 2 * 2);
+        // Where B has several column blocks, each block of rows is packed once per pass and kept for
+        // all of them, not packed again for each.
+        boolean keepPackedRows = packing && panels > blockPanels;
+        float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, keepPackedRows ? fullRows * depth : MR * depth) : null;
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         // The micro-kernels start from C and add to it, so an overwritten C is zeroed first.
@@ -171,10 +205,10 @@ final class Sgemm {
         } else if (!accumulate) {
             for (int i = 0; i < m; i++) Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
         }
-        for (int k0 = 0; k0 < k; k0 += KC) {
-            int kc = Math.min(KC, k - k0);
-            for (int p0 = 0; p0 < panels; p0 += NC_PANELS) {
-                int p1 = Math.min(panels, p0 + NC_PANELS);
+        for (int k0 = 0; k0 < k; k0 += depth) {
+            int kc = Math.min(depth, k - k0);
+            for (int p0 = 0; p0 < panels; p0 += blockPanels) {
+                int p1 = Math.min(panels, p0 + blockPanels);
                 // whole panels two at a time, the rest one at a time
                 int pairsEnd = PAIRED_PANELS ? p0 + (Math.min(p1, n / LANES) - p0) / 2 * 2 : p0;
                 for (int i = 0; i < fullRows; i += MR) {
@@ -188,7 +222,7 @@ final class Sgemm {
                     float[] rows = a;
                     int rowsBase = aBase, rs = aRowStride, cs = aColStride;
                     if (packing) {
-                        int packedBase = keepPackedRows ? i * KC : 0;
+                        int packedBase = keepPackedRows ? i * depth : 0;
                         if (!keepPackedRows || p0 == 0) packA(a, aBase, aRowStride, aColStride, kc, packedA, packedBase);
                         rows = packedA;
                         rowsBase = packedBase;
@@ -220,7 +254,7 @@ final class Sgemm {
             }
         }
         if (fullRows < m) multiplyTailRows(m - fullRows, n, k, a, aOffset + fullRows * aRowStride, aRowStride, aColStride,
-                packedB, bOffset, c, cOffset + fullRows * ldc, ldc, packing);
+                packedB, bOffset, c, cOffset + fullRows * ldc, ldc, packing, depth);
     }
 
     /**
@@ -232,7 +266,7 @@ final class Sgemm {
      * result does not depend on where a block boundary falls.
      */
     private static void multiplyTailRows(int rows, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
-                                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean packing) {
+                                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean packing, int depth) {
         float[][] scratch = TAIL_ROWS.get();
         float[] tileA = WorkerPool.grow(scratch, 0, MR * k), tileC = WorkerPool.grow(scratch, 1, MR * n);
         Arrays.fill(tileA, rows * k, MR * k, 0f);
@@ -241,7 +275,7 @@ final class Sgemm {
             for (int kk = 0, from = aOffset + r * aRowStride; kk < k; kk++) tileA[r * k + kk] = a[from + kk * aColStride];
             System.arraycopy(c, cOffset + r * ldc, tileC, r * n, n);
         }
-        multiply(MR, n, k, tileA, 0, k, 1, packedB, bOffset, tileC, 0, n, true, packing);
+        multiply(MR, n, k, tileA, 0, k, 1, packedB, bOffset, tileC, 0, n, true, packing, depth); // the rows' own depth, not the copy's
         for (int r = 0; r < rows; r++) System.arraycopy(tileC, r * n, c, cOffset + r * ldc, n);
     }
 

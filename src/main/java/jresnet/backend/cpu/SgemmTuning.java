@@ -93,9 +93,13 @@ final class SgemmTuning {
         return new Choice(measured.fromPanels(), "measured on this machine, " + keeper.write(name, format(key, measured)));
     }
 
-    /** CPU model, vector width, FMA and JVM: what the kernels' speed depends on. */
+    /**
+     * CPU model, vector width, FMA, the kernels' blocking and JVM: what the kernels' speed depends on
+     * (a build that blocks differently measures again).
+     */
     static String machineKey() {
         return cpuModel() + "; " + Vectors.BITS + "-bit vectors" + (Vectors.FUSED_MULTIPLY_ADD ? ", FMA" : ", no FMA")
+                + "; passes up to " + Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep, B blocks of " + Sgemm.B_BLOCK_BYTES / 1024 + " KiB"
                 + "; " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
     }
 

@@ -18,7 +18,7 @@ class SgemmTest {
         long seed = TestSeeds.next();
         SplittableRandom random = new SplittableRandom(seed);
         int[][] shapes = {{1, 1, 1}, {7, 5, 3}, {8, 16, 16}, {13, 33, 300}, {37, 600, 20}, {16, 17, 513}, {9, 1100, 40}, {26, 260, 520}, {27, 1040, 600},
-                {40, 16, 300}, {21, 16, 7}};
+                {40, 16, 300}, {21, 16, 7}, {11, 40, 2100}, {17, 70, 1100}};
         for (int[] s : shapes) {
             int m = s[0], n = s[1], k = s[2];
             for (boolean transposedA : new boolean[] {false, true}) {
@@ -64,17 +64,36 @@ class SgemmTest {
     @Test void rowsBelowTheLastWholeTileMatchTheSameRowsInsideOne() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int mr = Sgemm.MR, m = 4 * mr + 3;
-        for (int[] nk : new int[][] {{33, 300}, {40, 20}, {260, 520}}) {
+        for (int[] nk : new int[][] {{33, 300}, {40, 20}, {260, 520}, {40, 1100}}) {
             int n = nk[0], k = nk[1];
             float[] a = values(m * k, random), b = values(k * n, random), packed = new float[Sgemm.packedSize(k, n)];
             Sgemm.packB(b, 0, n, 1, k, n, packed);
-            float[] whole = new float[m * n];
-            Sgemm.multiply(m, n, k, a, 0, k, 1, packed, whole, 0, n, false);
-            for (int split : new int[] {1, mr - 1, mr + 2, 3 * mr + 1}) {
-                float[] pieces = new float[m * n];
-                Sgemm.multiply(split, n, k, a, 0, k, 1, packed, pieces, 0, n, false);
-                Sgemm.multiply(m - split, n, k, a, split * k, k, 1, packed, pieces, split * n, n, false);
-                assertArrayEquals(whole, pieces, m + "x" + n + "x" + k + " split after row " + split);
+            // transposed, A is read across its rows and passes over K are shallower; the rows below the
+            // last tile are copied row-major but must keep their own passes
+            for (boolean transposedA : new boolean[] {false, true}) {
+                float[] stored = transposedA ? transpose(a, m, k) : a;
+                int rs = transposedA ? 1 : k, cs = transposedA ? m : 1;
+                float[] whole = new float[m * n];
+                Sgemm.multiply(m, n, k, stored, 0, rs, cs, packed, whole, 0, n, false);
+                for (int split : new int[] {1, mr - 1, mr + 2, 3 * mr + 1}) {
+                    float[] pieces = new float[m * n];
+                    Sgemm.multiply(split, n, k, stored, 0, rs, cs, packed, pieces, 0, n, false);
+                    Sgemm.multiply(m - split, n, k, stored, split * rs, rs, cs, packed, pieces, split * n, n, false);
+                    assertArrayEquals(whole, pieces, m + "x" + n + "x" + k + (transposedA ? " transposed" : "") + " split after row " + split);
+                }
+            }
+        }
+    }
+
+    /** Passes over K of equal depth, as few as the layout's deepest pass allows. */
+    @Test void splitsKIntoTheFewestEqualPasses() {
+        for (int k : new int[] {1, 255, 256, 257, 1023, 1024, 1025, 2048, 2100, 4608}) {
+            for (int colStride : new int[] {1, 7}) {
+                int deepest = colStride == 1 ? Sgemm.KC : Sgemm.KC_STRIDED, depth = Sgemm.passDepth(k, colStride);
+                int passes = (k + depth - 1) / depth;
+                assertTrue(depth <= deepest, k + ": depth " + depth);
+                assertEquals((k + deepest - 1) / deepest, passes, k + ": passes of " + depth);
+                assertTrue(passes * depth - k < passes, k + ": passes of " + depth + " differ by more than one");
             }
         }
     }

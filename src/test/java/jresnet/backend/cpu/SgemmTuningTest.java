@@ -86,9 +86,10 @@ class SgemmTuningTest {
         assertEquals("measured on this machine, not cached: no cache folder given", choice.source());
     }
 
-    @Test void theMachineKeyNamesTheVectorWidthAndTheJvm() {
+    @Test void theMachineKeyNamesTheVectorWidthTheBlockingAndTheJvm() {
         String key = SgemmTuning.machineKey();
         assertTrue(key.contains(Vectors.BITS + "-bit vectors"), key);
+        assertTrue(key.contains(Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep"), key);
         assertTrue(key.contains(System.getProperty("java.vm.version")), key);
         assertFalse(key.isBlank());
     }
