@@ -51,21 +51,21 @@ final class Sgemm {
      * Deepest pass over K where A's rows are unit-stride (row-major A, an im2col buffer): the kernels
      * load and store C once per pass, so deeper passes touch C fewer times, while a micro-tile's MR x KC
      * floats of A (32 KiB at 8 rows, 24 KiB at 6) stay in L1 beside the lines of B streaming past.
-     * 1024 instead of 256 ran the two-thread 2048² product 9-15% faster at 512 bits and 2-3% at 256,
-     * and one core's im2col and Winograd products level to 9% faster (Zen 5 host, alternated in one
+     * 1024 instead of 256 ran the two-thread 2048² product 7-19% faster at 512 bits and 1-4% at 256,
+     * and one core's im2col and Winograd products 0.95-1.11x as fast (Zen 5 host, alternated in one
      * JVM; docs/performance.md). Not measured on a CPU with a 32 KiB L1, where the tile would fill it.
      */
     static final int KC = 1024;
     /**
      * Deepest pass where A is read across its rows (a transposed A: the filter and dense-kernel
      * gradients): each step then reads A from a cache line of its own, KC lines per tile, and at 1024
-     * those products ran 0.81-0.91x as fast as at 256.
+     * those products ran 0.81-1.06x as fast as at 256, under 0.92x in 5 of 8 shape and width pairs.
      */
     static final int KC_STRIDED = 256;
     /**
      * Bytes of packed B swept per pass over a row block (depth x as many panels as fit): it stays in L2
      * (1-2 MiB per core where the vectors are 512 bits, 512 KiB on Zen 2/3) beside A's packed rows and
-     * C's tiles. 256 KiB ran the two-thread 2048² product 1-7% faster than 512 KiB at KC 1024.
+     * C's tiles. 256 KiB ran the two-thread 2048² product 0.7-8% faster than 512 KiB at KC 1024.
      */
     static final int B_BLOCK_BYTES = 256 * 1024;
     /** Rows of B that {@link #packPanels} copies across all panels at a time. */
