@@ -199,14 +199,13 @@ final class Sgemm {
         float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, keepPackedRows ? fullRows * depth : MR * depth) : null;
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
-        // The micro-kernels start from C and add to it, so an overwritten C is zeroed first.
-        if (!accumulate && ldc == n) {
-            Arrays.fill(c, cOffset, cOffset + m * n, 0f); // one long fill: rows of 16 floats cost a call each
-        } else if (!accumulate) {
-            for (int i = 0; i < m; i++) Arrays.fill(c, cOffset + i * ldc, cOffset + i * ldc + n, 0f);
-        }
+        if (!accumulate && k == 0) zero(c, cOffset, ldc, m, n);
         for (int k0 = 0; k0 < k; k0 += depth) {
             int kc = Math.min(depth, k - k0);
+            // The micro-kernels start from C and add to it, so an overwritten C is zeroed on the first
+            // pass, one tile just before its kernel: zeroing all of C first wrote it out to memory and
+            // read it back, and the 2048² product ran 1-5% faster without that (docs/performance.md).
+            boolean zeroTiles = !accumulate && k0 == 0;
             for (int p0 = 0; p0 < panels; p0 += blockPanels) {
                 int p1 = Math.min(panels, p0 + blockPanels);
                 // whole panels two at a time, the rest one at a time
@@ -214,6 +213,7 @@ final class Sgemm {
                 for (int i = 0; i < fullRows; i += MR) {
                     int aBase = aOffset + i * aRowStride + k0 * aColStride;
                     if (singleWholePanel && i + 2 * MR <= fullRows) {
+                        if (zeroTiles) zero(c, cOffset + i * ldc, ldc, 2 * MR, LANES);
                         kernel16x1(kc, a, aBase, aRowStride, aColStride, packedB, bOffset + k0 * LANES, c, cOffset + i * ldc, ldc);
                         i += MR;
                         continue;
@@ -229,6 +229,7 @@ final class Sgemm {
                         rs = 1;
                         cs = MR;
                     }
+                    if (zeroTiles) zero(c, cOffset + i * ldc + p0 * LANES, ldc, MR, Math.min(n, p1 * LANES) - p0 * LANES);
                     for (int p = p0; p < pairsEnd; p += 2) {
                         int b0 = bOffset + p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
@@ -254,7 +255,16 @@ final class Sgemm {
             }
         }
         if (fullRows < m) multiplyTailRows(m - fullRows, n, k, a, aOffset + fullRows * aRowStride, aRowStride, aColStride,
-                packedB, bOffset, c, cOffset + fullRows * ldc, ldc, packing, depth);
+                packedB, bOffset, c, cOffset + fullRows * ldc, ldc, accumulate, packing, depth);
+    }
+
+    /** Zeroes {@code rows} rows of {@code columns} floats of C from {@code at}. */
+    private static void zero(float[] c, int at, int ldc, int rows, int columns) {
+        if (ldc == columns) {
+            Arrays.fill(c, at, at + rows * columns, 0f); // one fill: rows of 16 floats cost a call each
+        } else {
+            for (int r = 0; r < rows; r++) Arrays.fill(c, at + r * ldc, at + r * ldc + columns, 0f);
+        }
     }
 
     /**
@@ -266,14 +276,15 @@ final class Sgemm {
      * result does not depend on where a block boundary falls.
      */
     private static void multiplyTailRows(int rows, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
-                                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean packing, int depth) {
+                                         float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate,
+                                         boolean packing, int depth) {
         float[][] scratch = TAIL_ROWS.get();
         float[] tileA = WorkerPool.grow(scratch, 0, MR * k), tileC = WorkerPool.grow(scratch, 1, MR * n);
         Arrays.fill(tileA, rows * k, MR * k, 0f);
-        Arrays.fill(tileC, rows * n, MR * n, 0f);
+        Arrays.fill(tileC, accumulate ? rows * n : 0, MR * n, 0f);
         for (int r = 0; r < rows; r++) {
             for (int kk = 0, from = aOffset + r * aRowStride; kk < k; kk++) tileA[r * k + kk] = a[from + kk * aColStride];
-            System.arraycopy(c, cOffset + r * ldc, tileC, r * n, n);
+            if (accumulate) System.arraycopy(c, cOffset + r * ldc, tileC, r * n, n);
         }
         multiply(MR, n, k, tileA, 0, k, 1, packedB, bOffset, tileC, 0, n, true, packing, depth); // the rows' own depth, not the copy's
         for (int r = 0; r < rows; r++) System.arraycopy(tileC, r * n, c, cOffset + r * ldc, n);

@@ -85,6 +85,31 @@ class SgemmTest {
         }
     }
 
+    /**
+     * Overwriting a block of a wider C (a column slice, as the convolutions write their channels):
+     * the block gets the product whatever it held, and C outside the block keeps its values,
+     * including the rows below the last whole tile and k = 0.
+     */
+    @Test void overwritesABlockOfAWiderCAndNothingBesideIt() {
+        SplittableRandom random = new SplittableRandom(TestSeeds.next());
+        int m = 3 * Sgemm.MR + 5, ldc = 1200, column0 = 7;
+        for (int[] nk : new int[][] {{16, 40}, {33, 300}, {1100, 1100}, {40, 0}}) {
+            int n = nk[0], k = nk[1];
+            float[] a = values(m * k, random), b = values(k * n, random), packed = new float[Sgemm.packedSize(k, n)];
+            Sgemm.packB(b, 0, n, 1, k, n, packed);
+            float[] alone = new float[m * n];
+            Sgemm.multiply(m, n, k, a, 0, k, 1, packed, alone, 0, n, false);
+            float[] wide = values(m * ldc, random), before = wide.clone();
+            Sgemm.multiply(m, n, k, a, 0, k, 1, packed, wide, column0, ldc, false);
+            for (int i = 0; i < m; i++)
+                for (int j = 0; j < ldc; j++) {
+                    boolean inside = j >= column0 && j < column0 + n;
+                    float expected = inside ? alone[i * n + j - column0] : before[i * ldc + j];
+                    assertEquals(expected, wide[i * ldc + j], m + "x" + n + "x" + k + " at row " + i + ", column " + j);
+                }
+        }
+    }
+
     /** Passes over K of equal depth, as few as the layout's deepest pass allows. */
     @Test void splitsKIntoTheFewestEqualPasses() {
         for (int k : new int[] {1, 255, 256, 257, 1023, 1024, 1025, 2048, 2100, 4608}) {
