@@ -1,5 +1,6 @@
 package jresnet.backend.cpu;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -143,17 +144,43 @@ final class WorkerPool implements AutoCloseable {
     private record Job(Task task, int count, int used, Thread caller, AtomicInteger next) {}
 
     /**
-     * Splits [0, size) into at most 4 ranges per thread, each a multiple of {@code minChunk} long but
-     * the last: a GEMM's rows then break at whole micro-tiles ({@link Sgemm#MR}).
+     * Runs {@code task} over [0, size) cut into the ranges of {@link #rangeStarts}: long ones first,
+     * then shorter and shorter, taken in that order by whichever worker is free.
      */
     void runRanges(int size, int minChunk, RangeTask task) {
         if (size <= 0) return;
-        int chunks = Math.max(1, Math.min(threads * 4, (size + minChunk - 1) / minChunk));
-        int step = ((size + chunks - 1) / chunks + minChunk - 1) / minChunk * minChunk;
-        run((size + step - 1) / step, (c, w) -> {
-            int from = c * step; // below size: there are as many ranges as steps fit
-            task.run(from, Math.min(size, from + step), w);
-        });
+        int[] starts = rangeStarts(size, minChunk);
+        run(starts.length - 1, (r, w) -> task.run(starts[r], starts[r + 1], w));
+    }
+
+    /**
+     * Where the ranges of {@link #runRanges} start, and {@code size} last: rounds of one range per
+     * thread, each range a quarter of what is left per thread (a round takes half), down to 1/16 of
+     * a thread's share, each range a multiple of {@code minChunk} long but the last, so that a GEMM's
+     * rows break at whole micro-tiles ({@link Sgemm#MR}). Long ranges first, because each range of a
+     * GEMM's rows sweeps all of packed B once, and short ones last, so that a worker on a core slowed
+     * by another guest waits at most a short range at the end: the 2048² product ran 2-5% faster so
+     * at 256 bits while one vCPU ran slower than the other, and level while both ran alike
+     * (docs/performance.md). Depends on the sizes and the thread count only.
+     */
+    int[] rangeStarts(int size, int minChunk) {
+        if (threads == 1) return new int[] {0, size};
+        int smallest = roundUp(Math.max(minChunk, size / (16 * threads)), minChunk);
+        int[] starts = new int[2 * threads + 1];
+        int count = 0;
+        while (starts[count] < size) {
+            int range = Math.max(smallest, roundUp((size - starts[count]) / (2 * threads), minChunk));
+            for (int t = 0; t < threads && starts[count] < size; t++) {
+                if (count + 1 == starts.length) starts = Arrays.copyOf(starts, 2 * starts.length);
+                starts[count + 1] = Math.min(size, starts[count] + range);
+                count++;
+            }
+        }
+        return Arrays.copyOf(starts, count + 1);
+    }
+
+    private static int roundUp(int value, int multiple) {
+        return (value + multiple - 1) / multiple * multiple;
     }
 
     interface RangeTask {

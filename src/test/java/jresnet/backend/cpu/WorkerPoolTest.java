@@ -37,10 +37,14 @@ class WorkerPoolTest {
         }
     }
 
-    /** Ranges cover [0, size) once, at most 4 per thread, each but the last a whole number of chunks. */
-    @Test void rangesBreakAtWholeChunks() {
+    /**
+     * Ranges cover [0, size) once, each but the last a whole number of chunks, longest first and
+     * shorter towards the end, a few rounds of one per thread.
+     */
+    @Test void rangesBreakAtWholeChunksLongestFirst() {
         try (WorkerPool pool = new WorkerPool(2)) {
-            for (int[] sizeAndChunk : new int[][] {{128, 6}, {256, 6}, {2048, 8}, {5, 6}, {1000, 1}, {37, 7}, {0, 6}}) {
+            for (int[] sizeAndChunk : new int[][] {{128, 6}, {256, 6}, {2048, 8}, {2048, 6}, {5, 6}, {1000, 1}, {37, 7}, {0, 6},
+                    {100_000, WorkerPool.ELEMENT_CHUNK}}) {
                 int size = sizeAndChunk[0], chunk = sizeAndChunk[1];
                 int[] covered = new int[size];
                 List<int[]> ranges = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -50,9 +54,17 @@ class WorkerPoolTest {
                 });
                 String what = size + " in chunks of " + chunk;
                 for (int i = 0; i < size; i++) assertEquals(1, covered[i], what + ": element " + i);
-                assertTrue(ranges.size() <= 8, what + ": " + ranges.size() + " ranges");
+                assertTrue(ranges.size() <= 12, what + ": " + ranges.size() + " ranges");
                 for (int[] r : ranges) assertTrue(r[1] == size || (r[1] - r[0]) % chunk == 0, what + ": range " + Arrays.toString(r));
+                int[] starts = pool.rangeStarts(size, chunk);
+                for (int r = 1; r + 1 < starts.length; r++)
+                    assertTrue(starts[r] - starts[r - 1] >= starts[r + 1] - starts[r], what + ": " + Arrays.toString(starts));
             }
+            assertArrayEquals(new int[] {0, 512, 1024, 1280, 1536, 1664, 1792, 1856, 1920, 1984, 2048}, pool.rangeStarts(2048, 8),
+                    "2048 rows of 8: halving rounds, then 1/16 of a thread's share");
+        }
+        try (WorkerPool one = new WorkerPool(1)) {
+            assertArrayEquals(new int[] {0, 2048}, one.rangeStarts(2048, 8), "one thread: one range");
         }
     }
 

@@ -68,8 +68,9 @@ public class SgemmCeilingBenchmark {
     }
 
     /**
-     * As the backend's dense layer runs it: B packed on all threads, then blocks of rows shared out
-     * (up to four per thread, so that a core slowed by another guest takes fewer).
+     * As the backend's dense layer runs it: B packed on all threads, then blocks of rows shared out,
+     * long ones first and short ones last (WorkerPool.rangeStarts), so that a core slowed by another
+     * guest takes fewer.
      */
     @Benchmark public void vectorApi(ConvBenchmark.Flops flops) {
         Sgemm.packB(pool, b, 0, n, 1, n, n, packedB);
