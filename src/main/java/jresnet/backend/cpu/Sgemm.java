@@ -293,18 +293,14 @@ final class Sgemm {
     /**
      * Copies MR rows by kc columns of A to {@code packed}, column kk at kk·MR: the two-panel kernels
      * then read a step's MR elements at constant offsets from one index, with no stride per row to
-     * hold in a register nor bounds to test per element (docs/performance.md). The loop order
-     * follows the unit stride.
+     * hold in a register nor bounds to test per element (docs/performance.md). Column by column,
+     * writing {@code packed} in order, whichever way A is laid out: for a row-major A that reads MR
+     * rows side by side, and copied 256 rows of a 2048-wide A 1.3x as fast from cache and 1.6x from
+     * memory as row by row did (docs/performance.md).
      */
     private static void packA(float[] a, int aBase, int rs, int cs, int kc, float[] packed, int at) {
-        if (cs == 1) {
-            for (int r = 0; r < MR; r++) {
-                for (int kk = 0, from = aBase + r * rs; kk < kc; kk++) packed[at + kk * MR + r] = a[from + kk];
-            }
-        } else {
-            for (int kk = 0; kk < kc; kk++) {
-                for (int r = 0, from = aBase + kk * cs; r < MR; r++) packed[at + kk * MR + r] = a[from + r * rs];
-            }
+        for (int kk = 0, to = at; kk < kc; kk++, to += MR) {
+            for (int r = 0, from = aBase + kk * cs; r < MR; r++, from += rs) packed[to + r] = a[from];
         }
     }
 
