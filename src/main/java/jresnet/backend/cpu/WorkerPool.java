@@ -155,13 +155,16 @@ final class WorkerPool implements AutoCloseable {
 
     /**
      * Where the ranges of {@link #runRanges} start, and {@code size} last: rounds of one range per
-     * thread, each range a quarter of what is left per thread (a round takes half), down to 1/16 of
+     * thread, each range a third of what is left per thread (a round takes two thirds), down to 1/16 of
      * a thread's share, each range a multiple of {@code minChunk} long but the last, so that a GEMM's
      * rows break at whole micro-tiles ({@link Sgemm#MR}). Long ranges first, because each range of a
-     * GEMM's rows sweeps all of packed B once, and short ones last, so that a worker on a core slowed
-     * by another guest waits at most a short range at the end: the 2048² product ran 2-5% faster so
-     * at 256 bits while one vCPU ran slower than the other, and level while both ran alike
-     * (docs/performance.md). Depends on the sizes and the thread count only.
+     * GEMM's rows fetches all of packed B again from memory, and short ones last, so that a worker on a
+     * core slowed by another guest waits at most a short range at the end. On the 2048² product at 512
+     * bits (2048 rows, two threads: 688, 688, 224, 224, 80, 80, 64) this ran 1-7% faster than eight
+     * equal ranges while both vCPUs ran alike, and halving rounds from 512 did 2-5% better than eight
+     * equal ranges at 256 bits while one vCPU ran 30% slower (docs/performance.md). Two thirds rather
+     * than more first, so that even a vCPU at half speed ends its first range about when the other
+     * runs out of ranges. Depends on the sizes and the thread count only.
      */
     int[] rangeStarts(int size, int minChunk) {
         if (threads == 1) return new int[] {0, size};
@@ -169,7 +172,7 @@ final class WorkerPool implements AutoCloseable {
         int[] starts = new int[2 * threads + 1];
         int count = 0;
         while (starts[count] < size) {
-            int range = Math.max(smallest, roundUp((size - starts[count]) / (2 * threads), minChunk));
+            int range = Math.max(smallest, roundUp((int) ((size - starts[count]) * 2L / (3L * threads)), minChunk));
             for (int t = 0; t < threads && starts[count] < size; t++) {
                 if (count + 1 == starts.length) starts = Arrays.copyOf(starts, 2 * starts.length);
                 starts[count + 1] = Math.min(size, starts[count] + range);

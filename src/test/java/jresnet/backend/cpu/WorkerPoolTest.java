@@ -60,8 +60,8 @@ class WorkerPoolTest {
                 for (int r = 1; r + 1 < starts.length; r++)
                     assertTrue(starts[r] - starts[r - 1] >= starts[r + 1] - starts[r], what + ": " + Arrays.toString(starts));
             }
-            assertArrayEquals(new int[] {0, 512, 1024, 1280, 1536, 1664, 1792, 1856, 1920, 1984, 2048}, pool.rangeStarts(2048, 8),
-                    "2048 rows of 8: halving rounds, then 1/16 of a thread's share");
+            assertArrayEquals(new int[] {0, 688, 1376, 1600, 1824, 1904, 1984, 2048}, pool.rangeStarts(2048, 8),
+                    "2048 rows of 8: each round two thirds of what is left, down to 1/16 of a thread's share");
         }
         try (WorkerPool one = new WorkerPool(1)) {
             assertArrayEquals(new int[] {0, 2048}, one.rangeStarts(2048, 8), "one thread: one range");
