@@ -159,12 +159,13 @@ final class WorkerPool implements AutoCloseable {
      * a thread's share, each range a multiple of {@code minChunk} long but the last, so that a GEMM's
      * rows break at whole micro-tiles ({@link Sgemm#MR}). Long ranges first, because each range of a
      * GEMM's rows fetches all of packed B again from memory, and short ones last, so that a worker on a
-     * core slowed by another guest waits at most a short range at the end. On the 2048² product at 512
-     * bits (2048 rows, two threads: 688, 688, 224, 224, 80, 80, 64) this ran 1-7% faster than eight
-     * equal ranges while both vCPUs ran alike, and halving rounds from 512 did 2-5% better than eight
-     * equal ranges at 256 bits while one vCPU ran 30% slower (docs/performance.md). Two thirds rather
-     * than more first, so that even a vCPU at half speed ends its first range about when the other
-     * runs out of ranges. Depends on the sizes and the thread count only.
+     * core slowed by another guest waits at most a short range at the end. On the 2048² product (2048
+     * rows, two threads: 688, 688, 224, 224, 80, 80, 64) this ran 0.99-1.06x a quarter per round at 512
+     * bits while both vCPUs ran alike, and a quarter per round had run 2-5% faster than eight equal
+     * ranges at 256 bits while one vCPU ran 30% slower, and level with them while both ran alike
+     * (docs/performance.md). Two thirds rather than more first, so that even a vCPU at half speed ends
+     * its first range about when the other runs out of ranges. Depends on the sizes and the thread
+     * count only.
      */
     int[] rangeStarts(int size, int minChunk) {
         if (threads == 1) return new int[] {0, size};
