@@ -160,7 +160,8 @@ final class WorkerPool implements AutoCloseable {
      * rows break at whole micro-tiles ({@link Sgemm#MR}). Long ranges first, because each range of a
      * GEMM's rows fetches all of packed B again from memory, and short ones last, so that a worker on a
      * core slowed by another guest waits at most a short range at the end. On the 2048² product (2048
-     * rows, two threads: 688, 688, 224, 224, 80, 80, 64) this ran 0.99-1.06x a quarter per round at 512
+     * rows, two threads: 680, 680, 224, 224, 80, 80, 64, 16; measured as 688, 688, 224, 224, 80, 80, 64
+     * before the rounding below went down) this ran 0.99-1.06x a quarter per round at 512
      * bits while both vCPUs ran alike, and a quarter per round had run 2-5% faster than eight equal
      * ranges at 256 bits while one vCPU ran 30% slower, and level with them while both ran alike
      * (docs/performance.md). Two thirds rather than more first, so that even a vCPU at half speed ends
@@ -173,7 +174,10 @@ final class WorkerPool implements AutoCloseable {
         int[] starts = new int[2 * threads + 1];
         int count = 0;
         while (starts[count] < size) {
-            int range = Math.max(smallest, roundUp((int) ((size - starts[count]) * 2L / (3L * threads)), minChunk));
+            // rounded down: rounded up, a chunk much longer than a third of what is left made one
+            // worker's first range take most of it (100,000 elements in chunks of 32K: 65,536 and 34,464)
+            int third = (int) ((size - starts[count]) * 2L / (3L * threads));
+            int range = Math.max(smallest, third / minChunk * minChunk);
             for (int t = 0; t < threads && starts[count] < size; t++) {
                 if (count + 1 == starts.length) starts = Arrays.copyOf(starts, 2 * starts.length);
                 starts[count + 1] = Math.min(size, starts[count] + range);
