@@ -68,6 +68,12 @@ final class Sgemm {
      * C's tiles. 256 KiB ran the two-thread 2048² product 0.7-8% faster than 512 KiB at KC 1024.
      */
     static final int B_BLOCK_BYTES = 256 * 1024;
+    /**
+     * Floats per depth step of a packed tile of A: MR rows, padded to a power of two. C2 then drops the
+     * bounds checks on packed A (it keeps two a step at a stride of 6) and computes one index per step
+     * instead of building kk·6 from shifts (docs/performance.md).
+     */
+    static final int A_STEP = 8;
     /** Rows of B that {@link #packPanels} copies across all panels at a time. */
     private static final int PACK_ROWS = 16;
     /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
@@ -76,14 +82,14 @@ final class Sgemm {
      * Each worker thread's packed rows of A (see {@link #packA}): MR x depth, or all of its rows x depth
      * where B has several column blocks; pool threads live long.
      */
-    private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[MR * KC]});
+    private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[A_STEP * KC]});
     /** Each worker thread's micro-tile of A and of C for the rows below the last whole tile ({@link #multiplyTailRows}). */
     private static final ThreadLocal<float[][]> TAIL_ROWS = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     /** The choices above in words, for {@code bench}. */
     static String describe() {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
-                : PAIRED_PANELS ? "6 x 2 vectors (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
+                : PAIRED_PANELS ? "6 x 2 vectors on pairs of panels interleaved (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
         String rows = PAIRED_PANELS ? ", rows of A packed for C of " + SgemmTuning.describe() : "";
         return "SGEMM micro-kernel " + tile + rows + ", passes over K up to " + KC + " deep (" + KC_STRIDED
                 + " for a transposed A), B in blocks of " + B_BLOCK_BYTES / 1024 + " KiB";
@@ -101,8 +107,34 @@ final class Sgemm {
     }
 
     /**
+     * Whether {@link #packB} interleaves each pair of whole panels, for the 6 x 2 kernels (see {@link
+     * #rowAt}). Not for 8 x 2: C2 removes the bounds checks on its two panels' loads while they are
+     * apart and keeps two a step once they share an index, and the 2048² product ran 2-3% slower
+     * (docs/performance.md).
+     */
+    static final boolean INTERLEAVED_PAIRS = PAIRED_PANELS && !WIDE_REGISTER_FILE;
+
+    /** Panels that {@link #packB} interleaves in pairs: all whole pairs, where it does. */
+    private static int pairedPanels(int n) {
+        return INTERLEAVED_PAIRS ? n / LANES / 2 * 2 : 0;
+    }
+
+    /**
+     * Where row kk of panel p starts in a packed k x n B: in an interleaved pair, both panels' rows kk
+     * side by side at (p - p mod 2)·k·LANES + kk·2·LANES, so that the 6 x 2 kernels read both from one
+     * index (with packed A's power-of-two step, that made the 6 x 2 step 40 instructions where it was
+     * 49, and ran it 1.15x as fast while the host's other guests slowed this core, docs/performance.md);
+     * any other panel at p·k·LANES + kk·LANES.
+     */
+    static int rowAt(int p, int k, int kk, int n) {
+        return p < pairedPanels(n) ? (p & ~1) * k * LANES + kk * 2 * LANES + (p & 1) * LANES : p * k * LANES + kk * LANES;
+    }
+
+    /**
      * Packs B(kk, j) = b[offset + kk·rowStride + j·colStride] for kk &lt; k, j &lt; n into panels of
-     * LANES columns (panel p at p·k·LANES, row kk at + kk·LANES), zero-padding the last panel.
+     * LANES columns, zero-padding the last panel: panel p takes k·LANES floats from p·k·LANES, and
+     * where the kernels take two panels at a time each pair of whole panels is interleaved row by row
+     * ({@link #rowAt}).
      */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
         packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n));
@@ -132,8 +164,9 @@ final class Sgemm {
             for (int k0 = 0; k0 < k; k0 += PACK_ROWS) {
                 int k1 = Math.min(k, k0 + PACK_ROWS);
                 for (int p = fromPanel; p < wholeEnd; p++) {
-                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = (p * k + k0) * LANES; kk < k1;
-                         kk++, src += rowStride, dst += LANES) {
+                    int step = p < pairedPanels(n) ? 2 * LANES : LANES;
+                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = rowAt(p, k, k0, n); kk < k1;
+                         kk++, src += rowStride, dst += step) {
                         FloatVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
                     }
                 }
@@ -142,9 +175,9 @@ final class Sgemm {
         }
         // the rest element by element: a transposed B, or a partial last panel zero-padded
         for (int p = fromPanel; p < toPanel; p++) {
-            int j0 = p * LANES, width = Math.min(LANES, n - j0), base = p * k * LANES;
+            int j0 = p * LANES, width = Math.min(LANES, n - j0);
             for (int kk = 0; kk < k; kk++) {
-                int dst = base + kk * LANES, src = offset + kk * rowStride + j0 * colStride;
+                int dst = rowAt(p, k, kk, n), src = offset + kk * rowStride + j0 * colStride;
                 for (int j = 0; j < width; j++) packed[dst + j] = b[src + j * colStride];
                 for (int j = width; j < LANES; j++) packed[dst + j] = 0f;
             }
@@ -187,7 +220,7 @@ final class Sgemm {
 
     private static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride, float[] packedB,
                                  int bOffset, float[] c, int cOffset, int ldc, boolean accumulate, boolean packing, int depth) {
-        int panels = panels(n), panelStride = k * LANES, fullRows = m / MR * MR;
+        int panels = panels(n), fullRows = m / MR * MR;
         float[] edge = n % LANES == 0 ? null : new float[LANES];
         // Panels of B per column block: as many as B_BLOCK_BYTES holds at this depth, in whole pairs
         // where the kernels take two (an odd block would send a panel of every block to a one-panel kernel).
@@ -196,7 +229,7 @@ final class Sgemm {
         // Where B has several column blocks, each block of rows is packed once per pass and kept for
         // all of them, not packed again for each.
         boolean keepPackedRows = packing && panels > blockPanels;
-        float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, keepPackedRows ? fullRows * depth : MR * depth) : null;
+        float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, (keepPackedRows ? fullRows / MR : 1) * A_STEP * depth) : null;
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         if (!accumulate && k == 0) zero(c, cOffset, ldc, m, n);
@@ -222,28 +255,28 @@ final class Sgemm {
                     float[] rows = a;
                     int rowsBase = aBase, rs = aRowStride, cs = aColStride;
                     if (packing) {
-                        int packedBase = keepPackedRows ? i * depth : 0;
+                        int packedBase = keepPackedRows ? i / MR * A_STEP * depth : 0;
                         if (!keepPackedRows || p0 == 0) packA(a, aBase, aRowStride, aColStride, kc, packedA, packedBase);
                         rows = packedA;
                         rowsBase = packedBase;
                         rs = 1;
-                        cs = MR;
+                        cs = A_STEP;
                     }
                     if (zeroTiles) zero(c, cOffset + i * ldc + p0 * LANES, ldc, MR, Math.min(n, p1 * LANES) - p0 * LANES);
                     for (int p = p0; p < pairsEnd; p += 2) {
-                        int b0 = bOffset + p * panelStride + k0 * LANES, b1 = b0 + panelStride, cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, n), b1 = bOffset + rowAt(p + 1, k, k0, n), cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
                             kernel8x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
                         } else if (WIDE_REGISTER_FILE) {
                             kernel8x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         } else if (packing) {
-                            kernel6x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
+                            kernel6x2(kc, packedA, rowsBase, packedB, b0, c, cBase, ldc);
                         } else {
-                            kernel6x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
+                            kernel6x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc);
                         }
                     }
                     for (int p = pairsEnd; p < p1; p++) {
-                        int b0 = bOffset + p * panelStride + k0 * LANES, cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, n), cBase = cOffset + i * ldc + p * LANES;
                         int columns = Math.min(LANES, n - p * LANES);
                         if (WIDE_REGISTER_FILE) {
                             kernel8x1(kc, rows, rowsBase, rs, cs, packedB, b0, c, cBase, ldc, columns, edge);
@@ -291,7 +324,8 @@ final class Sgemm {
     }
 
     /**
-     * Copies MR rows by kc columns of A to {@code packed}, column kk at kk·MR: the two-panel kernels
+     * Copies MR rows by kc columns of A to {@code packed}, column kk at kk·{@link #A_STEP} (the floats
+     * past MR in a step are never read): the two-panel kernels
      * then read a step's MR elements at constant offsets from one index, with no stride per row to
      * hold in a register nor bounds to test per element (docs/performance.md). Column by column,
      * writing {@code packed} in order, whichever way A is laid out: for a row-major A that reads MR
@@ -299,7 +333,7 @@ final class Sgemm {
      * memory as row by row did (docs/performance.md).
      */
     private static void packA(float[] a, int aBase, int rs, int cs, int kc, float[] packed, int at) {
-        for (int kk = 0, to = at; kk < kc; kk++, to += MR) {
+        for (int kk = 0, to = at; kk < kc; kk++, to += A_STEP) {
             for (int r = 0, from = aBase + kk * cs; r < MR; r++, from += rs) packed[to + r] = a[from];
         }
     }
@@ -314,7 +348,7 @@ final class Sgemm {
                 c71 = load(c, cBase + 7 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
             FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
-            int ak = aBase + kk * 8;
+            int ak = aBase + kk * A_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);
             c01 = mulAdd(s, v1, c01);
@@ -359,14 +393,15 @@ final class Sgemm {
     }
 
     /** Six rows of packed A by two whole panels: 12 accumulators fed by 2 loads and 6 broadcasts per step. */
-    private static void kernel6x2(int kc, float[] a, int aBase, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
+    private static void kernel6x2(int kc, float[] a, int aBase, float[] b, int b0, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
                 c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
                 c41 = load(c, cBase + 4 * ldc + LANES), c50 = load(c, cBase + 5 * ldc), c51 = load(c, cBase + 5 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
-            FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
-            int ak = aBase + kk * 6;
+            int bk = b0 + kk * 2 * LANES;
+            FloatVector v0 = load(b, bk), v1 = load(b, bk + LANES);
+            int ak = aBase + kk * A_STEP;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);
             c01 = mulAdd(s, v1, c01);
@@ -461,13 +496,14 @@ final class Sgemm {
      * slice, and 8 x 2 likewise 15% slower (Zen 5 host, docs/performance.md). Starts from C, as
      * {@link #kernel6x2} does, so that both give the same bits.
      */
-    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
+    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
                 c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
                 c41 = load(c, cBase + 4 * ldc + LANES), c50 = load(c, cBase + 5 * ldc), c51 = load(c, cBase + 5 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
-            FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
+            int bk = b0 + kk * 2 * LANES;
+            FloatVector v0 = load(b, bk), v1 = load(b, bk + LANES);
             int ak = aBase + kk * cs;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);

@@ -100,6 +100,7 @@ final class SgemmTuning {
     static String machineKey() {
         return cpuModel() + "; " + Vectors.BITS + "-bit vectors" + (Vectors.FUSED_MULTIPLY_ADD ? ", FMA" : ", no FMA")
                 + "; passes up to " + Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep, B blocks of " + Sgemm.B_BLOCK_BYTES / 1024 + " KiB"
+                + ", packed A " + Sgemm.A_STEP + " floats a step" + (Sgemm.INTERLEAVED_PAIRS ? ", B pairs interleaved" : "")
                 + "; " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
     }
 

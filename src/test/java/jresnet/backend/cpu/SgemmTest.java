@@ -131,17 +131,27 @@ class SgemmTest {
         Sgemm.packB(bt, 0, 1, k, k, n, packed);
         for (int q = 0; q < k; q++)
             for (int j = 0; j < n; j++) {
-                int panel = j / Sgemm.LANES, lane = j % Sgemm.LANES;
-                assertTrue(packed[panel * k * Sgemm.LANES + q * Sgemm.LANES + lane] == bt[j * k + q]);
+                assertTrue(packed[packedIndex(k, n, q, j)] == bt[j * k + q]);
             }
     }
 
-    /** The layout {@link Sgemm#packB} promises: panel p at p·k·LANES, row kk at + kk·LANES, zeros past n. */
+    /**
+     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; with {@link
+     * Sgemm#INTERLEAVED_PAIRS} each pair of whole panels row by row side by side (row kk of the pair at
+     * + kk·2·LANES, the odd panel's half second), every other panel row after row.
+     */
+    private static int packedIndex(int k, int n, int kk, int column) {
+        int lanes = Sgemm.LANES, p = column / lanes, lane = column % lanes;
+        boolean paired = Sgemm.INTERLEAVED_PAIRS && p < n / lanes / 2 * 2;
+        return paired ? p / 2 * 2 * k * lanes + kk * 2 * lanes + p % 2 * lanes + lane : p * k * lanes + kk * lanes + lane;
+    }
+
+    /** The layout {@link Sgemm#packB} promises ({@link #packedIndex}), zeros past n. */
     @Test void packsBIntoPanelsOfOneVectorWidth() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int lanes = Sgemm.LANES;
         // k across several of the copy's row blocks and not a multiple of one; n with and without a partial panel
-        for (int[] s : new int[][] {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}}) {
+        for (int[] s : new int[][] {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}, {9, 4 * lanes}}) {
             int k = s[0], n = s[1];
             for (boolean transposed : new boolean[] {false, true}) {
                 int offset = 7, rowStride = transposed ? 1 : n, colStride = transposed ? k : 1;
@@ -153,7 +163,7 @@ class SgemmTest {
                         for (int j = 0; j < lanes; j++) {
                             int column = p * lanes + j;
                             float expected = column < n ? b[offset + kk * rowStride + column * colStride] : 0f;
-                            assertEquals(expected, packed[(p * k + kk) * lanes + j],
+                            assertEquals(expected, packed[packedIndex(k, n, kk, column)],
                                     k + "x" + n + (transposed ? " transposed" : "") + ": row " + kk + ", column " + column);
                         }
                     }

@@ -90,6 +90,7 @@ class SgemmTuningTest {
         String key = SgemmTuning.machineKey();
         assertTrue(key.contains(Vectors.BITS + "-bit vectors"), key);
         assertTrue(key.contains(Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep"), key);
+        assertTrue(key.contains("packed A " + Sgemm.A_STEP + " floats a step"), key);
         assertTrue(key.contains(System.getProperty("java.vm.version")), key);
         assertFalse(key.isBlank());
     }
