@@ -89,7 +89,7 @@ final class Sgemm {
     /** The choices above in words, for {@code bench}. */
     static String describe() {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
-                : PAIRED_PANELS ? "6 x 2 vectors on pairs of panels interleaved (6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
+                : PAIRED_PANELS ? "6 x 2 vectors (on B's pairs of panels interleaved where A's rows are packed; 6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
         String rows = PAIRED_PANELS ? ", rows of A packed for C of " + SgemmTuning.describe() : "";
         return "SGEMM micro-kernel " + tile + rows + ", passes over K up to " + KC + " deep (" + KC_STRIDED
                 + " for a transposed A), B in blocks of " + B_BLOCK_BYTES / 1024 + " KiB";
@@ -107,16 +107,27 @@ final class Sgemm {
     }
 
     /**
-     * Whether {@link #packB} interleaves each pair of whole panels, for the 6 x 2 kernels (see {@link
-     * #rowAt}). Not for 8 x 2: C2 removes the bounds checks on its two panels' loads while they are
-     * apart and keeps two a step once they share an index, and the 2048² product ran 2-3% slower
-     * (docs/performance.md).
+     * Whether B's pairs of whole panels are interleaved (see {@link #rowAt}) where the rows of A are
+     * packed for them: for the 6 x 2 kernel on packed A only. Not for 8 x 2, nor for 6 x 2 on A in
+     * place: C2 removes the bounds checks on two panels' loads while they are apart and keeps two a
+     * step once they share an index; the 8 x 2 product ran 2-3% slower so, and 6 x 2 on A in place 5%
+     * slower on 16 columns (docs/performance.md).
      */
     static final boolean INTERLEAVED_PAIRS = PAIRED_PANELS && !WIDE_REGISTER_FILE;
 
-    /** Panels that {@link #packB} interleaves in pairs: all whole pairs, where it does. */
-    private static int pairedPanels(int n) {
-        return INTERLEAVED_PAIRS ? n / LANES / 2 * 2 : 0;
+    /** Whether {@link #multiply} packs A's rows for C n wide (the kernels' choice; {@link SgemmTuning}). */
+    static boolean packsRows(int n) {
+        return PAIRED_PANELS && panels(n) >= SgemmTuning.packedRowsFromPanels();
+    }
+
+    /** Whether {@link #packB} interleaves the pairs of a B n wide: where the rows of A are packed for it. */
+    static boolean interleaves(int n) {
+        return INTERLEAVED_PAIRS && packsRows(n);
+    }
+
+    /** Where row kk of panel p starts in a packed k x n B, as {@link #packB} lays it out. */
+    static int rowAt(int p, int k, int kk, int n) {
+        return rowAt(p, k, kk, n, interleaves(n));
     }
 
     /**
@@ -126,18 +137,22 @@ final class Sgemm {
      * 49, and ran it 1.15x as fast while the host's other guests slowed this core, docs/performance.md);
      * any other panel at p·k·LANES + kk·LANES.
      */
-    static int rowAt(int p, int k, int kk, int n) {
-        return p < pairedPanels(n) ? (p & ~1) * k * LANES + kk * 2 * LANES + (p & 1) * LANES : p * k * LANES + kk * LANES;
+    private static int rowAt(int p, int k, int kk, int n, boolean interleaved) {
+        return interleaved && p < n / LANES / 2 * 2 ? (p & ~1) * k * LANES + kk * 2 * LANES + (p & 1) * LANES : p * k * LANES + kk * LANES;
     }
 
     /**
      * Packs B(kk, j) = b[offset + kk·rowStride + j·colStride] for kk &lt; k, j &lt; n into panels of
      * LANES columns, zero-padding the last panel: panel p takes k·LANES floats from p·k·LANES, and
-     * where the kernels take two panels at a time each pair of whole panels is interleaved row by row
-     * ({@link #rowAt}).
+     * where {@link #interleaves} says so each pair of whole panels is interleaved row by row ({@link #rowAt}).
      */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
-        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n));
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), interleaves(n));
+    }
+
+    /** {@link #packB} in the layout that the product with A's rows packed or in place, as {@code packing} says, reads. */
+    static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed, boolean packing) {
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), INTERLEAVED_PAIRS && packing);
     }
 
     /**
@@ -149,23 +164,24 @@ final class Sgemm {
         if ((long) k * n < PARALLEL_PACK_MIN) {
             packB(b, offset, rowStride, colStride, k, n, packed);
         } else {
-            pool.runRanges(panels(n), 1, (from, to, w) -> packPanels(b, offset, rowStride, colStride, k, n, packed, from, to));
+            boolean interleaved = interleaves(n);
+            pool.runRanges(panels(n), 1, (from, to, w) -> packPanels(b, offset, rowStride, colStride, k, n, packed, from, to, interleaved));
         }
     }
 
     private static void packPanels(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed,
-                                   int fromPanel, int toPanel) {
+                                   int fromPanel, int toPanel, boolean interleaved) {
         if (colStride == 1) {
             // Whole panels of a row-major B, PACK_ROWS rows at a time across all of them rather than
             // one panel down all rows: down a panel each row is on another page (a 2048² B has 8 KiB
             // rows), so the TLB missed per row, and packing a 2048² B took 1.1-1.3x as long on two
             // threads and 1.5-1.9x on one at 512 bits, 1.6-1.8x and 2.3-2.5x at 256 (docs/performance.md).
-            int wholeEnd = Math.min(toPanel, n / LANES);
+            int wholeEnd = Math.min(toPanel, n / LANES), pairedEnd = interleaved ? n / LANES / 2 * 2 : 0;
             for (int k0 = 0; k0 < k; k0 += PACK_ROWS) {
                 int k1 = Math.min(k, k0 + PACK_ROWS);
                 for (int p = fromPanel; p < wholeEnd; p++) {
-                    int step = p < pairedPanels(n) ? 2 * LANES : LANES;
-                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = rowAt(p, k, k0, n); kk < k1;
+                    int step = p < pairedEnd ? 2 * LANES : LANES;
+                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = rowAt(p, k, k0, n, interleaved); kk < k1;
                          kk++, src += rowStride, dst += step) {
                         FloatVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
                     }
@@ -177,7 +193,7 @@ final class Sgemm {
         for (int p = fromPanel; p < toPanel; p++) {
             int j0 = p * LANES, width = Math.min(LANES, n - j0);
             for (int kk = 0; kk < k; kk++) {
-                int dst = rowAt(p, k, kk, n), src = offset + kk * rowStride + j0 * colStride;
+                int dst = rowAt(p, k, kk, n, interleaved), src = offset + kk * rowStride + j0 * colStride;
                 for (int j = 0; j < width; j++) packed[dst + j] = b[src + j * colStride];
                 for (int j = width; j < LANES; j++) packed[dst + j] = 0f;
             }
@@ -197,11 +213,14 @@ final class Sgemm {
     /** {@link #multiply(int, int, int, float[], int, int, int, float[], float[], int, int, boolean)} with B packed from {@code bOffset} of {@code packedB}. */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate) {
-        boolean packing = PAIRED_PANELS && panels(n) >= SgemmTuning.packedRowsFromPanels();
+        boolean packing = packsRows(n);
         multiply(m, n, k, a, aOffset, aRowStride, aColStride, packedB, bOffset, c, cOffset, ldc, accumulate, packing);
     }
 
-    /** The product with A's rows packed or read in place as {@code packing} says ({@link SgemmTuning} times both). */
+    /**
+     * The product with A's rows packed or read in place as {@code packing} says ({@link SgemmTuning} times
+     * both), on B packed for that choice ({@link #packB(float[], int, int, int, int, int, float[], boolean)}).
+     */
     static void multiply(int m, int n, int k, float[] a, int aOffset, int aRowStride, int aColStride,
                          float[] packedB, int bOffset, float[] c, int cOffset, int ldc, boolean accumulate, boolean packing) {
         multiply(m, n, k, a, aOffset, aRowStride, aColStride, packedB, bOffset, c, cOffset, ldc, accumulate, packing,
@@ -232,6 +251,8 @@ final class Sgemm {
         float[] packedA = packing ? WorkerPool.grow(PACKED_A.get(), 0, (keepPackedRows ? fullRows / MR : 1) * A_STEP * depth) : null;
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
+        // B as packB lays it out where multiply packs A's rows by itself (the caller's packing otherwise)
+        boolean interleaved = INTERLEAVED_PAIRS && packing;
         if (!accumulate && k == 0) zero(c, cOffset, ldc, m, n);
         for (int k0 = 0; k0 < k; k0 += depth) {
             int kc = Math.min(depth, k - k0);
@@ -264,7 +285,7 @@ final class Sgemm {
                     }
                     if (zeroTiles) zero(c, cOffset + i * ldc + p0 * LANES, ldc, MR, Math.min(n, p1 * LANES) - p0 * LANES);
                     for (int p = p0; p < pairsEnd; p += 2) {
-                        int b0 = bOffset + rowAt(p, k, k0, n), b1 = bOffset + rowAt(p + 1, k, k0, n), cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, n, interleaved), b1 = bOffset + rowAt(p + 1, k, k0, n, interleaved), cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
                             kernel8x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
                         } else if (WIDE_REGISTER_FILE) {
@@ -272,11 +293,11 @@ final class Sgemm {
                         } else if (packing) {
                             kernel6x2(kc, packedA, rowsBase, packedB, b0, c, cBase, ldc);
                         } else {
-                            kernel6x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, c, cBase, ldc);
+                            kernel6x2Strided(kc, a, aBase, aRowStride, aColStride, packedB, b0, b1, c, cBase, ldc);
                         }
                     }
                     for (int p = pairsEnd; p < p1; p++) {
-                        int b0 = bOffset + rowAt(p, k, k0, n), cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, n, interleaved), cBase = cOffset + i * ldc + p * LANES;
                         int columns = Math.min(LANES, n - p * LANES);
                         if (WIDE_REGISTER_FILE) {
                             kernel8x1(kc, rows, rowsBase, rs, cs, packedB, b0, c, cBase, ldc, columns, edge);
@@ -496,14 +517,13 @@ final class Sgemm {
      * slice, and 8 x 2 likewise 15% slower (Zen 5 host, docs/performance.md). Starts from C, as
      * {@link #kernel6x2} does, so that both give the same bits.
      */
-    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, float[] c, int cBase, int ldc) {
+    private static void kernel6x2Strided(int kc, float[] a, int aBase, int rs, int cs, float[] b, int b0, int b1, float[] c, int cBase, int ldc) {
         FloatVector c00 = load(c, cBase), c01 = load(c, cBase + LANES), c10 = load(c, cBase + ldc),
                 c11 = load(c, cBase + ldc + LANES), c20 = load(c, cBase + 2 * ldc), c21 = load(c, cBase + 2 * ldc + LANES),
                 c30 = load(c, cBase + 3 * ldc), c31 = load(c, cBase + 3 * ldc + LANES), c40 = load(c, cBase + 4 * ldc),
                 c41 = load(c, cBase + 4 * ldc + LANES), c50 = load(c, cBase + 5 * ldc), c51 = load(c, cBase + 5 * ldc + LANES);
         for (int kk = 0; kk < kc; kk++) {
-            int bk = b0 + kk * 2 * LANES;
-            FloatVector v0 = load(b, bk), v1 = load(b, bk + LANES);
+            FloatVector v0 = load(b, b0 + kk * LANES), v1 = load(b, b1 + kk * LANES);
             int ak = aBase + kk * cs;
             FloatVector s = FloatVector.broadcast(SPECIES, a[ak]);
             c00 = mulAdd(s, v0, c00);

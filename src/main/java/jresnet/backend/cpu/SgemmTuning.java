@@ -214,7 +214,10 @@ final class SgemmTuning {
         return packedShare / 2;
     }
 
-    /** BLOCKS products of BLOCK_ROWS x k by k x n, as a convolution runs them block by block. */
+    /**
+     * BLOCKS products of BLOCK_ROWS x k by k x n, as a convolution runs them block by block. B's
+     * elements are all equal, so it is packed alike for A's rows packed and in place.
+     */
     private record Product(int n, int k, float[] a, float[] packedB, float[] c) {
         Product(int n, int k) {
             this(n, k, filled(BLOCKS * BLOCK_ROWS * k, 0.5f), filled(Sgemm.packedSize(k, n), 0.25f), new float[BLOCK_ROWS * n]);

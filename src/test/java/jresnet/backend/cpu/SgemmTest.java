@@ -32,8 +32,11 @@ class SgemmTest {
                     int rowStride = transposedA ? 1 : k, colStride = transposedA ? m : 1;
                     Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, c, 0, n, accumulate);
                     // A's rows packed or read in place (SgemmTuning's choice per machine): the same bits
-                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, 0, packedRows, 0, n, accumulate, true);
-                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packed, 0, inPlace, 0, n, accumulate, false);
+                    float[] packedForRows = new float[packed.length], packedForInPlace = new float[packed.length];
+                    Sgemm.packB(b, 0, n, 1, k, n, packedForRows, true);
+                    Sgemm.packB(b, 0, n, 1, k, n, packedForInPlace, false);
+                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packedForRows, 0, packedRows, 0, n, accumulate, true);
+                    Sgemm.multiply(m, n, k, stored, 0, rowStride, colStride, packedForInPlace, 0, inPlace, 0, n, accumulate, false);
                     String shape = m + "x" + n + "x" + k + (transposedA ? " transposed" : "") + (accumulate ? " accumulate" : "");
                     assertArrayEquals(packedRows, c, shape + ": tuned against packed rows");
                     assertArrayEquals(inPlace, c, shape + ": tuned against A in place");
@@ -136,13 +139,14 @@ class SgemmTest {
     }
 
     /**
-     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; with {@link
-     * Sgemm#INTERLEAVED_PAIRS} each pair of whole panels row by row side by side (row kk of the pair at
-     * + kk·2·LANES, the odd panel's half second), every other panel row after row.
+     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; where {@link
+     * Sgemm#interleaves} (6 x 2 kernels on packed rows of A) each pair of whole panels row by row side by
+     * side (row kk of the pair at + kk·2·LANES, the odd panel's half second), every other panel row
+     * after row.
      */
     private static int packedIndex(int k, int n, int kk, int column) {
         int lanes = Sgemm.LANES, p = column / lanes, lane = column % lanes;
-        boolean paired = Sgemm.INTERLEAVED_PAIRS && p < n / lanes / 2 * 2;
+        boolean paired = Sgemm.interleaves(n) && p < n / lanes / 2 * 2;
         return paired ? p / 2 * 2 * k * lanes + kk * 2 * lanes + p % 2 * lanes + lane : p * k * lanes + kk * lanes + lane;
     }
 
@@ -151,7 +155,11 @@ class SgemmTest {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int lanes = Sgemm.LANES;
         // k across several of the copy's row blocks and not a multiple of one; n with and without a partial panel
-        for (int[] s : new int[][] {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}, {9, 4 * lanes}}) {
+        // the last two wide enough for packed rows of A (interleaved pairs at 256 bits) whatever the tuning chose
+        int[][] shapes = {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}, {9, 4 * lanes},
+                {9, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 1) * lanes + 3}, {20, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 2) * lanes}};
+        assertEquals(Sgemm.INTERLEAVED_PAIRS, Sgemm.interleaves(shapes[shapes.length - 1][1]), "a case with interleaved pairs where they exist");
+        for (int[] s : shapes) {
             int k = s[0], n = s[1];
             for (boolean transposed : new boolean[] {false, true}) {
                 int offset = 7, rowStride = transposed ? 1 : n, colStride = transposed ? k : 1;
