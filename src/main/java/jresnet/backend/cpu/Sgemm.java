@@ -125,9 +125,17 @@ final class Sgemm {
         return INTERLEAVED_PAIRS && packsRows(n);
     }
 
-    /** Where row kk of panel p starts in a packed k x n B, as {@link #packB} lays it out. */
-    static int rowAt(int p, int k, int kk, int n) {
-        return rowAt(p, k, kk, n, interleaves(n));
+    /**
+     * How many panels from the first {@link #packB} interleaves in pairs for a B n wide: all whole pairs
+     * where it {@link #interleaves}, else none. The argument {@link #rowAt} takes; a caller that writes
+     * packed B itself asks once per product, not per row, which kept Winograd's transforms as fast as before.
+     */
+    static int interleavedPanels(int n) {
+        return pairedPanels(n, interleaves(n));
+    }
+
+    private static int pairedPanels(int n, boolean interleaved) {
+        return interleaved ? n / LANES / 2 * 2 : 0;
     }
 
     /**
@@ -137,8 +145,8 @@ final class Sgemm {
      * 49, and ran it 1.15x as fast while the host's other guests slowed this core, docs/performance.md);
      * any other panel at p·k·LANES + kk·LANES.
      */
-    private static int rowAt(int p, int k, int kk, int n, boolean interleaved) {
-        return interleaved && p < n / LANES / 2 * 2 ? (p & ~1) * k * LANES + kk * 2 * LANES + (p & 1) * LANES : p * k * LANES + kk * LANES;
+    static int rowAt(int p, int k, int kk, int interleavedPanels) {
+        return p < interleavedPanels ? (p & ~1) * k * LANES + kk * 2 * LANES + (p & 1) * LANES : p * k * LANES + kk * LANES;
     }
 
     /**
@@ -147,12 +155,12 @@ final class Sgemm {
      * where {@link #interleaves} says so each pair of whole panels is interleaved row by row ({@link #rowAt}).
      */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
-        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), interleaves(n));
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), interleavedPanels(n));
     }
 
     /** {@link #packB} in the layout that the product with A's rows packed or in place, as {@code packing} says, reads. */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed, boolean packing) {
-        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), INTERLEAVED_PAIRS && packing);
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), pairedPanels(n, INTERLEAVED_PAIRS && packing));
     }
 
     /**
@@ -164,24 +172,24 @@ final class Sgemm {
         if ((long) k * n < PARALLEL_PACK_MIN) {
             packB(b, offset, rowStride, colStride, k, n, packed);
         } else {
-            boolean interleaved = interleaves(n);
-            pool.runRanges(panels(n), 1, (from, to, w) -> packPanels(b, offset, rowStride, colStride, k, n, packed, from, to, interleaved));
+            int interleavedPanels = interleavedPanels(n);
+            pool.runRanges(panels(n), 1, (from, to, w) -> packPanels(b, offset, rowStride, colStride, k, n, packed, from, to, interleavedPanels));
         }
     }
 
     private static void packPanels(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed,
-                                   int fromPanel, int toPanel, boolean interleaved) {
+                                   int fromPanel, int toPanel, int interleavedPanels) {
         if (colStride == 1) {
             // Whole panels of a row-major B, PACK_ROWS rows at a time across all of them rather than
             // one panel down all rows: down a panel each row is on another page (a 2048² B has 8 KiB
             // rows), so the TLB missed per row, and packing a 2048² B took 1.1-1.3x as long on two
             // threads and 1.5-1.9x on one at 512 bits, 1.6-1.8x and 2.3-2.5x at 256 (docs/performance.md).
-            int wholeEnd = Math.min(toPanel, n / LANES), pairedEnd = interleaved ? n / LANES / 2 * 2 : 0;
+            int wholeEnd = Math.min(toPanel, n / LANES);
             for (int k0 = 0; k0 < k; k0 += PACK_ROWS) {
                 int k1 = Math.min(k, k0 + PACK_ROWS);
                 for (int p = fromPanel; p < wholeEnd; p++) {
-                    int step = p < pairedEnd ? 2 * LANES : LANES;
-                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = rowAt(p, k, k0, n, interleaved); kk < k1;
+                    int step = p < interleavedPanels ? 2 * LANES : LANES;
+                    for (int kk = k0, src = offset + k0 * rowStride + p * LANES, dst = rowAt(p, k, k0, interleavedPanels); kk < k1;
                          kk++, src += rowStride, dst += step) {
                         FloatVector.fromArray(SPECIES, b, src).intoArray(packed, dst);
                     }
@@ -193,7 +201,7 @@ final class Sgemm {
         for (int p = fromPanel; p < toPanel; p++) {
             int j0 = p * LANES, width = Math.min(LANES, n - j0);
             for (int kk = 0; kk < k; kk++) {
-                int dst = rowAt(p, k, kk, n, interleaved), src = offset + kk * rowStride + j0 * colStride;
+                int dst = rowAt(p, k, kk, interleavedPanels), src = offset + kk * rowStride + j0 * colStride;
                 for (int j = 0; j < width; j++) packed[dst + j] = b[src + j * colStride];
                 for (int j = width; j < LANES; j++) packed[dst + j] = 0f;
             }
@@ -252,7 +260,7 @@ final class Sgemm {
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         // B as packB lays it out where multiply packs A's rows by itself (the caller's packing otherwise)
-        boolean interleaved = INTERLEAVED_PAIRS && packing;
+        int interleavedPanels = pairedPanels(n, INTERLEAVED_PAIRS && packing);
         if (!accumulate && k == 0) zero(c, cOffset, ldc, m, n);
         for (int k0 = 0; k0 < k; k0 += depth) {
             int kc = Math.min(depth, k - k0);
@@ -285,7 +293,7 @@ final class Sgemm {
                     }
                     if (zeroTiles) zero(c, cOffset + i * ldc + p0 * LANES, ldc, MR, Math.min(n, p1 * LANES) - p0 * LANES);
                     for (int p = p0; p < pairsEnd; p += 2) {
-                        int b0 = bOffset + rowAt(p, k, k0, n, interleaved), b1 = bOffset + rowAt(p + 1, k, k0, n, interleaved), cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, interleavedPanels), b1 = bOffset + rowAt(p + 1, k, k0, interleavedPanels), cBase = cOffset + i * ldc + p * LANES;
                         if (WIDE_REGISTER_FILE && packing) {
                             kernel8x2(kc, packedA, rowsBase, packedB, b0, b1, c, cBase, ldc);
                         } else if (WIDE_REGISTER_FILE) {
@@ -297,7 +305,7 @@ final class Sgemm {
                         }
                     }
                     for (int p = pairsEnd; p < p1; p++) {
-                        int b0 = bOffset + rowAt(p, k, k0, n, interleaved), cBase = cOffset + i * ldc + p * LANES;
+                        int b0 = bOffset + rowAt(p, k, k0, interleavedPanels), cBase = cOffset + i * ldc + p * LANES;
                         int columns = Math.min(LANES, n - p * LANES);
                         if (WIDE_REGISTER_FILE) {
                             kernel8x1(kc, rows, rowsBase, rs, cs, packedB, b0, c, cBase, ldc, columns, edge);

@@ -199,13 +199,14 @@ final class Winograd {
         // one L1 set; the line made backward-filter 11-15% faster on resnet30's 64- and 128-channel
         // shapes at 512 bits, 1-3% on resnet20's, level at 256.
         int stripes = pool.stripes(blocks, transformedSize), zPoint = Sgemm.packedSize(rows, outC) + CACHE_LINE_FLOATS;
+        int interleavedPanels = Sgemm.interleavedPanels(outC);
         pool.runStripes(blocks, stripes, (from, to, s, w) -> {
             float[] partial = grow(partialFilters, s, transformedSize);
             float[] v = grow(inputTiles, w, POINTS * rows * paddedIn + filterRows), z = grow(packedGradientTiles, w, POINTS * zPoint);
             for (int block = from; block < to; block++) {
                 int tile0 = block * rows, count = Math.min(rows, tiles - tile0);
                 transformInputTiles(in, g, tile0, count, v, rows * paddedIn, w);
-                for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, zPoint, t, count, w);
+                for (int t = 0; t < count; t++) transformGradientTile(gout, g, tile0 + t, z, zPoint, interleavedPanels, t, count, w);
                 // the stripe's partial dU[point][inC, outC] (+)= V[point]ᵀ[inC, count] · Z[point][count, outC]
                 for (int p = 0; p < POINTS; p++) {
                     Sgemm.multiply(filterRows, outC, count, v, p * rows * paddedIn, 1, paddedIn, z, p * zPoint,
@@ -225,12 +226,12 @@ final class Winograd {
      * thread in double, this took 47 of the 68 ms of a 4 x 4 x 512 layer's forward on the Xeon.
      */
     private void packTransformedKernel(float[] kernel, int inC, int outC, int paddedIn) {
-        int panels = Sgemm.panels(outC), size = Sgemm.packedSize(paddedIn, outC);
+        int panels = Sgemm.panels(outC), size = Sgemm.packedSize(paddedIn, outC), interleavedPanels = Sgemm.interleavedPanels(outC);
         for (int p = 0; p < POINTS; p++) {
             float[] packed = grow(packedKernels, p, size);
             for (int q = 0; q < panels; q++) {
                 for (int ci = inC; ci < paddedIn; ci++) {
-                    int row = Sgemm.rowAt(q, paddedIn, ci, outC);
+                    int row = Sgemm.rowAt(q, paddedIn, ci, interleavedPanels);
                     Arrays.fill(packed, row, row + LANES, 0f);
                 }
             }
@@ -250,7 +251,7 @@ final class Winograd {
                     filter(down ? taps : mid, down ? k * LANES : k * rowStride, down ? rowStride : LANES,
                             down ? mid : u, down ? k * LANES : k * WINDOW * LANES, down ? rowStride : LANES);
                 }
-                int at = Sgemm.rowAt(q, paddedIn, ci, outC);
+                int at = Sgemm.rowAt(q, paddedIn, ci, interleavedPanels);
                 for (int p = 0; p < POINTS; p++) System.arraycopy(u, p * LANES, packedKernels[p], at, LANES);
             }
         });
@@ -365,10 +366,11 @@ final class Winograd {
     /**
      * Z[point][t] = A dY A^T of the output-gradient block of tile {@code tile} (zero beyond the output):
      * A along the block's rows into {@code between}, then down its columns straight into the packed
-     * panels of the GEMMs' B operands (point p's at p·zPoint of z, panel of channel c0 at c0·count,
-     * row t at t·LANES).
+     * panels of the GEMMs' B operands (point p's at p·zPoint of z, row t of the panel of channel c0 where
+     * {@link Sgemm#rowAt} puts it, given the count of panels interleaved in pairs).
      */
-    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[] z, int zPoint, int t, int count, int w) {
+    private void transformGradientTile(float[] gout, ConvGeometry g, int tile, float[] z, int zPoint, int interleavedPanels, int t,
+                                       int count, int w) {
         int outC = g.outC(), tw = tilesWide(g), th = tilesHigh(g);
         int n = tile / (th * tw), rem = tile - n * th * tw, ti = rem / tw, tj = rem - ti * tw;
         int oh0 = ti * OUTPUT_TILE, ow0 = tj * OUTPUT_TILE;
@@ -386,7 +388,7 @@ final class Winograd {
             } else {
                 gatherBlock(gout, n, oh0, ow0, g.outH(), g.outW(), outC, c0, OUTPUT_TILE, src);
             }
-            int panelAt = Sgemm.rowAt(c0 / LANES, count, t, outC);
+            int panelAt = Sgemm.rowAt(c0 / LANES, count, t, interleavedPanels);
             for (int step = 0; step < OUTPUT_TILE + WINDOW; step++) { // both passes through one call
                 boolean along = step < OUTPUT_TILE;
                 int k = along ? step : step - OUTPUT_TILE;

@@ -1,6 +1,7 @@
 package jresnet.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -11,6 +12,8 @@ import jresnet.backend.Padding;
 import jresnet.backend.reference.RefTensor;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.tensor.Shape;
+
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,7 +42,17 @@ class WinogradTest {
                 Arguments.of(threads, ConvGeometry.of(Shape.of(5, 8, 8, 64), 3, 3, 64, 1, Padding.SAME)),
                 Arguments.of(threads, ConvGeometry.of(Shape.of(4, 1, 1, 8), 3, 3, 8, 1, Padding.SAME)),
                 Arguments.of(threads, ConvGeometry.of(Shape.of(2, 6, 11, 4), 3, 3, 5, 1, Padding.VALID)),
-                Arguments.of(threads, ConvGeometry.of(Shape.of(2, 13, 14, 9), 3, 3, 20, 1, Padding.VALID))));
+                Arguments.of(threads, ConvGeometry.of(Shape.of(2, 13, 14, 9), 3, 3, 20, 1, Padding.VALID)),
+                // wide enough that the GEMMs pack A's rows whatever the machine's tuning chose, so that at
+                // 256 bits the transforms write B's pairs of panels interleaved (Sgemm.rowAt)
+                Arguments.of(threads, ConvGeometry.of(Shape.of(1, 6, 5, WIDE), 3, 3, WIDE, 1, Padding.SAME))));
+    }
+
+    /** Channels past the widest C from which the GEMMs may pack A's rows, with an odd and a partial panel. */
+    private static final int WIDE = (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 1) * Sgemm.LANES + Sgemm.LANES / 2;
+
+    @Test void theWideShapeInterleavesWhereTheKernelsDo() {
+        assertEquals(Sgemm.INTERLEAVED_PAIRS, Sgemm.interleavedPanels(WIDE) > 0);
     }
 
     @ParameterizedTest @MethodSource("shapes")
