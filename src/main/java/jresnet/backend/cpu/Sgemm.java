@@ -79,8 +79,8 @@ final class Sgemm {
     /** Floats of B from which packing it is worth handing to the pool's threads (256 KiB). */
     private static final int PARALLEL_PACK_MIN = 1 << 16;
     /**
-     * Each worker thread's packed rows of A (see {@link #packA}): MR x depth, or all of its rows x depth
-     * where B has several column blocks; pool threads live long.
+     * Each worker thread's packed rows of A (see {@link #packA}): one tile, A_STEP x depth, or all of its
+     * rows' tiles where B has several column blocks; pool threads live long.
      */
     private static final ThreadLocal<float[][]> PACKED_A = ThreadLocal.withInitial(() -> new float[][] {new float[A_STEP * KC]});
     /** Each worker thread's micro-tile of A and of C for the rows below the last whole tile ({@link #multiplyTailRows}). */
