@@ -110,7 +110,7 @@ final class Sgemm {
      * Whether B's pairs of whole panels are interleaved (see {@link #rowAt}) where the rows of A are
      * packed for them: for the 6 x 2 kernel on packed A only. Not for 8 x 2, nor for 6 x 2 on A in
      * place: C2 removes the bounds checks on two panels' loads while they are apart and keeps two a
-     * step once they share an index; the 8 x 2 product ran 2-3% slower so, and 6 x 2 on A in place 5%
+     * step once they share an index; the 8 x 2 product ran 2-3% slower so, and 6 x 2 on A in place 5-6%
      * slower on 16 columns (docs/performance.md).
      */
     static final boolean INTERLEAVED_PAIRS = PAIRED_PANELS && !WIDE_REGISTER_FILE;
@@ -120,22 +120,19 @@ final class Sgemm {
         return PAIRED_PANELS && panels(n) >= SgemmTuning.packedRowsFromPanels();
     }
 
-    /** Whether {@link #packB} interleaves the pairs of a B n wide: where the rows of A are packed for it. */
-    static boolean interleaves(int n) {
-        return INTERLEAVED_PAIRS && packsRows(n);
-    }
-
     /**
      * How many panels from the first {@link #packB} interleaves in pairs for a B n wide: all whole pairs
-     * where it {@link #interleaves}, else none. The argument {@link #rowAt} takes; a caller that writes
-     * packed B itself asks once per product, not per row, which kept Winograd's transforms as fast as before.
+     * where the kernels pack A's rows for it ({@link #packsRows}), else none. The argument {@link #rowAt}
+     * takes; a caller that writes packed B itself asks once per product, not per row: asked per row by
+     * Winograd's transforms, it made resnet20 at 256 bits 4-6% slower (docs/performance.md).
      */
     static int interleavedPanels(int n) {
-        return pairedPanels(n, interleaves(n));
+        return interleavedPanels(n, packsRows(n));
     }
 
-    private static int pairedPanels(int n, boolean interleaved) {
-        return interleaved ? n / LANES / 2 * 2 : 0;
+    /** {@link #interleavedPanels(int)} for B packed for the product with A's rows packed or in place, as {@code packing} says. */
+    private static int interleavedPanels(int n, boolean packing) {
+        return INTERLEAVED_PAIRS && packing ? n / LANES / 2 * 2 : 0;
     }
 
     /**
@@ -152,7 +149,7 @@ final class Sgemm {
     /**
      * Packs B(kk, j) = b[offset + kk·rowStride + j·colStride] for kk &lt; k, j &lt; n into panels of
      * LANES columns, zero-padding the last panel: panel p takes k·LANES floats from p·k·LANES, and
-     * where {@link #interleaves} says so each pair of whole panels is interleaved row by row ({@link #rowAt}).
+     * the first {@link #interleavedPanels(int)} panels are interleaved row by row in pairs ({@link #rowAt}).
      */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed) {
         packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), interleavedPanels(n));
@@ -160,7 +157,7 @@ final class Sgemm {
 
     /** {@link #packB} in the layout that the product with A's rows packed or in place, as {@code packing} says, reads. */
     static void packB(float[] b, int offset, int rowStride, int colStride, int k, int n, float[] packed, boolean packing) {
-        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), pairedPanels(n, INTERLEAVED_PAIRS && packing));
+        packPanels(b, offset, rowStride, colStride, k, n, packed, 0, panels(n), interleavedPanels(n, packing));
     }
 
     /**
@@ -260,7 +257,7 @@ final class Sgemm {
         // C of exactly one panel (16 output channels at 512 bits) goes 16 rows at a time where it can
         boolean singleWholePanel = WIDE_REGISTER_FILE && n == LANES;
         // B as packB lays it out where multiply packs A's rows by itself (the caller's packing otherwise)
-        int interleavedPanels = pairedPanels(n, INTERLEAVED_PAIRS && packing);
+        int interleavedPanels = interleavedPanels(n, packing);
         if (!accumulate && k == 0) zero(c, cOffset, ldc, m, n);
         for (int k0 = 0; k0 < k; k0 += depth) {
             int kc = Math.min(depth, k - k0);

@@ -139,14 +139,14 @@ class SgemmTest {
     }
 
     /**
-     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; where {@link
-     * Sgemm#interleaves} (6 x 2 kernels on packed rows of A) each pair of whole panels row by row side by
-     * side (row kk of the pair at + kk·2·LANES, the odd panel's half second), every other panel row
-     * after row.
+     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; where the
+     * 6 x 2 kernels take packed rows of A ({@link Sgemm#INTERLEAVED_PAIRS}, {@link Sgemm#packsRows}),
+     * each pair of whole panels row by row side by side (row kk of the pair at + kk·2·LANES, the odd
+     * panel's half second), every other panel row after row.
      */
     private static int packedIndex(int k, int n, int kk, int column) {
         int lanes = Sgemm.LANES, p = column / lanes, lane = column % lanes;
-        boolean paired = Sgemm.interleaves(n) && p < n / lanes / 2 * 2;
+        boolean paired = Sgemm.INTERLEAVED_PAIRS && Sgemm.packsRows(n) && p < n / lanes / 2 * 2;
         return paired ? p / 2 * 2 * k * lanes + kk * 2 * lanes + p % 2 * lanes + lane : p * k * lanes + kk * lanes + lane;
     }
 
@@ -158,7 +158,8 @@ class SgemmTest {
         // the last two wide enough for packed rows of A (interleaved pairs at 256 bits) whatever the tuning chose
         int[][] shapes = {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}, {9, 4 * lanes},
                 {9, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 1) * lanes + 3}, {20, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 2) * lanes}};
-        assertEquals(Sgemm.INTERLEAVED_PAIRS, Sgemm.interleaves(shapes[shapes.length - 1][1]), "a case with interleaved pairs where they exist");
+        assertEquals(Sgemm.PAIRED_PANELS, Sgemm.packsRows(shapes[shapes.length - 1][1]),
+                "a case wide enough to pack A's rows, so with interleaved pairs where they exist");
         for (int[] s : shapes) {
             int k = s[0], n = s[1];
             for (boolean transposed : new boolean[] {false, true}) {
