@@ -130,7 +130,7 @@ final class Winograd {
         return g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1;
     }
 
-    private static int roundUp(int channels) { return (channels + LANES - 1) / LANES * LANES; }
+    private static int roundUp(int channels) { return WorkerPool.roundUp(channels, LANES); }
 
     private static int tilesHigh(ConvGeometry g) { return (g.outH() + OUTPUT_TILE - 1) / OUTPUT_TILE; }
 
@@ -193,7 +193,7 @@ final class Winograd {
         int blocks = (tiles + rows - 1) / rows;
         // The GEMM's rows are input channels, rounded up to whole micro-tiles so that none needs Sgemm's
         // copy into a padded tile; the rows past inC read the next tile's channels and are dropped.
-        int filterRows = (inC + Sgemm.MR - 1) / Sgemm.MR * Sgemm.MR, transformedSize = POINTS * filterRows * outC;
+        int filterRows = WorkerPool.roundUp(inC, Sgemm.MR), transformedSize = POINTS * filterRows * outC;
         // One point's packed dY after another with a cache line between them: a multiple of 4 KiB
         // apart (64 channels: 8 KiB, 128: 32 KiB), the second pass's stores of a tile all fall into
         // one L1 set; the line made backward-filter 11-15% faster on resnet30's 64- and 128-channel

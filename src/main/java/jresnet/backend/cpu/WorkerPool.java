@@ -187,7 +187,8 @@ final class WorkerPool implements AutoCloseable {
         return Arrays.copyOf(starts, count + 1);
     }
 
-    private static int roundUp(int value, int multiple) {
+    /** {@code value} rounded up to a multiple of {@code multiple}. */
+    static int roundUp(int value, int multiple) {
         return (value + multiple - 1) / multiple * multiple;
     }
 
