@@ -215,6 +215,7 @@ public final class Main {
     private static Trained trained(String name, Path w) throws IOException {
         Model model = ModelZoo.create(name);
         Safetensors.File file = Safetensors.read(w);
+        ModelZoo.requireWeightsOf(model, file.metadata(), w.toString());
         model.setWeights(file.tensors(), w.toString());
         return new Trained(model, Recipe.inferenceTransform(file.metadata(), w.toString()));
     }

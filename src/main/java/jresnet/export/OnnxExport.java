@@ -57,6 +57,7 @@ public final class OnnxExport {
         Model model = ModelZoo.create(r.model());
         checkOutput(r.output(), r.overwrite());
         Safetensors.File weights = Safetensors.read(r.weights());
+        ModelZoo.requireWeightsOf(model, weights.metadata(), r.weights().toString());
         model.setWeights(weights.tensors(), r.weights().toString());
         List<String> classNames = Cifar10.classNames(DataLocator.resolve(r.dataFlag()));
         ModelProto onnx = build(model, weights.metadata(), r.weights().toString(), classNames, r.opset());

@@ -105,4 +105,29 @@ public final class ModelZoo {
     }
 
     public static java.util.Set<String> names() { return MODELS.keySet(); }
+
+    /** The key of a weights file's metadata that names the model it was saved from. */
+    public static final String WEIGHTS_MODEL_KEY = "model";
+
+    /**
+     * Refuses weights whose metadata names another network than {@code model}: a net and its plain twin
+     * have the same tensor names and shapes (shortcuts by subsampling hold no weights), so
+     * {@link Model#setWeights}'s check of names and shapes alone would take resnet20's weights for
+     * plain20. A name that builds the same layers (another spelling of a tutorial name) is the same
+     * network; an unknown one, or none, leaves the check to names and shapes.
+     */
+    public static void requireWeightsOf(Model model, Map<String, String> metadata, String source) {
+        String savedFrom = metadata.get(WEIGHTS_MODEL_KEY);
+        if (savedFrom == null || savedFrom.equals(model.name())) return;
+        Model other;
+        try {
+            other = create(savedFrom);
+        } catch (UserException unknown) {
+            return;
+        }
+        if (!other.summary().replace(savedFrom, model.name()).equals(model.summary())) {
+            throw new UserException(source + ": holds weights of " + savedFrom + " (its metadata says so), not of "
+                    + model.name() + "; give --model " + savedFrom + " or weights saved from " + model.name());
+        }
+    }
 }

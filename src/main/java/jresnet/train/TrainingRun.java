@@ -125,7 +125,7 @@ public final class TrainingRun {
             model.initializeWeights(config.seed());
             if (config.initialWeights() != null) {
                 Path w = Path.of(config.initialWeights());
-                model.setWeights(Safetensors.read(w).tensors(), w.toString());
+                setInitialWeights(model, w, w.toString());
             }
             JsonObject json = Json.tree(config);
             json.addProperty("device", backend.name());
@@ -233,7 +233,7 @@ public final class TrainingRun {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {
                     Path w = Path.of(config.initialWeights());
-                    model.setWeights(Safetensors.read(w).tensors(), CONFIG + " initial_weights " + w);
+                    setInitialWeights(model, w, CONFIG + " initial_weights " + w);
                 }
             }
             int target = epochs > 0 ? epochs : recordedEpochs;
@@ -348,6 +348,13 @@ public final class TrainingRun {
         return new UserException(source + ": field '" + field + "' must be " + expected + ", found " + found);
     }
 
+    /** The model's weights from the file {@code w} (train --weights), refused when saved from another network. */
+    private static void setInitialWeights(Model model, Path w, String source) throws IOException {
+        Safetensors.File file = Safetensors.read(w);
+        ModelZoo.requireWeightsOf(model, file.metadata(), source);
+        model.setWeights(file.tensors(), source);
+    }
+
     private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Data data, Path out,
                                           TrainingState state, Checkpoint.Contents saved, PrintStream console,
                                           boolean terminal, String resumeCommand) throws IOException {
@@ -355,7 +362,7 @@ public final class TrainingRun {
         int epochs = epochsOf(config, BatchLoader.batches(data.train().size(), config.batchSize()));
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "jresnet");
-        metadata.put("model", config.model());
+        metadata.put(ModelZoo.WEIGHTS_MODEL_KEY, config.model());
         metadata.put(Recipe.METADATA_KEY, recipe.cliName());
         metadata.putAll(recipe.inferenceMetadata(data.train()));
         BatchTransform trainTransform = recipe.trainTransform(metadata);

@@ -64,6 +64,43 @@ class BadInputTest {
     }
 
     /** Weights are checked on load: a non-finite value or a negative variance is named with its tensor and index. */
+    /**
+     * A net and its plain twin share every tensor name and shape, so only the model named in the file's
+     * metadata tells resnet weights from plain ones: every command that takes --weights refuses them.
+     */
+    @Test void weightsSavedFromTheTwinNetworkAreRefused(@TempDir Path tmp) throws Exception {
+        String resnet = "tutorial-resnet-1-w2", plain = "tutorial-plain-1-w2";
+        Path fromPlain = tmp.resolve("plain.safetensors");
+        Safetensors.write(fromPlain, ModelZoo.create(plain).weights(), Map.of(ModelZoo.WEIGHTS_MODEL_KEY, plain));
+        Path input = tmp.resolve("x.npy");
+        jresnet.io.Npy.write(input, new HostArray(jresnet.tensor.Shape.of(1, 32, 32, 3), new float[32 * 32 * 3]));
+        String data = TestData.cifar10().toString(), expected = "holds weights of " + plain;
+
+        assertEquals(1, run("evaluate", "--model", resnet, "--weights", fromPlain.toString(), "--limit-test", "8",
+                "--device", "reference", "--data", data));
+        assertOneLineError(fromPlain + ": " + expected);
+        Path predictions = tmp.resolve("p.npy");
+        assertEquals(1, run("predict", "--model", resnet, "--weights", fromPlain.toString(), "--input", input.toString(),
+                "--output", predictions.toString(), "--device", "reference"));
+        assertOneLineError(expected);
+        assertFalse(Files.exists(predictions));
+        Path onnx = tmp.resolve("m.onnx");
+        assertEquals(1, run("export", "--model", resnet, "--weights", fromPlain.toString(), "--output", onnx.toString(),
+                "--data", data));
+        assertOneLineError(expected);
+        assertFalse(Files.exists(onnx));
+        assertEquals(1, run("train", "--model", resnet, "--epochs", "1", "--batch-size", "8", "--limit-train", "16",
+                "--limit-test", "8", "--weights", fromPlain.toString(), "--device", "reference", "--data", data,
+                "--out", tmp.resolve("run").toString()));
+        assertOneLineError(expected);
+
+        // the model it names, and another spelling of the same network, take it
+        assertEquals(0, run("predict", "--model", plain, "--weights", fromPlain.toString(), "--input", input.toString(),
+                "--output", predictions.toString(), "--device", "reference"), err());
+        assertEquals(0, run("predict", "--model", "tutorial-plain-01-w2", "--weights", fromPlain.toString(), "--input",
+                input.toString(), "--output", tmp.resolve("q.npy").toString(), "--device", "reference"), err());
+    }
+
     @Test void nonFiniteOrNegativeVarianceWeightsAreRefusedOnLoad(@TempDir Path tmp) throws Exception {
         String name = "tutorial-resnet-1-w2";
         Map<String, HostArray> weights = ModelZoo.create(name).weights();
