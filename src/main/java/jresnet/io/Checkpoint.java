@@ -18,8 +18,12 @@ public final class Checkpoint {
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
 
-    /** The state is the parsed state.json; the caller binds it to its own record. */
-    public record Contents(Map<String, HostArray> weights, Map<String, HostArray> optimizer, JsonObject state) {}
+    /**
+     * The state is the parsed state.json; the caller binds it to its own record. The metadata is the
+     * weights file's, as the run wrote it.
+     */
+    public record Contents(Map<String, HostArray> weights, Map<String, String> metadata, Map<String, HostArray> optimizer,
+                           JsonObject state) {}
 
     private Checkpoint() {}
 
@@ -46,7 +50,7 @@ public final class Checkpoint {
             if (!Files.isRegularFile(dir.resolve(f))) throw new UserException(dir.resolve(f) + ": missing checkpoint file");
         }
         JsonObject state = Json.parseObject(Files.readString(dir.resolve(STATE)), dir.resolve(STATE).toString());
-        return new Contents(Safetensors.read(dir.resolve(WEIGHTS)).tensors(),
-                Safetensors.read(dir.resolve(OPTIMIZER)).tensors(), state);
+        Safetensors.File weights = Safetensors.read(dir.resolve(WEIGHTS));
+        return new Contents(weights.tensors(), weights.metadata(), Safetensors.read(dir.resolve(OPTIMIZER)).tensors(), state);
     }
 }

@@ -2,7 +2,9 @@ package jresnet.train;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -14,9 +16,11 @@ import jresnet.nn.Executor;
 import jresnet.tensor.HostArray;
 
 /**
- * Writes a run folder as training goes: metrics.csv, the checkpoint after every epoch (and on an
- * interrupt), best.safetensors when validation accuracy improves, and TensorBoard event files.
- * Every file is replaced atomically, so a crash leaves the previous complete version.
+ * Writes a run folder as training goes: the checkpoint after every epoch (and on an interrupt), then
+ * metrics.csv and best.safetensors when validation accuracy improves, and TensorBoard event files.
+ * Every file is replaced atomically, so a crash leaves the previous complete version. The checkpoint
+ * comes first: metrics.csv and best.safetensors follow from it ({@link #restoreResults}), so a run
+ * without a checkpoint has no results that starting it again would overwrite.
  */
 public final class RunRecorder implements Callback, AutoCloseable {
     public static final String METRICS = "metrics.csv";
@@ -44,13 +48,8 @@ public final class RunRecorder implements Callback, AutoCloseable {
             executor.pullWeights();
             Map<String, HostArray> weights = executor.model().weights();
             requireFinite(weights, "after epoch " + (m.epoch() + 1));
-            writeMetrics(state);
-            double best = state.history.stream().mapToDouble(EpochMetrics::valAccuracy).filter(Double::isFinite)
-                    .max().orElse(Double.NaN);
-            if (Double.isFinite(m.valAccuracy()) && m.valAccuracy() >= best) {
-                Safetensors.write(runDir.resolve(BEST), weights, metadata);
-            }
             saveCheckpoint(state, "after epoch " + state.epoch);
+            writeResults(runDir, state, weights, metadata);
             Map<String, float[]> raw = new LinkedHashMap<>();
             weights.forEach((k, v) -> raw.put(k, v.data()));
             tensorBoard.onEpochEnd(m.epoch(), m.logs(), raw);
@@ -95,14 +94,62 @@ public final class RunRecorder implements Callback, AutoCloseable {
     /** Where the checkpoint on disk stands ("after epoch 3", "at epoch 4, step 17"); null when there is none. */
     public String checkpointed() { return checkpointed; }
 
-    private void writeMetrics(TrainingState state) throws IOException {
+    /**
+     * Rewrites what a checkpoint at an epoch's end implies, in case a stop came between the checkpoint
+     * and them: metrics.csv from its history, and best.safetensors when its epoch is the best so far
+     * (its weights are those that epoch validated). A checkpoint inside an epoch holds no such weights.
+     */
+    public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state) throws IOException {
+        Path metrics = runDir.resolve(METRICS), best = runDir.resolve(BEST);
+        if (!Files.isRegularFile(metrics) || !Files.readString(metrics).equals(metricsCsv(state))) writeMetrics(runDir, state);
+        if (state.step == 0 && lastEpochIsBest(state) && !holds(best, saved.weights(), saved.metadata())) {
+            Safetensors.write(best, saved.weights(), saved.metadata());
+        }
+    }
+
+    /** metrics.csv, and best.safetensors from {@code weights} if the last epoch is the best. */
+    private static void writeResults(Path runDir, TrainingState state, Map<String, HostArray> weights,
+                                     Map<String, String> metadata) throws IOException {
+        writeMetrics(runDir, state);
+        if (lastEpochIsBest(state)) Safetensors.write(runDir.resolve(BEST), weights, metadata);
+    }
+
+    private static boolean lastEpochIsBest(TrainingState state) {
+        if (state.history.isEmpty()) return false;
+        double last = state.history.get(state.history.size() - 1).valAccuracy();
+        double best = state.history.stream().mapToDouble(EpochMetrics::valAccuracy).filter(Double::isFinite)
+                .max().orElse(Double.NaN);
+        return Double.isFinite(last) && last >= best;
+    }
+
+    /** Whether {@code file} is a readable weights file of exactly these tensors and metadata. */
+    private static boolean holds(Path file, Map<String, HostArray> weights, Map<String, String> metadata) {
+        if (!Files.isRegularFile(file)) return false;
+        try {
+            Safetensors.File held = Safetensors.read(file);
+            if (!held.metadata().equals(metadata) || !held.tensors().keySet().equals(weights.keySet())) return false;
+            for (Map.Entry<String, HostArray> e : weights.entrySet()) {
+                HostArray h = held.tensors().get(e.getKey());
+                if (!h.shape().equals(e.getValue().shape()) || !Arrays.equals(h.data(), e.getValue().data())) return false;
+            }
+            return true;
+        } catch (IOException | RuntimeException unreadable) {
+            return false;
+        }
+    }
+
+    private static void writeMetrics(Path runDir, TrainingState state) throws IOException {
+        AtomicFiles.writeString(runDir.resolve(METRICS), metricsCsv(state));
+    }
+
+    private static String metricsCsv(TrainingState state) {
         StringBuilder csv = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_s\n");
         for (EpochMetrics e : state.history) {
             csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%s,%s,%.3f,%.1f%n", e.epoch(), num(e.loss()),
                     num(e.accuracy()), num(e.valLoss()), num(e.valAccuracy()), num(e.learningRate()), e.seconds(),
                     e.imagesPerSecond()));
         }
-        AtomicFiles.writeString(runDir.resolve(METRICS), csv.toString());
+        return csv.toString();
     }
 
     private static String num(double v) { return Double.isFinite(v) ? Double.toString(v) : ""; }

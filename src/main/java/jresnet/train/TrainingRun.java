@@ -145,11 +145,7 @@ public final class TrainingRun {
      * is worth keeping.
      */
     private static boolean refuseUnlessEmpty(Path out, Config config) throws IOException {
-        TreeSet<String> entries = new TreeSet<>();
-        try (DirectoryStream<Path> listing = Files.newDirectoryStream(out)) {
-            for (Path p : listing) entries.add(p.getFileName().toString());
-        }
-        entries.remove(RunLock.FILE);
+        TreeSet<String> entries = entriesBesideTheLock(out);
         if (entries.isEmpty()) return false;
         Path configFile = out.resolve(CONFIG);
         if (Files.isRegularFile(configFile)) {
@@ -165,6 +161,31 @@ public final class TrainingRun {
         }
         throw new UserException("--out " + out + " is not empty (" + entries.first() + " is in the way); choose a new or "
                 + "empty folder, or --resume " + out + " if it holds a run");
+    }
+
+    /**
+     * Without a checkpoint a run starts again from its first epoch, which would overwrite whatever it
+     * wrote after one (best.safetensors, metrics.csv): a run killed before its first epoch ended holds
+     * none of that, so anything more means the checkpoint was removed, and the results stay as they are.
+     */
+    private static void refuseResultsWithoutCheckpoint(Path out) throws IOException {
+        TreeSet<String> entries = entriesBesideTheLock(out);
+        entries.removeAll(STARTED_ONLY);
+        if (!entries.isEmpty()) {
+            throw new UserException("--resume " + out + ": no " + RunRecorder.CHECKPOINT + "/ to continue from, but the run has "
+                    + "results (" + String.join(", ", entries) + ") that starting again would overwrite; train it anew "
+                    + "with another --out");
+        }
+    }
+
+    /** The names in folder {@code out}, sorted, its lock file left out. */
+    private static TreeSet<String> entriesBesideTheLock(Path out) throws IOException {
+        TreeSet<String> entries = new TreeSet<>();
+        try (DirectoryStream<Path> listing = Files.newDirectoryStream(out)) {
+            for (Path p : listing) entries.add(p.getFileName().toString());
+        }
+        entries.remove(RunLock.FILE);
+        return entries;
     }
 
     /** What a run folder holds before its first epoch ends. */
@@ -208,6 +229,7 @@ public final class TrainingRun {
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);
+            if (!Files.isDirectory(out.resolve(RunRecorder.CHECKPOINT), LinkOption.NOFOLLOW_LINKS)) refuseResultsWithoutCheckpoint(out);
             JsonObject recorded = Json.parseObject(readText(configFile), configFile.toString());
             Config config = Json.bind(recorded, Config.class, configFile.toString());
             config.validate(configFile.toString());
@@ -229,6 +251,7 @@ public final class TrainingRun {
                 state = TrainingState.of(s);
                 model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
                 requireFinite(saved.optimizer(), dir.resolve(Checkpoint.OPTIMIZER));
+                RunRecorder.restoreResults(out, saved, state);
             } else {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {

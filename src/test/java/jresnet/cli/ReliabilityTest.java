@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -86,6 +87,36 @@ class ReliabilityTest {
         assertEquals(1, run(train(out)));
         assertOneLineError("--out " + out + " is not empty (best.safetensors is in the way)", "--resume " + out);
         assertUnchanged(before, out);
+    }
+
+    @Test void resumeRefusesToStartAgainOverResultsWhenTheCheckpointWasRemoved(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        assertEquals(0, run(train(out)), cli.err());
+        jresnet.io.AtomicFiles.deleteRecursively(out.resolve("checkpoint"));
+        Map<String, byte[]> before = snapshot(out);
+        assertEquals(1, run(resume(out)));
+        assertOneLineError("--resume " + out + ": no checkpoint/ to continue from", "best.safetensors");
+        assertUnchanged(before, out);
+    }
+
+    /** The checkpoint is written first; what a stop right after it leaves out, the next resume writes from it. */
+    @Test void resultsMissedAfterTheCheckpointAreRestoredOnResume(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run");
+        String[] twoEpochs = train(out);
+        twoEpochs[4] = "2";
+        assertEquals(0, run(twoEpochs), cli.err());
+        Map<String, byte[]> finished = snapshot(out);
+        assertEquals(0, run(resume(out)), cli.err());
+        assertTrue(cli.out().contains("nothing to train"), cli.out());
+        assertUnchanged(finished, out);
+
+        String metrics = Files.readString(out.resolve("metrics.csv"));
+        Files.writeString(out.resolve("metrics.csv"), metrics.substring(0, metrics.stripTrailing().lastIndexOf('\n') + 1));
+        boolean lastEpochBest = Arrays.equals(Files.readAllBytes(out.resolve("best.safetensors")),
+                Files.readAllBytes(out.resolve("checkpoint/weights.safetensors")));
+        if (lastEpochBest) Files.delete(out.resolve("best.safetensors"));
+        assertEquals(0, run(resume(out)), cli.err());
+        assertUnchanged(finished, out);
     }
 
     @Test void trainRefusesAFolderOfAnotherModelOrWithAnyFileAndNamesIt(@TempDir Path tmp) throws Exception {
@@ -401,6 +432,8 @@ class ReliabilityTest {
         assertTrue(cli.out().contains("starting it again"), cli.out());
         assertArrayEquals(weights, Files.readAllBytes(out.resolve("checkpoint/weights.safetensors")));
         jresnet.io.AtomicFiles.deleteRecursively(out.resolve("checkpoint"));
+        Files.delete(out.resolve("metrics.csv"));
+        Files.delete(out.resolve("best.safetensors"));
         assertEquals(0, run(resume(out)), cli.err());
         assertTrue(cli.out().contains("Resuming " + MODEL + " from the start (no checkpoint yet)"), cli.out());
         assertArrayEquals(weights, Files.readAllBytes(out.resolve("checkpoint/weights.safetensors")));
