@@ -414,22 +414,32 @@ public final class Main {
     private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag, int epochs)
             throws IOException {
         List<ModelRun> runs = new ArrayList<>();
+        boolean trained = false;
         for (TrainingRun.Config config : plan.runs()) {
             String m = config.model();
             Path runDir = outDir.resolve(m);
             out.printf("== %s (%s recipe) on %s%n", m, config.recipe(), backend.name());
             // the way on after a stop is the whole comparison's, which also trains the models after this one
             String resumeCommand = "jresnet compare --resume " + outDir;
-            List<EpochMetrics> history = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG))
+            boolean recorded = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG));
+            int finishedBefore = recorded ? TrainingRun.finishedEpochs(runDir) : -1;
+            List<EpochMetrics> history = recorded
                     ? TrainingRun.resume(runDir, epochs, backend, dataFlag, out, System.console() != null, resumeCommand)
                     : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
                             System.console() != null, environment(), resumeCommand);
+            trained |= history.size() != finishedBefore;
             runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
                     testAccuracy(m, runDir, config, backend, data)));
         }
-        ComparisonReport.write(outDir, runs);
+        Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));
-        out.println("report: " + outDir.resolve("report.md"));
+        if (!trained && ComparisonReport.isComplete(outDir, runs)) {
+            // every run had finished: the report already says all this, and may hold the user's notes
+            out.println("report: " + report + " (every run had finished; the report is kept as it is)");
+            return 0;
+        }
+        ComparisonReport.write(outDir, runs);
+        out.println("report: " + report);
         return 0;
     }
 

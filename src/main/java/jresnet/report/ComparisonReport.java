@@ -42,6 +42,13 @@ public final class ComparisonReport {
         }
     }
 
+    /** Whether outDir holds every file {@link #write} writes for these runs. */
+    public static boolean isComplete(Path outDir, List<ModelRun> runs) {
+        List<String> files = new java.util.ArrayList<>(List.of("accuracy.png", "loss.png", "report.md", "comparison.csv"));
+        if (runs.stream().anyMatch(r -> r.test() != null)) files.add(TEST_CSV);
+        return files.stream().allMatch(f -> Files.isRegularFile(outDir.resolve(f)));
+    }
+
     /**
      * Writes accuracy.png, loss.png, report.md and comparison.csv into outDir (created if missing).
      */

@@ -178,6 +178,20 @@ public final class TrainingRun {
         }
     }
 
+    /**
+     * The epochs the run in {@code runDir} has finished by its checkpoint: 0 without one, -1 when its
+     * state cannot be read (resume then says why).
+     */
+    public static int finishedEpochs(Path runDir) {
+        Path stateFile = runDir.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.STATE);
+        if (!Files.exists(stateFile)) return 0;
+        try {
+            return Json.parseObject(Files.readString(stateFile), stateFile.toString()).get("history").getAsJsonArray().size();
+        } catch (IOException | RuntimeException unreadable) {
+            return -1;
+        }
+    }
+
     /** The names in folder {@code out}, sorted, its lock file left out. */
     private static TreeSet<String> entriesBesideTheLock(Path out) throws IOException {
         TreeSet<String> entries = new TreeSet<>();
