@@ -114,18 +114,19 @@ public final class TrainingRun {
         BatchMemory.requireFits(model, config.batchSize(), backend);
         // checked before the lock file is made (a refused folder stays as it was) and again under the lock
         if (Files.isDirectory(out)) refuseUnlessEmpty(out, config);
+        // the data and the weights too: a folder made for a run that cannot start would be left behind
+        Data data = Data.load(dataDir, config);
+        model.initializeWeights(config.seed());
+        if (config.initialWeights() != null) {
+            Path w = Path.of(config.initialWeights());
+            setInitialWeights(model, w, w.toString());
+        }
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);
             if (refuseUnlessEmpty(out, config)) {
                 console.printf("notice: %s holds this run, stopped before its first epoch ended; starting it again%n", out);
-            }
-            Data data = Data.load(dataDir, config);
-            model.initializeWeights(config.seed());
-            if (config.initialWeights() != null) {
-                Path w = Path.of(config.initialWeights());
-                setInitialWeights(model, w, w.toString());
             }
             JsonObject json = Json.tree(config);
             json.addProperty("device", backend.name());

@@ -93,6 +93,7 @@ class BadInputTest {
                 "--limit-test", "8", "--weights", fromPlain.toString(), "--device", "reference", "--data", data,
                 "--out", tmp.resolve("run").toString()));
         assertOneLineError(expected);
+        assertFalse(Files.exists(tmp.resolve("run")), "a run that cannot start leaves no folder behind");
 
         // the model it names, and another spelling of the same network, take it
         assertEquals(0, run("predict", "--model", plain, "--weights", fromPlain.toString(), "--input", input.toString(),
@@ -141,6 +142,7 @@ class BadInputTest {
         assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--epochs", "1", "--device", "reference",
                 "--data", tmp.resolve("nowhere").toString(), "--out", tmp.resolve("run").toString()));
         assertOneLineError("nowhere");
+        assertFalse(Files.exists(tmp.resolve("run")), "a run that cannot start leaves no folder behind");
     }
 
     @Test void badNpyInput(@TempDir Path tmp) throws Exception {
