@@ -20,6 +20,7 @@ final class Args {
                 name = name.substring(0, eq);
             }
             if (switches.contains(name) && inline == null) {
+                if (values.containsKey(name)) throw new UsageException(command + ": --" + name + " given twice");
                 values.put(name, "true");
             } else if (valued.contains(name)) {
                 if (inline == null) {
@@ -44,7 +45,12 @@ final class Args {
         return v;
     }
 
-    Path path(String name) { return values.containsKey(name) ? Path.of(values.get(name)) : null; }
+    /** A folder or file flag's value; null when absent. An empty one would name the current folder. */
+    Path path(String name) {
+        if (!values.containsKey(name)) return null;
+        if (values.get(name).isBlank()) throw new UsageException("--" + name + " is empty; name a folder");
+        return Path.of(values.get(name));
+    }
 
     int integer(String name, int fallback, int min) {
         String v = values.get(name);

@@ -83,7 +83,9 @@ public final class Main {
         boolean debug = Arrays.asList(argv).contains("--debug");
         String[] args = Arrays.stream(argv).filter(a -> !a.equals("--debug")).toArray(String[]::new);
         try {
-            if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+            // help asked for anywhere (jresnet train --help) is help, not an unknown flag
+            boolean help = Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h")) || args.length > 0 && args[0].equals("help");
+            if (args.length == 0 || help) {
                 out.println(usage());
                 return args.length == 0 ? 2 : 0;
             }
@@ -99,8 +101,8 @@ public final class Main {
                 default -> throw new UsageException("unknown command '" + args[0] + "'");
             };
         } catch (UsageException e) {
-            err.println("error: " + e.getMessage());
-            err.println(usage());
+            // one line, as every error: the usage text is a --help away
+            err.println("error: " + e.getMessage() + " (jresnet --help lists the commands and their flags)");
             return 2;
         } catch (Trainer.Stopped e) {
             err.println("stopped: " + e.getMessage());
@@ -228,9 +230,10 @@ public final class Main {
         boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
         int jpegQuality = a.integer("jpeg-quality", 0, 1);
         if (jpegQuality > 100) throw new UsageException("--jpeg-quality: must be 1 to 100, got " + jpegQuality);
-        int batch = batchSize;
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
+        // no batch larger than the test set: its buffers would only be sized for images that are not there
+        int batch = batchSize = Math.min(batchSize, test.size());
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(trained.model(), batch, backend);
             TestSetAccuracy.Result r, flipped = null;

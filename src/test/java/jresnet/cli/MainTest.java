@@ -44,6 +44,24 @@ class MainTest {
         assertEquals(2, run("train", "--model", "resnet30", "--device", "tpu", "--out", "x"));
     }
 
+    @Test void usageErrorsAreOneLineAndHelpWorksAfterACommand() {
+        for (String[] bad : new String[][] {{"train", "--model", "resnet30", "--out", "x", "--epochs", "0"},
+                {"train", "--resume", ""}, {"compare", "--resume", " "}, {"frobnicate"},
+                {"export", "--model", "resnet20", "--weights", "w", "--output", "o", "--overwrite", "--overwrite"}}) {
+            assertEquals(2, run(bad), String.join(" ", bad));
+            assertTrue(err().startsWith("error: ") && err().contains("jresnet --help"), err());
+            assertEquals(1, err().strip().lines().count(), err());
+        }
+        assertEquals(2, run("train", "--resume", ""));
+        assertTrue(err().contains("--resume is empty"), err());
+        assertEquals(2, run("export", "--model", "resnet20", "--overwrite", "--overwrite"));
+        assertTrue(err().contains("--overwrite given twice"), err());
+        for (String help : new String[] {"--help", "-h"}) {
+            assertEquals(0, run("train", help));
+            assertTrue(out().startsWith("usage: jresnet"), out());
+        }
+    }
+
     @Test void unknownModelIsAOneLineError() {
         assertEquals(1, run("summary", "--model", "resnet31"));
         assertTrue(err().startsWith("error: unknown model 'resnet31'"), err());
