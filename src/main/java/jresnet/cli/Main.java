@@ -161,6 +161,7 @@ public final class Main {
             int epochs = a.integer("epochs", 0, 1);
             String device = device(a);
             Path data = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
+            TrainingRun.requireRunFolder(runDir); // before the device's notice, so that a mistyped folder is the one line
             try (Backend backend = Devices.open(device, err)) {
                 TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
             }

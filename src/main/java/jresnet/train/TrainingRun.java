@@ -179,6 +179,14 @@ public final class TrainingRun {
         }
     }
 
+    /** Refuses {@code out} unless it is a folder with a run's config.json (checked again by resume, under its lock). */
+    public static void requireRunFolder(Path out) {
+        if (!Files.isDirectory(out)) {
+            throw new UserException("--resume " + out + (Files.exists(out) ? ": is a file, not a run folder" : ": no such folder"));
+        }
+        if (!Files.isRegularFile(out.resolve(CONFIG))) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
+    }
+
     /**
      * The epochs the run in {@code runDir} has finished by its checkpoint: 0 without one, -1 when its
      * state cannot be read (resume then says why).
@@ -237,10 +245,7 @@ public final class TrainingRun {
     public static List<EpochMetrics> resume(Path out, int epochs, Backend backend, Path dataDir, PrintStream console,
                                             boolean terminal, String resumeCommand) throws IOException {
         Path configFile = out.resolve(CONFIG);
-        if (!Files.isDirectory(out)) {
-            throw new UserException("--resume " + out + (Files.exists(out) ? ": is a file, not a run folder" : ": no such folder"));
-        }
-        if (!Files.isRegularFile(configFile)) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
+        requireRunFolder(out);
         try (RunLock lock = RunLock.acquire(out)) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);

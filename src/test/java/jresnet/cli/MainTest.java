@@ -56,6 +56,9 @@ class MainTest {
         assertTrue(err().contains("--resume is empty"), err());
         assertEquals(2, run("export", "--model", "resnet20", "--overwrite", "--overwrite"));
         assertTrue(err().contains("--overwrite given twice"), err());
+        // checked before --device auto looks for CUDA, whose notice would come first
+        assertEquals(1, run("train", "--resume", "no-such-run-folder"));
+        assertEquals("error: --resume no-such-run-folder: no such folder", err().strip());
         for (String help : new String[] {"--help", "-h"}) {
             assertEquals(0, run("train", help));
             assertTrue(out().startsWith("usage: jresnet"), out());
