@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Predicate;
 import jresnet.UserException;
+import jresnet.train.ComparisonPlan;
+import jresnet.train.TrainingRun;
 
 /** Checks on where a command writes, made before anything is read or written: nothing a user made is overwritten. */
 final class OutputPaths {
@@ -50,9 +52,13 @@ final class OutputPaths {
         try (DirectoryStream<Path> listing = Files.newDirectoryStream(dir)) {
             for (Path p : listing) entries.add(p.getFileName().toString());
         }
-        if (!entries.isEmpty()) {
-            throw new UserException(flag + " " + dir + " is not empty (" + entries.first() + " is in the way); choose a new or empty folder");
-        }
+        if (entries.isEmpty()) return;
+        // a run's .lock sorts first but says least: name the file a user would recognise
+        String inTheWay = entries.contains(ComparisonPlan.FILE) ? ComparisonPlan.FILE : entries.contains(TrainingRun.CONFIG)
+                ? TrainingRun.CONFIG : entries.stream().filter(e -> !e.startsWith(".")).findFirst().orElse(entries.first());
+        String what = inTheWay.equals(ComparisonPlan.FILE) ? ": it holds a comparison; continue it with compare --resume " + dir + " or choose a new or empty folder"
+                : inTheWay.equals(TrainingRun.CONFIG) ? ": it holds a training run; choose a new or empty folder" : "; choose a new or empty folder";
+        throw new UserException(flag + " " + dir + " is not empty (" + inTheWay + " is in the way)" + what);
     }
 
     /** The real path of a file, or of its folder when the file does not exist yet. */

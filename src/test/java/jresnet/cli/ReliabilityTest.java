@@ -202,6 +202,18 @@ class ReliabilityTest {
                 "--device", "cpu", "--data", TestData.cifar10().toString(), "--out", tmp.toString()));
         assertOneLineError("--out " + tmp + " is not empty (report.md is in the way)");
         assertEquals("my report", Files.readString(tmp.resolve("report.md")));
+
+        // a run or a comparison there is named by what makes it one, not by its lock file
+        Path run = tmp.resolve("run");
+        assertEquals(0, run(train(run)), cli.err());
+        Files.writeString(run.resolve(".lock"), "");
+        assertEquals(1, run("compare", "--models", MODEL, "--out", run.toString(), "--device", "cpu"));
+        assertOneLineError("(config.json is in the way): it holds a training run");
+        Path comparison = tmp.resolve("cmp");
+        Files.createDirectories(comparison);
+        Files.writeString(comparison.resolve("compare.json"), "{}");
+        assertEquals(1, run("compare", "--models", MODEL, "--out", comparison.toString(), "--device", "cpu"));
+        assertOneLineError("(compare.json is in the way): it holds a comparison; continue it with compare --resume " + comparison);
     }
 
     // ---- 2. resume keeps the data folder
