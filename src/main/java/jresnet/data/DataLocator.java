@@ -73,7 +73,14 @@ public final class DataLocator {
     Path locate(String dataFlag) throws IOException {
         if (dataFlag != null && !dataFlag.isBlank()) return Path.of(dataFlag);
         String fromEnv = env.apply(ENV_VAR);
-        if (fromEnv != null && !fromEnv.isBlank()) return Path.of(fromEnv);
+        if (fromEnv != null && !fromEnv.isBlank()) {
+            // named here: an error about the folder later would not say where its path came from
+            if (!Files.isDirectory(Path.of(fromEnv))) {
+                throw new UserException(ENV_VAR + "=" + fromEnv + ": " + (Files.exists(Path.of(fromEnv)) ? "not a folder" : "no such folder")
+                        + " (the environment names it as the CIFAR-10 folder); " + howToProvide(cacheRoot));
+            }
+            return Path.of(fromEnv);
+        }
         Path folder = cacheRoot.resolve(FOLDER_NAME);
         if (missingFiles(folder).isEmpty()) return folder;
         download(folder);

@@ -95,10 +95,15 @@ class DataLocatorTest {
 
     @Test
     void flagWinsOverEnvironmentWinsOverDefault() throws IOException {
-        Map<String, String> env = Map.of("JRESNET_DATA", "/from/env");
+        Path fromEnv = Files.createDirectories(cacheRoot.resolve("from-env"));
+        Map<String, String> env = Map.of("JRESNET_DATA", fromEnv.toString());
         assertEquals(Path.of("/from/flag"), locator(env, "x").locate("/from/flag"));
-        assertEquals(Path.of("/from/env"), locator(env, "x").locate(null));
-        assertEquals(Path.of("/from/env"), locator(env, "x").locate("  "));
+        assertEquals(fromEnv, locator(env, "x").locate(null));
+        assertEquals(fromEnv, locator(env, "x").locate("  "));
+        // a folder the environment names but that is not there is refused naming the variable
+        UserException missing = assertThrows(UserException.class,
+                () -> locator(Map.of("JRESNET_DATA", "/from/env"), "x").locate(null));
+        assertTrue(missing.getMessage().startsWith("JRESNET_DATA=/from/env: no such folder"), missing.getMessage());
         Path folder = cacheRoot.resolve("cifar-10-batches-bin");
         Files.createDirectories(folder);
         for (String name : requiredFiles()) Files.writeString(folder.resolve(name), "present");
