@@ -24,6 +24,7 @@ import jresnet.data.DataLocator;
 import jresnet.data.JpegRoundTrip;
 import jresnet.data.Dataset;
 import jresnet.export.OnnxExport;
+import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
 import jresnet.io.FileErrors;
 import jresnet.io.Npy;
@@ -283,6 +284,7 @@ public final class Main {
         Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(a.required("predict", "weights")), "--input", input));
         OutputPaths.requireReplaceable("--output", output, Main::isPredictions, "an earlier predictions file (N, 10) of float32");
+        AtomicFiles.requireWritableFolder("--output", output);
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
         requireFiniteRows(x, input + ": row %d holds %s at index %s; images must be finite pixel values (0-255)");

@@ -77,11 +77,7 @@ public final class OnnxExport {
         if (Files.exists(output) && !overwrite) {
             throw new UserException("--output " + output + " already exists; pass --overwrite to replace it");
         }
-        Path folder = output.toAbsolutePath().getParent();
-        if (!Files.isDirectory(folder)) {
-            throw new UserException("--output " + output + ": folder " + folder + (Files.exists(folder) ? " is not a folder" : " does not exist"));
-        }
-        if (!Files.isWritable(folder)) throw new UserException("--output " + output + ": folder " + folder + " is not writable");
+        AtomicFiles.requireWritableFolder("--output", output);
     }
 
     /** Writes the model through a temporary sibling renamed into place. */

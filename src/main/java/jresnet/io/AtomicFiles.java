@@ -37,6 +37,20 @@ public final class AtomicFiles {
     private AtomicFiles() {}
 
     /**
+     * Refuses an output file whose folder is missing, not a folder or not writable, naming the flag
+     * that gave it; checked before any work, so that a long command does not end in a failed write
+     * that names a temporary file.
+     */
+    public static void requireWritableFolder(String flag, Path output) {
+        Path folder = output.toAbsolutePath().getParent();
+        if (!Files.isDirectory(folder)) {
+            throw new jresnet.UserException(flag + " " + output + ": folder " + folder
+                    + (Files.exists(folder) ? " is not a folder" : " does not exist"));
+        }
+        if (!Files.isWritable(folder)) throw new jresnet.UserException(flag + " " + output + ": folder " + folder + " is not writable");
+    }
+
+    /**
      * Writes target through body. When body or any step fails, the old target is untouched and the
      * temporary file is gone. Body must not close the stream (closing it only flushes).
      */

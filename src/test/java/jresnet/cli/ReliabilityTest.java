@@ -190,6 +190,14 @@ class ReliabilityTest {
                 "--output", otherArray.toString(), "--device", "reference"));
         assertOneLineError("exists and is not an earlier predictions file");
         assertArrayEquals(input, Files.readAllBytes(otherArray));
+
+        // checked before the work, named by the flag, no temporary file in the line
+        for (Path under : List.of(notes.resolve("p.npy"), tmp.resolve("absent").resolve("p.npy"))) {
+            assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x.toString(),
+                    "--output", under.toString(), "--device", "reference"));
+            assertOneLineError("--output " + under + ": folder " + under.getParent().toAbsolutePath());
+            assertFalse(cli.err().contains(".tmp-"), cli.err());
+        }
     }
 
     @Test void compareRefusesDuplicateModelsAndANonEmptyFolder(@TempDir Path tmp) throws Exception {
