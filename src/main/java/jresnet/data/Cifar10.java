@@ -37,6 +37,13 @@ public final class Cifar10 {
     }
 
     /** The class names of batches.meta.txt in label order (blank lines and surrounding spaces dropped). */
+    /**
+     * The classes as the official batches.meta.txt names them, in label order: for a command that
+     * needs only the names where no CIFAR-10 folder is at hand.
+     */
+    public static final List<String> OFFICIAL_CLASS_NAMES = List.of("airplane", "automobile", "bird", "cat", "deer", "dog",
+            "frog", "horse", "ship", "truck");
+
     public static List<String> classNames(Path dir) throws IOException {
         Path file = dir.resolve(CLASS_NAMES_FILE);
         if (!Files.isRegularFile(file)) {

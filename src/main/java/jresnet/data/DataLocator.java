@@ -70,6 +70,23 @@ public final class DataLocator {
                 + "), or unpack it anywhere and pass its " + FOLDER_NAME + " folder with --data DIR or " + ENV_VAR + "=DIR";
     }
 
+    /**
+     * The CIFAR-10 folder named by dataFlag or the environment, or the cache's when it is complete;
+     * null when none is, for a command that needs only the class names and should not download
+     * 170 MB for them.
+     */
+    public static Path findWithoutDownload(String dataFlag) throws IOException {
+        return new DataLocator(System::getenv, CacheFolder.root(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err)
+                .locateWithoutDownload(dataFlag);
+    }
+
+    Path locateWithoutDownload(String dataFlag) throws IOException {
+        String fromEnv = env.apply(ENV_VAR);
+        boolean named = dataFlag != null && !dataFlag.isBlank() || fromEnv != null && !fromEnv.isBlank();
+        if (!named && !missingFiles(cacheRoot.resolve(FOLDER_NAME)).isEmpty()) return null;
+        return locate(dataFlag);
+    }
+
     Path locate(String dataFlag) throws IOException {
         if (dataFlag != null && !dataFlag.isBlank()) return Path.of(dataFlag);
         String fromEnv = env.apply(ENV_VAR);

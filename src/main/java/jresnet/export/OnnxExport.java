@@ -59,7 +59,8 @@ public final class OnnxExport {
         Safetensors.File weights = Safetensors.read(r.weights());
         ModelZoo.requireWeightsOf(model, weights.metadata(), r.weights().toString());
         model.setWeights(weights.tensors(), r.weights().toString());
-        List<String> classNames = Cifar10.classNames(DataLocator.resolve(r.dataFlag()));
+        Path data = DataLocator.findWithoutDownload(r.dataFlag());
+        List<String> classNames = data == null ? Cifar10.OFFICIAL_CLASS_NAMES : Cifar10.classNames(data);
         ModelProto onnx = build(model, weights.metadata(), r.weights().toString(), classNames, r.opset());
         write(onnx, r.output());
         boolean mean = weights.metadata().containsKey(Recipe.PIXEL_MEAN);

@@ -94,6 +94,23 @@ class DataLocatorTest {
     }
 
     @Test
+    void withoutDownloadNothingIsFetchedAndNoFolderIsNull() throws IOException {
+        assertEquals(null, locator(Map.of(), "x").locateWithoutDownload(null));
+        assertEquals(0, requests.get(), "nothing downloaded for a command that needs only the class names");
+        assertEquals(Path.of("/from/flag"), locator(Map.of(), "x").locateWithoutDownload("/from/flag"));
+        Path folder = cacheRoot.resolve("cifar-10-batches-bin");
+        Files.createDirectories(folder);
+        for (String name : requiredFiles()) Files.writeString(folder.resolve(name), "present");
+        assertEquals(folder, locator(Map.of(), "x").locateWithoutDownload(null));
+    }
+
+    /** The built-in names are the official file's, in label order. */
+    @Test
+    void officialClassNamesAreTheRealFilesNames() throws IOException {
+        assertEquals(Cifar10.classNames(jresnet.TestData.cifar10()), Cifar10.OFFICIAL_CLASS_NAMES);
+    }
+
+    @Test
     void flagWinsOverEnvironmentWinsOverDefault() throws IOException {
         Path fromEnv = Files.createDirectories(cacheRoot.resolve("from-env"));
         Map<String, String> env = Map.of("JRESNET_DATA", fromEnv.toString());
