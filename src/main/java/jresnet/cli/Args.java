@@ -48,8 +48,14 @@ final class Args {
     /** A folder or file flag's value; null when absent. An empty one would name the current folder. */
     Path path(String name) {
         if (!values.containsKey(name)) return null;
-        if (values.get(name).isBlank()) throw new UsageException("--" + name + " is empty; name a folder");
+        if (values.get(name).isBlank()) throw new UsageException("--" + name + " is empty; give a path");
         return Path.of(values.get(name));
+    }
+
+    /** {@link #path}, required. */
+    Path requiredPath(String command, String name) {
+        required(command, name);
+        return path(name);
     }
 
     int integer(String name, int fallback, int min) {

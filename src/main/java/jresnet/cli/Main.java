@@ -281,7 +281,7 @@ public final class Main {
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         Trained trained = trained(a, "predict");
-        Path input = Path.of(a.required("predict", "input")), output = Path.of(a.required("predict", "output"));
+        Path input = a.requiredPath("predict", "input"), output = a.requiredPath("predict", "output");
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(a.required("predict", "weights")), "--input", input));
         OutputPaths.requireReplaceable("--output", output, Main::isPredictions, "an earlier predictions file (N, 10) of float32");
         AtomicFiles.requireWritableFolder("--output", output);
@@ -324,7 +324,7 @@ public final class Main {
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = a.required("export", "model");
-        Path weights = Path.of(a.required("export", "weights")), output = Path.of(a.required("export", "output"));
+        Path weights = a.requiredPath("export", "weights"), output = a.requiredPath("export", "output");
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
         out.println(OnnxExport.run(new OnnxExport.Request(model, weights, output, opset, a.has("overwrite"), a.string("data", null))));
         return 0;
@@ -439,13 +439,10 @@ public final class Main {
         }
         Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));
-        if (!trained && ComparisonReport.isComplete(outDir, runs)) {
-            // every run had finished: the report already says all this, and may hold the user's notes
-            out.println("report: " + report + " (every run had finished; the report is kept as it is)");
-            return 0;
-        }
-        ComparisonReport.write(outDir, runs);
-        out.println("report: " + report);
+        // every run had finished: the report already says all this, and may hold the user's notes
+        List<String> written = ComparisonReport.write(outDir, runs, !trained);
+        out.println("report: " + report + (trained ? "" : written.isEmpty() ? " (every run had finished; the report is kept as it is)"
+                : " (every run had finished; only its missing files written: " + String.join(", ", written) + ")"));
         return 0;
     }
 

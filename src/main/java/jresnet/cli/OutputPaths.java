@@ -57,7 +57,8 @@ final class OutputPaths {
         String inTheWay = entries.contains(ComparisonPlan.FILE) ? ComparisonPlan.FILE : entries.contains(TrainingRun.CONFIG)
                 ? TrainingRun.CONFIG : entries.stream().filter(e -> !e.startsWith(".")).findFirst().orElse(entries.first());
         String what = inTheWay.equals(ComparisonPlan.FILE) ? ": it holds a comparison; continue it with compare --resume " + dir + " or choose a new or empty folder"
-                : inTheWay.equals(TrainingRun.CONFIG) ? ": it holds a training run; choose a new or empty folder" : "; choose a new or empty folder";
+                : inTheWay.equals(TrainingRun.CONFIG) ? ": it holds a training run; continue it with train --resume " + dir
+                + " or choose a new or empty folder" : "; choose a new or empty folder";
         throw new UserException(flag + " " + dir + " is not empty (" + inTheWay + " is in the way)" + what);
     }
 

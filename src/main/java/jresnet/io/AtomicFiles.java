@@ -45,7 +45,7 @@ public final class AtomicFiles {
         Path folder = output.toAbsolutePath().getParent();
         if (!Files.isDirectory(folder)) {
             throw new jresnet.UserException(flag + " " + output + ": folder " + folder
-                    + (Files.exists(folder) ? " is not a folder" : " does not exist"));
+                    + (Files.exists(folder) ? " is not a folder (it is a file)" : " does not exist"));
         }
         if (!Files.isWritable(folder)) throw new jresnet.UserException(flag + " " + output + ": folder " + folder + " is not writable");
     }

@@ -7,11 +7,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import jresnet.train.TestSetAccuracy;
 
 /**
@@ -42,30 +44,33 @@ public final class ComparisonReport {
         }
     }
 
-    /** Whether outDir holds every file {@link #write} writes for these runs. */
-    public static boolean isComplete(Path outDir, List<ModelRun> runs) {
-        List<String> files = new java.util.ArrayList<>(List.of("accuracy.png", "loss.png", "report.md", "comparison.csv"));
-        if (runs.stream().anyMatch(r -> r.test() != null)) files.add(TEST_CSV);
-        return files.stream().allMatch(f -> Files.isRegularFile(outDir.resolve(f)));
-    }
+    /** Writes accuracy.png, loss.png, report.md and comparison.csv into outDir (created if missing). */
+    public static void write(Path outDir, List<ModelRun> runs) { write(outDir, runs, false); }
 
     /**
-     * Writes accuracy.png, loss.png, report.md and comparison.csv into outDir (created if missing).
+     * As {@link #write(Path, List)}, but with {@code onlyMissing} only the files not there yet: a
+     * report of runs that have not changed may hold a user's notes. Returns the names written.
      */
-    public static void write(Path outDir, List<ModelRun> runs) {
+    public static List<String> write(Path outDir, List<ModelRun> runs, boolean onlyMissing) {
         List<RunSummary> summaries = summarize(runs);
         try {
             Files.createDirectories(outDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create report directory " + outDir, e);
         }
-        ComparisonCharts.writeAccuracy(outDir.resolve("accuracy.png"), runs);
-        ComparisonCharts.writeLoss(outDir.resolve("loss.png"), runs);
-        writeText(outDir.resolve("report.md"), markdown(summaries) + testMarkdown(runs));
-        writeText(outDir.resolve("comparison.csv"), csv(summaries));
-        if (runs.stream().anyMatch(r -> r.test() != null)) {
-            writeText(outDir.resolve(TEST_CSV), testCsv(runs));
-        }
+        Map<String, Consumer<Path>> files = new LinkedHashMap<>();
+        files.put("accuracy.png", f -> ComparisonCharts.writeAccuracy(f, runs));
+        files.put("loss.png", f -> ComparisonCharts.writeLoss(f, runs));
+        files.put("report.md", f -> writeText(f, markdown(summaries) + testMarkdown(runs)));
+        files.put("comparison.csv", f -> writeText(f, csv(summaries)));
+        if (runs.stream().anyMatch(r -> r.test() != null)) files.put(TEST_CSV, f -> writeText(f, testCsv(runs)));
+        List<String> written = new ArrayList<>();
+        files.forEach((name, writer) -> {
+            if (onlyMissing && Files.exists(outDir.resolve(name))) return;
+            writer.accept(outDir.resolve(name));
+            written.add(name);
+        });
+        return written;
     }
 
     /** The CSV of the test accuracies of the runs' final weights (written when any was measured). */

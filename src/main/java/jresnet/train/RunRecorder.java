@@ -1,11 +1,13 @@
 package jresnet.train;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import jresnet.io.AtomicFiles;
@@ -95,15 +97,32 @@ public final class RunRecorder implements Callback, AutoCloseable {
     public String checkpointed() { return checkpointed; }
 
     /**
-     * Rewrites what a checkpoint at an epoch's end implies, in case a stop came between the checkpoint
-     * and them: metrics.csv from its history, and best.safetensors when its epoch is the best so far
-     * (its weights are those that epoch validated). A checkpoint inside an epoch holds no such weights.
+     * Writes what a checkpoint at an epoch's end implies where a stop came between the checkpoint and
+     * them: metrics.csv from its history when the file is missing or one epoch behind, best.safetensors
+     * from its weights when its epoch is the best so far and the file is missing or an earlier best of
+     * this run (the same metadata and tensors). Anything else there was changed by hand and is kept,
+     * with a notice. A checkpoint inside an epoch holds no epoch's final weights.
      */
-    public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state) throws IOException {
+    public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state, PrintStream console)
+            throws IOException {
         Path metrics = runDir.resolve(METRICS), best = runDir.resolve(BEST);
-        if (!Files.isRegularFile(metrics) || !Files.readString(metrics).equals(metricsCsv(state))) writeMetrics(runDir, state);
-        if (state.step == 0 && lastEpochIsBest(state) && !holds(best, saved.weights(), saved.metadata())) {
+        String expected = metricsCsv(state.history);
+        String held = Files.isRegularFile(metrics) ? Files.readString(metrics) : null;
+        if (held == null || state.step == 0 && !state.history.isEmpty()
+                && held.equals(metricsCsv(state.history.subList(0, state.history.size() - 1)))) {
+            writeMetrics(runDir, state);
+            console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", metrics);
+        } else if (!held.equals(expected)) {
+            console.printf("notice: %s differs from the checkpoint's history; kept as it is%n", metrics);
+        }
+        if (state.step != 0 || !lastEpochIsBest(state)) return;
+        Safetensors.File heldBest = readable(best);
+        boolean earlierBest = heldBest != null && heldBest.metadata().equals(saved.metadata()) && sameShapes(heldBest.tensors(), saved.weights());
+        if (heldBest == null && !Files.exists(best) || earlierBest && !sameValues(heldBest.tensors(), saved.weights())) {
             Safetensors.write(best, saved.weights(), saved.metadata());
+            console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
+        } else if (!earlierBest) {
+            console.printf("notice: %s is not this run's best weights as it writes them; kept as it is%n", best);
         }
     }
 
@@ -122,29 +141,31 @@ public final class RunRecorder implements Callback, AutoCloseable {
         return Double.isFinite(last) && last >= best;
     }
 
-    /** Whether {@code file} is a readable weights file of exactly these tensors and metadata. */
-    private static boolean holds(Path file, Map<String, HostArray> weights, Map<String, String> metadata) {
-        if (!Files.isRegularFile(file)) return false;
+    /** The weights file at {@code file}, or null where there is none or it cannot be read. */
+    private static Safetensors.File readable(Path file) {
+        if (!Files.isRegularFile(file)) return null;
         try {
-            Safetensors.File held = Safetensors.read(file);
-            if (!held.metadata().equals(metadata) || !held.tensors().keySet().equals(weights.keySet())) return false;
-            for (Map.Entry<String, HostArray> e : weights.entrySet()) {
-                HostArray h = held.tensors().get(e.getKey());
-                if (!h.shape().equals(e.getValue().shape()) || !Arrays.equals(h.data(), e.getValue().data())) return false;
-            }
-            return true;
+            return Safetensors.read(file);
         } catch (IOException | RuntimeException unreadable) {
-            return false;
+            return null;
         }
     }
 
-    private static void writeMetrics(Path runDir, TrainingState state) throws IOException {
-        AtomicFiles.writeString(runDir.resolve(METRICS), metricsCsv(state));
+    private static boolean sameShapes(Map<String, HostArray> a, Map<String, HostArray> b) {
+        return a.keySet().equals(b.keySet()) && a.keySet().stream().allMatch(k -> a.get(k).shape().equals(b.get(k).shape()));
     }
 
-    private static String metricsCsv(TrainingState state) {
+    private static boolean sameValues(Map<String, HostArray> a, Map<String, HostArray> b) {
+        return a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k).data(), b.get(k).data()));
+    }
+
+    private static void writeMetrics(Path runDir, TrainingState state) throws IOException {
+        AtomicFiles.writeString(runDir.resolve(METRICS), metricsCsv(state.history));
+    }
+
+    private static String metricsCsv(List<EpochMetrics> history) {
         StringBuilder csv = new StringBuilder("epoch,loss,accuracy,val_loss,val_accuracy,learning_rate,seconds,images_per_s\n");
-        for (EpochMetrics e : state.history) {
+        for (EpochMetrics e : history) {
             csv.append(String.format(Locale.ROOT, "%d,%s,%s,%s,%s,%s,%.3f,%.1f%n", e.epoch(), num(e.loss()),
                     num(e.accuracy()), num(e.valLoss()), num(e.valAccuracy()), num(e.learningRate()), e.seconds(),
                     e.imagesPerSecond()));

@@ -149,6 +149,10 @@ public final class TrainingRun {
         TreeSet<String> entries = entriesBesideTheLock(out);
         if (entries.isEmpty()) return false;
         Path configFile = out.resolve(CONFIG);
+        if (Files.isRegularFile(out.resolve(ComparisonPlan.FILE))) {
+            throw new UserException(out + " holds a comparison (" + ComparisonPlan.FILE + "); continue it with compare --resume "
+                    + out + " or choose another --out");
+        }
         if (Files.isRegularFile(configFile)) {
             String model = recordedModel(configFile);
             if (STARTED_ONLY.containsAll(entries) && config.equals(recordedConfig(configFile))) return true;
@@ -184,7 +188,10 @@ public final class TrainingRun {
         if (!Files.isDirectory(out)) {
             throw new UserException("--resume " + out + (Files.exists(out) ? ": is a file, not a run folder" : ": no such folder"));
         }
-        if (!Files.isRegularFile(out.resolve(CONFIG))) throw new UserException("--resume " + out + ": no " + CONFIG + " (not a run folder)");
+        if (!Files.isRegularFile(out.resolve(CONFIG))) {
+            throw new UserException("--resume " + out + ": no " + CONFIG + (Files.isRegularFile(out.resolve(ComparisonPlan.FILE))
+                    ? " (it holds a comparison; continue it with compare --resume " + out + ")" : " (not a run folder)"));
+        }
     }
 
     /**
@@ -271,7 +278,7 @@ public final class TrainingRun {
                 state = TrainingState.of(s);
                 model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
                 requireFinite(saved.optimizer(), dir.resolve(Checkpoint.OPTIMIZER));
-                RunRecorder.restoreResults(out, saved, state);
+                RunRecorder.restoreResults(out, saved, state, console);
             } else {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {

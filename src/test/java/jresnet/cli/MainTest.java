@@ -167,7 +167,7 @@ class MainTest {
         assertEquals(withoutTimes(plainMetrics), withoutTimes(Files.readString(out.resolve(plain).resolve("metrics.csv"))));
         assertTrue(Files.isRegularFile(out.resolve("report.md")));
 
-        // finished: the report, notes added to it included, stays as it is; one missing a file is written anew
+        // finished: the report, notes added to it included, stays as it is; only a missing file of it is written
         String notes = Files.readString(out.resolve("report.md")) + "\nmy notes\n";
         Files.writeString(out.resolve("report.md"), notes);
         assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
@@ -175,7 +175,9 @@ class MainTest {
         assertEquals(notes, Files.readString(out.resolve("report.md")));
         Files.delete(out.resolve("comparison.csv"));
         assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertTrue(out().contains("only its missing files written: comparison.csv"), out());
         assertTrue(Files.isRegularFile(out.resolve("comparison.csv")));
+        assertEquals(notes, Files.readString(out.resolve("report.md")));
 
         assertEquals(2, run("compare", "--resume", out.toString(), "--models", resnet));
         assertTrue(err().startsWith("error: compare --resume takes the comparison's own configuration; --models cannot change it"), err());

@@ -116,7 +116,15 @@ class ReliabilityTest {
                 Files.readAllBytes(out.resolve("checkpoint/weights.safetensors")));
         if (lastEpochBest) Files.delete(out.resolve("best.safetensors"));
         assertEquals(0, run(resume(out)), cli.err());
+        assertTrue(cli.out().contains("restored " + out.resolve("metrics.csv")), cli.out());
         assertUnchanged(finished, out);
+
+        // what a user changed is not a stop's leftover: kept, and said so
+        Files.writeString(out.resolve("metrics.csv"), metrics + "# my note\n");
+        Map<String, byte[]> edited = snapshot(out);
+        assertEquals(0, run(resume(out)), cli.err());
+        assertTrue(cli.out().contains("notice: " + out.resolve("metrics.csv") + " differs from the checkpoint's history; kept"), cli.out());
+        assertUnchanged(edited, out);
     }
 
     @Test void trainRefusesAFolderOfAnotherModelOrWithAnyFileAndNamesIt(@TempDir Path tmp) throws Exception {
@@ -216,12 +224,17 @@ class ReliabilityTest {
         assertEquals(0, run(train(run)), cli.err());
         Files.writeString(run.resolve(".lock"), "");
         assertEquals(1, run("compare", "--models", MODEL, "--out", run.toString(), "--device", "cpu"));
-        assertOneLineError("(config.json is in the way): it holds a training run");
+        assertOneLineError("(config.json is in the way): it holds a training run; continue it with train --resume " + run);
         Path comparison = tmp.resolve("cmp");
         Files.createDirectories(comparison);
         Files.writeString(comparison.resolve("compare.json"), "{}");
         assertEquals(1, run("compare", "--models", MODEL, "--out", comparison.toString(), "--device", "cpu"));
         assertOneLineError("(compare.json is in the way): it holds a comparison; continue it with compare --resume " + comparison);
+        Files.writeString(comparison.resolve("report.md"), "my report");
+        assertEquals(1, run(train(comparison)));
+        assertOneLineError(comparison + " holds a comparison (compare.json); continue it with compare --resume " + comparison);
+        assertEquals(1, run(resume(comparison)));
+        assertOneLineError("no config.json (it holds a comparison; continue it with compare --resume " + comparison + ")");
     }
 
     // ---- 2. resume keeps the data folder
