@@ -86,9 +86,13 @@ public final class Main {
         try {
             // help asked for anywhere (jresnet train --help) is help, not an unknown flag
             boolean help = Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h")) || args.length > 0 && args[0].equals("help");
-            if (args.length == 0 || help) {
+            if (args.length == 0) { // a mistake: the usage goes with the error exit, to stderr
+                err.println(usage());
+                return 2;
+            }
+            if (help) {
                 out.println(usage());
-                return args.length == 0 ? 2 : 0;
+                return 0;
             }
             return switch (args[0]) {
                 case "summary" -> summary(args);

@@ -59,6 +59,8 @@ class MainTest {
         // checked before --device auto looks for CUDA, whose notice would come first
         assertEquals(1, run("train", "--resume", "no-such-run-folder"));
         assertEquals("error: --resume no-such-run-folder: no such folder", err().strip());
+        assertEquals(2, run());
+        assertTrue(err().startsWith("usage: jresnet") && out().isEmpty(), err());
         for (String help : new String[] {"--help", "-h"}) {
             assertEquals(0, run("train", help));
             assertTrue(out().startsWith("usage: jresnet"), out());
