@@ -84,13 +84,12 @@ public final class Main {
         boolean debug = Arrays.asList(argv).contains("--debug");
         String[] args = Arrays.stream(argv).filter(a -> !a.equals("--debug")).toArray(String[]::new);
         try {
-            // help asked for anywhere (jresnet train --help) is help, not an unknown flag
-            boolean help = Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h")) || args.length > 0 && args[0].equals("help");
             if (args.length == 0) { // a mistake: the usage goes with the error exit, to stderr
                 err.println(usage());
                 return 2;
             }
-            if (help) {
+            // help asked for anywhere (jresnet train --help) is help, not an unknown flag
+            if (args[0].equals("help") || Arrays.stream(args).anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
                 out.println(usage());
                 return 0;
             }

@@ -53,13 +53,18 @@ final class OutputPaths {
             for (Path p : listing) entries.add(p.getFileName().toString());
         }
         if (entries.isEmpty()) return;
+        String notEmpty = flag + " " + dir + " is not empty (";
+        if (entries.contains(ComparisonPlan.FILE)) {
+            throw new UserException(notEmpty + ComparisonPlan.FILE + " is in the way): it holds a comparison; continue it with "
+                    + "compare --resume " + dir + " or choose a new or empty folder");
+        }
+        if (entries.contains(TrainingRun.CONFIG)) {
+            throw new UserException(notEmpty + TrainingRun.CONFIG + " is in the way): it holds a training run; continue it with "
+                    + "train --resume " + dir + " or choose a new or empty folder");
+        }
         // a run's .lock sorts first but says least: name the file a user would recognise
-        String inTheWay = entries.contains(ComparisonPlan.FILE) ? ComparisonPlan.FILE : entries.contains(TrainingRun.CONFIG)
-                ? TrainingRun.CONFIG : entries.stream().filter(e -> !e.startsWith(".")).findFirst().orElse(entries.first());
-        String what = inTheWay.equals(ComparisonPlan.FILE) ? ": it holds a comparison; continue it with compare --resume " + dir + " or choose a new or empty folder"
-                : inTheWay.equals(TrainingRun.CONFIG) ? ": it holds a training run; continue it with train --resume " + dir
-                + " or choose a new or empty folder" : "; choose a new or empty folder";
-        throw new UserException(flag + " " + dir + " is not empty (" + inTheWay + " is in the way)" + what);
+        String inTheWay = entries.stream().filter(e -> !e.startsWith(".")).findFirst().orElse(entries.first());
+        throw new UserException(notEmpty + inTheWay + " is in the way); choose a new or empty folder");
     }
 
     /** The real path of a file, or of its folder when the file does not exist yet. */

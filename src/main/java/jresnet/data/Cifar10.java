@@ -36,7 +36,6 @@ public final class Cifar10 {
         return read(dir, List.of(TEST_FILE), limit);
     }
 
-    /** The class names of batches.meta.txt in label order (blank lines and surrounding spaces dropped). */
     /**
      * The classes as the official batches.meta.txt names them, in label order: for a command that
      * needs only the names where no CIFAR-10 folder is at hand.
@@ -44,6 +43,7 @@ public final class Cifar10 {
     public static final List<String> OFFICIAL_CLASS_NAMES = List.of("airplane", "automobile", "bird", "cat", "deer", "dog",
             "frog", "horse", "ship", "truck");
 
+    /** The class names of batches.meta.txt in label order (blank lines and surrounding spaces dropped). */
     public static List<String> classNames(Path dir) throws IOException {
         Path file = dir.resolve(CLASS_NAMES_FILE);
         if (!Files.isRegularFile(file)) {

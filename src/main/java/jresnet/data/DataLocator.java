@@ -57,7 +57,12 @@ public final class DataLocator {
 
     /** The CIFAR-10 folder to read; dataFlag may be null or blank when --data was not given. */
     public static Path resolve(String dataFlag) throws IOException {
-        return new DataLocator(System::getenv, CacheFolder.root(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err).locate(dataFlag);
+        return standard().locate(dataFlag);
+    }
+
+    /** The locator of this process: its environment, the cache folder, the official archive. */
+    private static DataLocator standard() {
+        return new DataLocator(System::getenv, CacheFolder.root(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err);
     }
 
     /** One sentence for error messages: how a user provides the data. */
@@ -76,8 +81,7 @@ public final class DataLocator {
      * 170 MB for them.
      */
     public static Path findWithoutDownload(String dataFlag) throws IOException {
-        return new DataLocator(System::getenv, CacheFolder.root(), URI.create(OFFICIAL_URL), OFFICIAL_MD5, System.err)
-                .locateWithoutDownload(dataFlag);
+        return standard().locateWithoutDownload(dataFlag);
     }
 
     Path locateWithoutDownload(String dataFlag) throws IOException {

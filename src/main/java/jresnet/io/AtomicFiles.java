@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
+import jresnet.UserException;
 
 /**
  * Files and folders that appear complete or not at all, also across a crash or power loss: content
@@ -44,10 +45,10 @@ public final class AtomicFiles {
     public static void requireWritableFolder(String flag, Path output) {
         Path folder = output.toAbsolutePath().getParent();
         if (!Files.isDirectory(folder)) {
-            throw new jresnet.UserException(flag + " " + output + ": folder " + folder
+            throw new UserException(flag + " " + output + ": folder " + folder
                     + (Files.exists(folder) ? " is not a folder (it is a file)" : " does not exist"));
         }
-        if (!Files.isWritable(folder)) throw new jresnet.UserException(flag + " " + output + ": folder " + folder + " is not writable");
+        if (!Files.isWritable(folder)) throw new UserException(flag + " " + output + ": folder " + folder + " is not writable");
     }
 
     /**
