@@ -3,7 +3,9 @@
 # by round, each round's ratio printed as it ends: on a host whose speed moves from minute to
 # minute, only figures taken in the same minutes compare. Arguments: the number of rounds (default
 # 3), then anything for the benchmark JVMs, e.g. -XX:UseAVX=2 for the 256-bit path. OpenBLAS picks
-# its kernel by itself unless OPENBLAS_CORETYPE is set (Haswell for AVX2, SkylakeX for AVX-512).
+# its kernel by itself unless OPENBLAS_CORETYPE is set (Haswell for AVX2, SkylakeX for AVX-512); with
+# -XX:UseAVX=2 and no OPENBLAS_CORETYPE it gets Haswell, so that both sides run 256-bit code (on an
+# AVX-512 CPU OpenBLAS would otherwise run its AVX-512 kernel against the JVM's AVX2 one).
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 rounds=${1:-3}
@@ -25,6 +27,10 @@ score() {
   echo "$result"
 }
 jvm_args="$*"
+case " $jvm_args " in
+  *" -XX:UseAVX=2 "*) export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} ;;
+esac
+echo "JVM flags: ${jvm_args:-none}; OpenBLAS kernel: ${OPENBLAS_CORETYPE:-its own choice}"
 round=1
 while [ "$round" -le "$rounds" ]; do
   blas=$(score openblas)
