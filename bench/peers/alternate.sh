@@ -56,8 +56,12 @@ run_jresnet() { # width model warmup steps
   json=$(JRESNET_JAVA_OPTS="$opts" "$root/bin/jresnet" bench --device cpu --model "$2" --batch-size 128 \
     --warmup "$3" --steps "$4" 2>/dev/null | tail -1)
   bits=$(echo "$json" | grep -o '"vector_bits":[0-9]*' | cut -d: -f2)
+  if [ -z "$bits" ]; then
+    echo "alternate.sh: jresnet bench gave no result for $2 at $1 bits; run it by hand to see why: JRESNET_JAVA_OPTS='$opts' $root/bin/jresnet bench --device cpu --model $2" >&2
+    exit 1
+  fi
   if [ "$bits" != "$1" ]; then
-    echo "alternate.sh: jresnet bench ran with ${bits:-no} vector bits where $1 was asked for: $json" >&2
+    echo "alternate.sh: jresnet bench ran with $bits-bit vectors where $1 bits were asked for (JRESNET_JAVA_OPTS='$opts')" >&2
     exit 1
   fi
   echo "$json" | images_per_s
@@ -76,8 +80,8 @@ for round in $(seq "$rounds"); do
     for width in "${widths[@]}"; do
       own=$(run_jresnet "$width" "$model" "$jw" "$js")
       own_load=$(cut -d' ' -f1 /proc/loadavg)
-      peer=$(run_torch "$width" "$model" "$tw" "$ts")
-      [ -n "$peer" ] || { echo "alternate.sh: torch_resnet.py gave no images/s for $model at $width bits" >&2; exit 1; }
+      peer=$(run_torch "$width" "$model" "$tw" "$ts") || peer=""
+      [ -n "$peer" ] || { echo "alternate.sh: torch_resnet.py gave no images/s for $model at $width bits; run it by hand to see why: $python $here/torch_resnet.py --device cpu --model $model" >&2; exit 1; }
       peer_load=$(cut -d' ' -f1 /proc/loadavg)
       echo "round $round, $(date -u +%H:%M:%S) UTC, $width bits, $model: jresnet $own, PyTorch $peer images/s (load $own_load, $peer_load)"
       echo "$width $model $own $peer $own_load $peer_load" >> "$results"
