@@ -291,6 +291,7 @@ public final class Main {
         HostArray x = Npy.read(input);
         Npy.requireShape(x, input, -1, 32, 32, 3);
         requireFiniteRows(x, input + ": row %d holds %s at index %s; images must be finite pixel values (0-255)");
+        noticeUnusualPixels(x, input);
         if (trained.preprocessing() != null) trained.preprocessing().apply(x.data(), x.shape().dim(0), null);
         HostArray probabilities;
         try (Backend backend = Devices.open(device, err)) {
@@ -314,6 +315,26 @@ public final class Main {
     }
 
     /** The first non-finite value of a batch of rows, reported by row (format: row, value, index). */
+    /**
+     * predict takes raw pixels as CIFAR-10 stores them (the weights' own preprocessing follows). Images
+     * standardised or scaled to 0-1 beforehand still give probabilities, of an input the network never
+     * saw, so they are used as they are but not in silence.
+     */
+    private void noticeUnusualPixels(HostArray images, Path input) {
+        float min = Float.POSITIVE_INFINITY, max = Float.NEGATIVE_INFINITY;
+        for (float v : images.data()) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        if (min < 0f || max > 255f) {
+            err.printf("notice: %s holds values from %s to %s, outside the 0-255 of raw pixels that predict takes; "
+                    + "they are used as they are%n", input, min, max);
+        } else if (max <= 1f) {
+            err.printf("notice: %s holds values from %s to %s only; predict takes raw pixels 0-255, so images scaled "
+                    + "to 0-1 look almost black to the network%n", input, min, max);
+        }
+    }
+
     private static void requireFiniteRows(HostArray rows, String format) {
         float[] v = rows.data();
         int perRow = v.length / rows.shape().dim(0);

@@ -2,6 +2,7 @@ package jresnet.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -204,6 +205,34 @@ class MainTest {
                 input.toString(), "--output", tmp.resolve("p.npy").toString(), "--device", "reference"));
         assertTrue(err().contains("x.npy"), err());
         assertTrue(!Files.exists(tmp.resolve("p.npy")));
+    }
+
+    /** Pixels outside 0-255, or all within 0-1, are used as given, each with a notice naming the file; raw pixels get none. */
+    @Test void predictNoticesPixelsThatAreNotRawValues(@TempDir Path tmp) throws Exception {
+        Model m = ModelZoo.create("tutorial-resnet-1-w2");
+        Path w = tmp.resolve("w.safetensors");
+        Safetensors.write(w, m.weights(), java.util.Map.of());
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        float[] raw = new float[2 * 32 * 32 * 3], standardised = new float[raw.length], scaled = new float[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = i == 0 ? 0f : i == 1 ? 255f : random.nextInt(256);
+            standardised[i] = (raw[i] - 120f) / 64f;
+            scaled[i] = raw[i] / 255f;
+        }
+        String[] notices = {null, "holds values from -1.875 to 2.1093", "holds values from 0.0 to 1.0 only"};
+        float[][] inputs = {raw, standardised, scaled};
+        for (int k = 0; k < inputs.length; k++) {
+            Path input = tmp.resolve("x" + k + ".npy"), output = tmp.resolve("p" + k + ".npy");
+            Npy.write(input, new HostArray(Shape.of(2, 32, 32, 3), inputs[k]));
+            assertEquals(0, run("predict", "--model", "tutorial-resnet-1-w2", "--weights", w.toString(), "--input",
+                    input.toString(), "--output", output.toString(), "--device", "reference"), err());
+            assertEquals(Shape.of(2, 10), Npy.read(output).shape());
+            if (notices[k] == null) {
+                assertFalse(err().contains("notice:"), err());
+            } else {
+                assertTrue(err().contains("notice: " + input + " " + notices[k]), err());
+            }
+        }
     }
 
     @Test void weightsOfAnotherModelAreRefusedByName(@TempDir Path tmp) throws Exception {
