@@ -314,7 +314,6 @@ public final class Main {
         }
     }
 
-    /** The first non-finite value of a batch of rows, reported by row (format: row, value, index). */
     /**
      * predict takes raw pixels as CIFAR-10 stores them (the weights' own preprocessing follows). Images
      * standardised or scaled to 0-1 beforehand still give probabilities, of an input the network never
@@ -335,6 +334,7 @@ public final class Main {
         }
     }
 
+    /** The first non-finite value of a batch of rows, reported by row (format: row, value, index). */
     private static void requireFiniteRows(HostArray rows, String format) {
         float[] v = rows.data();
         int perRow = v.length / rows.shape().dim(0);

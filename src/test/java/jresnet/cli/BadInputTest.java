@@ -63,7 +63,6 @@ class BadInputTest {
         assertFalse(Files.exists(tmp.resolve("skip").resolve("checkpoint")));
     }
 
-    /** Weights are checked on load: a non-finite value or a negative variance is named with its tensor and index. */
     /**
      * A net and its plain twin share every tensor name and shape, so only the model named in the file's
      * metadata tells resnet weights from plain ones: every command that takes --weights refuses them.
@@ -102,6 +101,7 @@ class BadInputTest {
                 input.toString(), "--output", tmp.resolve("q.npy").toString(), "--device", "reference"), err());
     }
 
+    /** Weights are checked on load: a non-finite value or a negative variance is named with its tensor and index. */
     @Test void nonFiniteOrNegativeVarianceWeightsAreRefusedOnLoad(@TempDir Path tmp) throws Exception {
         String name = "tutorial-resnet-1-w2";
         Map<String, HostArray> weights = ModelZoo.create(name).weights();
