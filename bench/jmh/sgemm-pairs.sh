@@ -2,10 +2,12 @@
 # SGEMM 2048², the backend's kernel against OpenBLAS, one JMH fork of each after the other, round
 # by round, each round's ratio printed as it ends: on a host whose speed moves from minute to
 # minute, only figures taken in the same minutes compare. Arguments: the number of rounds (default
-# 3), then anything for the benchmark JVMs, e.g. -XX:UseAVX=2 for the 256-bit path. OpenBLAS picks
-# its kernel by itself unless OPENBLAS_CORETYPE is set (Haswell for AVX2, SkylakeX for AVX-512); with
-# -XX:UseAVX=2 and no OPENBLAS_CORETYPE it gets Haswell, so that both sides run 256-bit code (on an
-# AVX-512 CPU OpenBLAS would otherwise run its AVX-512 kernel against the JVM's AVX2 one).
+# 3), then anything for the benchmark JVMs, e.g. -XX:UseAVX=2 for the 256-bit path. OpenBLAS gets
+# the kernel of the vector width those JVMs use (512 bits SkylakeX, 256 Haswell, or Sandybridge
+# without FMA, 128 Nehalem), so that both sides run code of the same width: on an AVX-512 CPU
+# OpenBLAS would otherwise run its AVX-512 kernel against the JVM's AVX2 one. OPENBLAS_CORETYPE and
+# OPENBLAS_L2_SIZE from the environment are not passed on (some machines set them for old OpenBLAS
+# builds; they hold a current one to a narrower kernel or other block sizes); the script says so.
 set -e
 here=$(cd "$(dirname "$0")" && pwd)
 rounds=${1:-3}
@@ -13,6 +15,29 @@ rounds=${1:-3}
 case $rounds in
   ''|*[!0-9]*|0|0*) echo "sgemm-pairs.sh: the number of rounds must be a whole number from 1, got '$rounds'" >&2; exit 2 ;;
 esac
+jvm_args="$*"
+flags=$(java $jvm_args -XX:+PrintFlagsFinal -version 2>/dev/null) || {
+  echo "sgemm-pairs.sh: java does not start with the flags '$jvm_args'" >&2; exit 2; }
+use_avx=$(echo "$flags" | awk '$2 == "UseAVX" { print $4 }')
+vector_bytes=$(echo "$flags" | awk '$2 == "MaxVectorSize" { print $4 }')
+case $use_avx in
+  3) bits=512 ;;
+  1|2) bits=256 ;;
+  *) bits=128 ;;
+esac
+[ $((vector_bytes * 8)) -lt $bits ] && bits=$((vector_bytes * 8))
+case $bits/$use_avx in
+  512/*) coretype=SkylakeX ;;
+  256/1) coretype=Sandybridge ;;
+  256/*) coretype=Haswell ;;
+  *) coretype=Nehalem ;;
+esac
+for inherited in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do
+  value=$(printenv "$inherited" || true)
+  [ -n "$value" ] && echo "sgemm-pairs.sh: $inherited=$value from the environment is not used: OpenBLAS gets the kernel of the JVM's vector width and its own cache sizes"
+  unset "$inherited"
+done
+export OPENBLAS_CORETYPE=$coretype
 mvn -B -q -f "$here/../../pom.xml" -DskipTests install
 mvn -B -q -f "$here/pom.xml" compile
 classpath="$here/target/classes:$(cat "$here/target/runtime.classpath")"
@@ -26,11 +51,7 @@ score() {
   fi
   echo "$result"
 }
-jvm_args="$*"
-case " $jvm_args " in
-  *" -XX:UseAVX=2 "*) export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} ;;
-esac
-echo "JVM flags: ${jvm_args:-none}; OpenBLAS kernel: ${OPENBLAS_CORETYPE:-its own choice}"
+echo "JVM flags: ${jvm_args:-none} ($bits-bit vectors); OpenBLAS kernel: $OPENBLAS_CORETYPE"
 round=1
 while [ "$round" -le "$rounds" ]; do
   blas=$(score openblas)
