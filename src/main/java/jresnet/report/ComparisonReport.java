@@ -78,16 +78,19 @@ public final class ComparisonReport {
 
     /**
      * The test accuracy of each run's final weights on all evaluated test records and on the bit-exact
-     * records 0-999, in Markdown; empty when none was measured.
+     * records among them (0-999, or fewer under --limit-test), in Markdown; empty when none was measured.
      */
     static String testMarkdown(List<ModelRun> runs) {
         List<ModelRun> tested = runs.stream().filter(r -> r.test() != null).toList();
         if (tested.isEmpty()) {
             return "";
         }
+        // the exact records measured: fewer than 1000 where --limit-test cut the test set shorter
+        List<Integer> exactCounts = tested.stream().map(r -> r.test().exact().total()).distinct().toList();
+        String exact = exactCounts.size() == 1 ? "records 0-" + (exactCounts.get(0) - 1) : "the bit-exact records";
         StringBuilder out = new StringBuilder("\n## Test accuracy of the final weights\n\n");
-        out.append(markdownRow(new String[] {"model", "test records", "test acc (%)", "records 0-999 acc (%)",
-                "records 0-999 95% Wilson interval (%)"}));
+        out.append(markdownRow(new String[] {"model", "test records", "test acc (%)", exact + " acc (%)",
+                exact + " 95% Wilson interval (%)"}));
         out.append("|---|---:|---:|---:|---:|\n");
         for (ModelRun run : tested) {
             TestSetAccuracy.Result t = run.test();
@@ -97,7 +100,7 @@ public final class ComparisonReport {
         }
         out.append("\nThe test file's records 0-999 are the bit-exact CIFAR-10 test images; records 1000-9999 were "
                 + "rebuilt from lossy JPEG copies. The interval is the 95% Wilson score interval "
-                + "of the accuracy on records 0-999. The val acc columns above are on the run's validation set "
+                + "of the accuracy on " + exact + ". The val acc columns above are on the run's validation set "
                 + "(the test records, or held-out training images with --val-split).\n");
         return out.toString();
     }

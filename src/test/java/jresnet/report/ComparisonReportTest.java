@@ -160,10 +160,24 @@ class ComparisonReportTest {
         String report = Files.readString(outDir.resolve("report.md"));
         assertTrue(report.contains("| resnet20 | 0-9999 | 91.30 | 91.80 | 89.94-93.34 |"), report);
         assertFalse(report.contains("| plain20 | 0-"), report);
+        assertTrue(report.contains("| model | test records | test acc (%) | records 0-999 acc (%) | records 0-999 95% Wilson interval (%) |"), report);
         List<String> csv = Files.readAllLines(outDir.resolve(ComparisonReport.TEST_CSV));
         assertEquals(List.of("model,test_records,test_correct,test_accuracy,exact_records,exact_correct,exact_accuracy,"
                 + "exact_wilson95_low,exact_wilson95_high", "resnet20,10000,9130,0.913,1000,918,0.918,"
                 + tested.exact().wilson95()[0] + "," + tested.exact().wilson95()[1]), csv);
+    }
+
+    /** Under --limit-test 64 the exact records measured are 0-63, and the report's headings say so, not 0-999. */
+    @Test
+    void aShorterTestSetNamesTheExactRecordsItMeasured() throws IOException {
+        TestSetAccuracy.Result tested = new TestSetAccuracy.Result(new TestSetAccuracy.Count(40, 64),
+                new TestSetAccuracy.Count(40, 64), 60);
+        ComparisonReport.write(outDir, List.of(new ModelRun("resnet20", 10, "cpu", List.of(epoch(0, 0.6)), tested),
+                new ModelRun("plain20", 10, "cpu", List.of(epoch(0, 0.5)), tested)));
+        String report = Files.readString(outDir.resolve("report.md"));
+        assertTrue(report.contains("| records 0-63 acc (%) | records 0-63 95% Wilson interval (%) |"), report);
+        assertTrue(report.contains("95% Wilson score interval of the accuracy on records 0-63."), report);
+        assertFalse(report.contains("records 0-999 acc"), report);
     }
 
     @Test
