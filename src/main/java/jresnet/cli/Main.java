@@ -431,15 +431,35 @@ public final class Main {
             throw new UserException(outDir.resolve(ComparisonPlan.FILE) + ": the comparison's data folder " + data
                     + " is gone; give its new place with --data DIR");
         }
+        if (epochs > 0) plan = lengthened(plan, outDir, epochs);
         try (Backend backend = Devices.open(device, err)) {
             return runComparison(plan, outDir, backend, data, dataFlag, epochs);
         }
     }
 
     /**
+     * The plan with every run {@code epochs} long, written to compare.json before any run trains, so
+     * that a comparison stopped after the new length began continues to it on a plain --resume, for
+     * every model, not only for those that had started it. Refused while a run has finished more.
+     */
+    private static ComparisonPlan lengthened(ComparisonPlan plan, Path outDir, int epochs) throws IOException {
+        for (TrainingRun.Config config : plan.runs()) {
+            int finished = TrainingRun.finishedEpochs(outDir.resolve(config.model()));
+            if (finished > epochs) {
+                throw new UserException("--epochs " + epochs + ": the run in " + outDir.resolve(config.model())
+                        + " has already finished " + finished + " epochs");
+            }
+        }
+        ComparisonPlan longer = new ComparisonPlan(plan.data(), plan.runs().stream().map(c -> c.withEpochs(epochs)).toList());
+        longer.write(outDir);
+        return longer;
+    }
+
+    /**
      * Trains the plan's models one after the other into their sub-folders, then writes the report. A
      * sub-folder that holds a run is continued from its checkpoint, on the data it recorded unless
-     * dataFlag names another folder; epochs > 0 sets a new length.
+     * dataFlag names another folder, to the plan's length (a run that a lengthened plan had not yet
+     * reached is lengthened here); epochs > 0 sets a new length.
      */
     private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag, int epochs)
             throws IOException {
@@ -454,7 +474,7 @@ public final class Main {
             boolean recorded = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG));
             int finishedBefore = recorded ? TrainingRun.finishedEpochs(runDir) : -1;
             List<EpochMetrics> history = recorded
-                    ? TrainingRun.resume(runDir, epochs, backend, dataFlag, out, System.console() != null, resumeCommand)
+                    ? TrainingRun.resume(runDir, epochs > 0 ? epochs : config.epochs(), backend, dataFlag, out, System.console() != null, resumeCommand)
                     : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
                             System.console() != null, environment(), resumeCommand);
             trained |= history.size() != finishedBefore;

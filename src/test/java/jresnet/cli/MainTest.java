@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import jresnet.TestData;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.io.Npy;
@@ -188,6 +190,44 @@ class MainTest {
         assertTrue(err().startsWith("error: --resume " + tmp.resolve("none") + ": no such folder"), err());
         assertEquals(1, run("compare", "--resume", out.resolve(resnet).toString(), "--device", "cpu"));
         assertTrue(err().startsWith("error: --resume " + out.resolve(resnet) + ": no compare.json (not a compare folder"), err());
+    }
+
+    /**
+     * compare --resume --epochs N records the new length in compare.json, so that a plain --resume
+     * after a stop trains every model to it, also one the lengthened comparison had not reached; a
+     * length below what a run has finished is refused and changes nothing.
+     */
+    @Test void compareResumeWithMoreEpochsLengthensEveryRun(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("cmp");
+        String resnet = "tutorial-resnet-1-w2", plain = "tutorial-plain-1-w2";
+        assertEquals(0, run("compare", "--models", resnet + "," + plain, "--recipe", "fast", "--epochs", "1",
+                "--batch-size", "16", "--limit-train", "32", "--limit-test", "16", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString()), err());
+        Path plan = out.resolve("compare.json");
+        // as compare --resume --epochs 2 leaves it when stopped before it reached the second model
+        Files.writeString(plan, Files.readString(plan).replace("\"epochs\": 1", "\"epochs\": 2"));
+        assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertTrue(out().contains("Resuming " + resnet) && out().contains("Resuming " + plain), out());
+        assertEquals(List.of(2, 2), epochsInComparison(out));
+
+        String lengthened = Files.readString(plan);
+        assertEquals(1, run("compare", "--resume", out.toString(), "--epochs", "1", "--device", "cpu"));
+        assertTrue(err().startsWith("error: --epochs 1: the run in " + out.resolve(resnet) + " has already finished 2 epochs"), err());
+        assertEquals(lengthened, Files.readString(plan));
+
+        assertEquals(0, run("compare", "--resume", out.toString(), "--epochs", "3", "--device", "cpu"), err());
+        assertEquals(List.of(3, 3), epochsInComparison(out));
+        for (com.google.gson.JsonElement r : jresnet.io.Json.parseObject(Files.readString(plan), "compare.json").getAsJsonArray("runs")) {
+            assertEquals(3, r.getAsJsonObject().get("epochs").getAsInt(), Files.readString(plan));
+        }
+    }
+
+    /** The epochs column of comparison.csv, model by model. */
+    private static List<Integer> epochsInComparison(Path compareDir) throws IOException {
+        List<String> rows = Files.readAllLines(compareDir.resolve("comparison.csv"));
+        int column = List.of(rows.get(0).split(",")).indexOf("epochs");
+        assertTrue(column >= 0, rows.get(0));
+        return rows.stream().skip(1).map(r -> Integer.parseInt(r.split(",")[column])).toList();
     }
 
     /** metrics.csv without its two timing columns (seconds, images_per_s). */
