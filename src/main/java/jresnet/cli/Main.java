@@ -185,11 +185,9 @@ public final class Main {
 
     private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
 
-    /** --out as given; an empty name would put the run into the current folder. */
+    /** --out as given. */
     private static Path outFolder(Args a, String command) {
-        String out = command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out");
-        if (out.isBlank()) throw new UsageException(command + ": --out is empty; name a folder");
-        return Path.of(out);
+        return Path.of(command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out"));
     }
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import jresnet.TestData;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.io.Npy;
@@ -65,6 +67,55 @@ class MainTest {
         for (String help : new String[] {"--help", "-h"}) {
             assertEquals(0, run("train", help));
             assertTrue(out().startsWith("usage: jresnet"), out());
+        }
+    }
+
+    /** Each command's flags that take a value, as --help lists them. */
+    private static final Map<String, List<String>> VALUED_FLAGS = Map.of(
+            "summary", List.of("model"),
+            "train", List.of("model", "out", "epochs", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe",
+                    "val-split", "on-nan", "device", "data", "resume"),
+            "evaluate", List.of("model", "weights", "limit-test", "tta", "jpeg-quality", "batch-size", "device", "data"),
+            "predict", List.of("model", "weights", "input", "output", "batch-size", "device"),
+            "export", List.of("model", "weights", "output", "opset", "data"),
+            "bench", List.of("model", "device", "batch-size", "steps", "warmup", "seed"),
+            "compare", List.of("models", "epochs", "out", "limit-train", "limit-test", "seed", "batch-size", "recipe",
+                    "val-split", "device", "data", "resume"));
+
+    /**
+     * An empty value is a usage error naming its flag, whatever the flag: before, an empty --data fell
+     * back to JRESNET_DATA or a download, and an empty --weights or --model ended in a file or model
+     * error (exit 1) that named nothing.
+     */
+    @Test void anEmptyValueIsAUsageErrorForEveryFlag(@TempDir Path tmp) throws Exception {
+        for (Map.Entry<String, List<String>> command : VALUED_FLAGS.entrySet()) {
+            for (String flag : command.getValue()) {
+                for (String[] empty : new String[][] {{"--" + flag, ""}, {"--" + flag + "="}, {"--" + flag, " "}}) {
+                    String[] args = new String[empty.length + 1];
+                    args[0] = command.getKey();
+                    System.arraycopy(empty, 0, args, 1, empty.length);
+                    assertEquals(2, run(args), String.join(" ", args));
+                    assertEquals("error: " + command.getKey() + ": --" + flag + " is empty; give it a value "
+                            + "(jresnet --help lists the commands and their flags)", err().strip());
+                }
+            }
+        }
+        // amid otherwise complete command lines, as a user writes them: nothing is read, made or downloaded
+        Path data = TestData.cifar10(), w = tmp.resolve("w.safetensors"), run = tmp.resolve("run"), onnx = tmp.resolve("m.onnx");
+        Safetensors.write(w, ModelZoo.create("tutorial-resnet-1-w2").weights(), Map.of());
+        String[] model = {"--model", "tutorial-resnet-1-w2"};
+        for (String[] bad : new String[][] {
+                {"train", model[0], model[1], "--out", run.toString(), "--epochs", "1", "--device", "reference", "--data", ""},
+                {"train", model[0], model[1], "--out", run.toString(), "--data", data.toString(), "--weights", ""},
+                {"train", "--model", "", "--out", run.toString(), "--data", data.toString()},
+                {"evaluate", model[0], model[1], "--weights", w.toString(), "--device", "reference", "--data", ""},
+                {"evaluate", model[0], model[1], "--weights", "", "--data", data.toString()},
+                {"export", model[0], model[1], "--weights", w.toString(), "--output", onnx.toString(), "--data", ""},
+                {"compare", "--models", "tutorial-resnet-1-w2", "--out", run.toString(), "--data", ""}}) {
+            assertEquals(2, run(bad), String.join(" ", bad));
+            assertTrue(err().startsWith("error: " + bad[0] + ": --"), err());
+            assertEquals(1, err().strip().lines().count(), err());
+            assertFalse(Files.exists(run) || Files.exists(onnx), String.join(" ", bad));
         }
     }
 
