@@ -192,13 +192,16 @@ public final class Main {
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
+        TrainingRun.Config config = new TrainingRun.Config(model,
+                Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(), epochs,
+                a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
+                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
+                a.choice("on-nan", "stop", "stop", "skip-batch"));
+        // after the values above: a mistyped flag is the usage error whatever the files are
         if (weights != null && !Files.isRegularFile(Path.of(weights))) {
             throw new UserException("--weights " + weights + ": no such file");
         }
-        return new TrainingRun.Config(model, Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(),
-                epochs, a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
-                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
-                a.choice("on-nan", "stop", "stop", "skip-batch"));
+        return config;
     }
 
     private static Map<String, Object> environment() {
@@ -233,8 +236,10 @@ public final class Main {
         boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
         int jpegQuality = a.integer("jpeg-quality", 0, 1);
         if (jpegQuality > 100) throw new UsageException("--jpeg-quality: must be 1 to 100, got " + jpegQuality);
+        // every flag checked before the data is looked for, which may start a 170 MB download
+        int limitTest = a.integer("limit-test", 0, 1);
         Trained trained = trained(a, "evaluate");
-        Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
+        Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), limitTest);
         // no batch larger than the test set: its buffers would only be sized for images that are not there
         int batch = batchSize = Math.min(batchSize, test.size());
         try (Backend backend = Devices.open(device, err)) {
@@ -358,6 +363,7 @@ public final class Main {
         String name = a.required("bench", "model");
         String device = device(a);
         int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
+        long seed = a.longValue("seed", 0);
         if ((long) steps * Double.BYTES > Runtime.getRuntime().maxMemory() / 4) {
             throw new UsageException("--steps " + steps + ": too many step times to keep in the Java heap");
         }
@@ -368,7 +374,7 @@ public final class Main {
             if (!backend.kernelChoices().isEmpty()) out.println("kernels: " + backend.kernelChoices());
             OpProfile profile = a.has("profile") ? new OpProfile(backend) : null;
             Benchmark.Result r = Benchmark.run(model, profile == null ? backend : profile.backend(),
-                    Recipe.defaultFor(name).optimizer(), batch, warmup, steps, a.longValue("seed", 0), profile);
+                    Recipe.defaultFor(name).optimizer(), batch, warmup, steps, seed, profile);
             if (profile != null) profile.table().forEach(out::println);
             out.println(r.toJson());
         }
@@ -403,9 +409,10 @@ public final class Main {
         OutputPaths.requireEmptyFolder("--out", outDir);
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
         String device = device(a);
-        Path data = DataLocator.resolve(a.string("data", null));
+        // every flag checked before the data is looked for, which may start a 170 MB download
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
+        Path data = DataLocator.resolve(a.string("data", null));
         ComparisonPlan plan = new ComparisonPlan(data.toAbsolutePath().normalize().toString(), configs);
         try (Backend backend = Devices.open(device, err)) {
             plan.write(outDir);

@@ -119,6 +119,37 @@ class MainTest {
         }
     }
 
+    /**
+     * Every flag's value is checked before any file is read, the device opened or the data looked for:
+     * without --data that is a download, whose failure (exit 1) used to hide evaluate's and compare's
+     * usage error.
+     */
+    @Test void flagsAreCheckedBeforeFilesDeviceAndData(@TempDir Path tmp) throws Exception {
+        String model = "tutorial-resnet-1-w2";
+        Path w = tmp.resolve("w.safetensors"), missing = tmp.resolve("missing.safetensors"), out = tmp.resolve("out");
+        Safetensors.write(w, ModelZoo.create(model).weights(), Map.of());
+        String atLeastOne = ": must be at least 1, got 0";
+        Map<String[], String> cases = Map.of(
+                new String[] {"evaluate", "--model", model, "--weights", w.toString(), "--limit-test", "0"}, "--limit-test" + atLeastOne,
+                new String[] {"evaluate", "--model", model, "--weights", missing.toString(), "--limit-test", "0"},
+                "--limit-test" + atLeastOne,
+                new String[] {"train", "--model", model, "--out", out.toString(), "--weights", missing.toString(), "--val-split", "0"},
+                "--val-split" + atLeastOne,
+                new String[] {"compare", "--models", model, "--out", out.toString(), "--limit-test", "0"}, "--limit-test" + atLeastOne,
+                new String[] {"compare", "--quick", "--models", model, "--out", out.toString(), "--seed", "x"},
+                "--seed: expected a whole number, got 'x'",
+                new String[] {"bench", "--model", model, "--device", "reference", "--steps", "1", "--seed", "x"},
+                "--seed: expected a whole number, got 'x'");
+        for (Map.Entry<String[], String> c : cases.entrySet()) {
+            String command = String.join(" ", c.getKey());
+            assertEquals(2, run(c.getKey()), command + ": " + err());
+            assertTrue(err().startsWith("error: " + c.getValue() + " (jresnet --help"), command + ": " + err());
+            assertEquals(1, err().strip().lines().count(), command + ": " + err());
+            assertEquals("", out(), command);
+            assertFalse(Files.exists(out), command);
+        }
+    }
+
     @Test void unknownModelIsAOneLineError() {
         assertEquals(1, run("summary", "--model", "resnet31"));
         assertTrue(err().startsWith("error: unknown model 'resnet31'"), err());
