@@ -59,10 +59,10 @@ public final class Main {
                        [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
               export   --model M --weights W --output MODEL.onnx [--opset 17] [--overwrite] [--data DIR]
-              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3] [--profile]
+              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3] [--seed S] [--profile]
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
-                       [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
+                       [--seed S] [--batch-size 128] [--recipe R] [--val-split N] [--device D] [--data DIR]
               compare  --resume DIR [--epochs N] [--device D] [--data DIR]
             every command also takes --debug (stack traces on errors)
             models: %s""";
@@ -143,19 +143,36 @@ public final class Main {
         }
     }
 
+    /** Each command's flags that take a value; the usage above lists every one (MainTest checks). */
+    static final Map<String, Set<String>> VALUED_FLAGS = Map.of(
+            "summary", Set.of("model"),
+            "train", Set.of("model", "out", "epochs", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe",
+                    "val-split", "on-nan", "device", "data", "resume"),
+            "evaluate", Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data", "jpeg-quality"),
+            "predict", Set.of("model", "weights", "input", "output", "batch-size", "device"),
+            "export", Set.of("model", "weights", "output", "opset", "data"),
+            "bench", Set.of("model", "device", "batch-size", "steps", "warmup", "seed"),
+            "doctor", Set.of(),
+            "compare", Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed", "batch-size", "recipe", "device",
+                    "data", "val-split", "resume"));
+    /** Each command's flags that take no value. */
+    static final Map<String, Set<String>> SWITCHES = Map.of("export", Set.of("overwrite"), "bench", Set.of("profile"),
+            "compare", Set.of("quick"));
+
+    private static Args args(String command, String[] argv) {
+        return new Args(command, argv, 1, VALUED_FLAGS.get(command), SWITCHES.getOrDefault(command, Set.of()));
+    }
+
     private static String usage() { return String.format(USAGE, String.join(", ", ModelZoo.names())); }
 
     private int summary(String[] argv) {
-        Args a = new Args("summary", argv, 1, Set.of("model"), Set.of());
+        Args a = args("summary", argv);
         out.print(ModelZoo.create(a.required("summary", "model")).summary());
         return 0;
     }
 
-    private static final Set<String> TRAIN_FLAGS = Set.of("model", "out", "epochs", "batch-size", "limit-train",
-            "limit-test", "seed", "weights", "recipe", "val-split", "on-nan", "device", "data", "resume");
-
     private int train(String[] argv) throws IOException {
-        Args a = new Args("train", argv, 1, TRAIN_FLAGS, Set.of());
+        Args a = args("train", argv);
         batchSize = a.integer("batch-size", 128, 1);
         if (a.has("resume")) {
             for (String f : List.of("model", "out", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe", "val-split", "on-nan")) {
@@ -229,8 +246,7 @@ public final class Main {
     }
 
     private int evaluate(String[] argv) throws IOException {
-        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data",
-                "jpeg-quality"), Set.of());
+        Args a = args("evaluate", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
@@ -283,7 +299,7 @@ public final class Main {
     }
 
     private int predict(String[] argv) throws IOException {
-        Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
+        Args a = args("predict", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         Trained trained = trained(a, "predict");
@@ -347,7 +363,7 @@ public final class Main {
     }
 
     private int export(String[] argv) throws IOException {
-        Args a = new Args("export", argv, 1, Set.of("model", "weights", "output", "opset", "data"), Set.of("overwrite"));
+        Args a = args("export", argv);
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = a.required("export", "model");
@@ -358,7 +374,7 @@ public final class Main {
     }
 
     private int bench(String[] argv) {
-        Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of("profile"));
+        Args a = args("bench", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String name = a.required("bench", "model");
         String device = device(a);
@@ -382,18 +398,15 @@ public final class Main {
     }
 
     private int doctor(String[] argv) {
-        new Args("doctor", argv, 1, Set.of(), Set.of());
+        args("doctor", argv);
         DoctorReport report = Doctor.run();
         report.lines().forEach(out::println);
         out.println(report.ok() ? "CUDA training can run here." : "CUDA training cannot run here (the CPU backend can: --device cpu).");
         return report.ok() ? 0 : 1;
     }
 
-    private static final Set<String> COMPARE_FLAGS = Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
-            "batch-size", "recipe", "device", "data", "val-split", "resume");
-
     private int compare(String[] argv) throws IOException {
-        Args a = new Args("compare", argv, 1, COMPARE_FLAGS, Set.of("quick"));
+        Args a = args("compare", argv);
         batchSize = a.integer("batch-size", 128, 1);
         if (a.has("resume")) return resumeComparison(a);
         boolean quick = a.has("quick");

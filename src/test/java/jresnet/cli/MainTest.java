@@ -7,8 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jresnet.TestData;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.io.Npy;
@@ -70,25 +74,13 @@ class MainTest {
         }
     }
 
-    /** Each command's flags that take a value, as --help lists them. */
-    private static final Map<String, List<String>> VALUED_FLAGS = Map.of(
-            "summary", List.of("model"),
-            "train", List.of("model", "out", "epochs", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe",
-                    "val-split", "on-nan", "device", "data", "resume"),
-            "evaluate", List.of("model", "weights", "limit-test", "tta", "jpeg-quality", "batch-size", "device", "data"),
-            "predict", List.of("model", "weights", "input", "output", "batch-size", "device"),
-            "export", List.of("model", "weights", "output", "opset", "data"),
-            "bench", List.of("model", "device", "batch-size", "steps", "warmup", "seed"),
-            "compare", List.of("models", "epochs", "out", "limit-train", "limit-test", "seed", "batch-size", "recipe",
-                    "val-split", "device", "data", "resume"));
-
     /**
      * An empty value is a usage error naming its flag, whatever the flag: before, an empty --data fell
      * back to JRESNET_DATA or a download, and an empty --weights or --model ended in a file or model
      * error (exit 1) that named nothing.
      */
     @Test void anEmptyValueIsAUsageErrorForEveryFlag(@TempDir Path tmp) throws Exception {
-        for (Map.Entry<String, List<String>> command : VALUED_FLAGS.entrySet()) {
+        for (Map.Entry<String, Set<String>> command : Main.VALUED_FLAGS.entrySet()) {
             for (String flag : command.getValue()) {
                 for (String[] empty : new String[][] {{"--" + flag, ""}, {"--" + flag + "="}, {"--" + flag, " "}}) {
                     String[] args = new String[empty.length + 1];
@@ -148,6 +140,28 @@ class MainTest {
             assertEquals("", out(), command);
             assertFalse(Files.exists(out), command);
         }
+    }
+
+    /** --help lists every flag a command accepts on that command's lines, and no flag it refuses. */
+    @Test void helpListsEachCommandsFlags() {
+        assertEquals(0, run("--help"));
+        Map<String, Set<String>> listed = new HashMap<>();
+        Set<String> commands = new TreeSet<>();
+        String command = null;
+        for (String line : out().lines().toList()) {
+            Matcher start = Pattern.compile("^  (\\w+) ").matcher(line);
+            if (start.find()) commands.add(command = start.group(1));
+            else if (!line.startsWith("   ")) command = null; // the lines after the commands
+            if (command == null) continue;
+            Matcher flag = Pattern.compile("--([\\w-]+)").matcher(line);
+            while (flag.find()) listed.computeIfAbsent(command, c -> new TreeSet<>()).add(flag.group(1));
+        }
+        for (String c : Main.VALUED_FLAGS.keySet()) {
+            Set<String> accepted = new TreeSet<>(Main.VALUED_FLAGS.get(c));
+            accepted.addAll(Main.SWITCHES.getOrDefault(c, Set.of()));
+            assertEquals(accepted, listed.getOrDefault(c, Set.of()), c);
+        }
+        assertEquals(new TreeSet<>(Main.VALUED_FLAGS.keySet()), commands);
     }
 
     @Test void unknownModelIsAOneLineError() {
