@@ -183,6 +183,7 @@ public final class Main {
             String device = device(a);
             Path data = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
             TrainingRun.requireRunFolder(runDir); // before the device's notice, so that a mistyped folder is the one line
+            AtomicFiles.requireCreatableFolder("--resume", runDir);
             try (Backend backend = Devices.open(device, err)) {
                 TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
             }
@@ -193,6 +194,7 @@ public final class Main {
         Path runDir = outFolder(a, "train");
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
+        AtomicFiles.requireCreatableFolder("--out", runDir);
         Path data = DataLocator.resolve(a.string("data", null));
         try (Backend backend = Devices.open(device, err)) {
             TrainingRun.start(config, backend, data, runDir, out, System.console() != null, environment());
@@ -419,12 +421,13 @@ public final class Main {
             ModelZoo.create(m);
         }
         Path outDir = outFolder(a, "compare");
-        OutputPaths.requireEmptyFolder("--out", outDir);
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
         String device = device(a);
         // every flag checked before the data is looked for, which may start a 170 MB download
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
+        OutputPaths.requireEmptyFolder("--out", outDir);
+        AtomicFiles.requireCreatableFolder("--out", outDir);
         Path data = DataLocator.resolve(a.string("data", null));
         ComparisonPlan plan = new ComparisonPlan(data.toAbsolutePath().normalize().toString(), configs);
         try (Backend backend = Devices.open(device, err)) {
@@ -443,6 +446,7 @@ public final class Main {
         int epochs = a.integer("epochs", 0, 1);
         String device = device(a);
         ComparisonPlan plan = ComparisonPlan.read(outDir);
+        AtomicFiles.requireCreatableFolder("--resume", outDir);
         Path dataFlag = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
         Path data = dataFlag != null ? dataFlag : Path.of(plan.data());
         if (!Files.isDirectory(data)) {
