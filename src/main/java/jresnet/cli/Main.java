@@ -217,9 +217,8 @@ public final class Main {
                 a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
         // after the values above: a mistyped flag is the usage error whatever the files are
-        if (weights != null && !Files.isRegularFile(Path.of(weights))) {
-            throw new UserException("--weights " + weights + ": no such file");
-        }
+        String why = weights == null ? null : FileErrors.notAFile(Path.of(weights));
+        if (why != null) throw new UserException("--weights " + weights + ": " + why);
         return config;
     }
 

@@ -357,6 +357,17 @@ class ReliabilityTest {
         assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", tmp.toString(),
                 "--output", tmp.resolve("p.npy").toString(), "--device", "reference"));
         assertOneLineError(tmp + ": is a folder, not a file");
+        Path run = tmp.resolve("run");
+        assertEquals(1, run(train(run, "--weights", tmp.toString())));
+        assertOneLineError("--weights " + tmp + ": is a folder, not a file");
+
+        // a folder in the place of a checkpoint file is no missing file: the user would look for the wrong thing
+        assertEquals(0, run(train(run)), cli.err());
+        Path weights = run.resolve("checkpoint").resolve("weights.safetensors");
+        Files.delete(weights);
+        Files.createDirectory(weights);
+        assertEquals(1, run(resume(run, "--epochs", "2")));
+        assertOneLineError(weights + ": is a folder, not a file");
     }
 
     /** An --out that cannot be made or written is named with the flag and the path as given, before any work. */
