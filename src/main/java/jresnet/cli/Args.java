@@ -5,7 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
-/** "--flag value" and "--switch" arguments of one command, checked against the flags it accepts. */
+/**
+ * "--flag value" and "--switch" arguments of one command, checked against the flags it accepts. An
+ * empty value is refused here, for every flag alike: taken as given it would name the current folder
+ * or an unknown model, and taken as absent it would quietly fall back to a default (JRESNET_DATA, a
+ * download) the user did not ask for.
+ */
 final class Args {
     private final Map<String, String> values = new LinkedHashMap<>();
 
@@ -27,6 +32,7 @@ final class Args {
                     if (i + 1 >= argv.length) throw new UsageException(command + ": --" + name + " needs a value");
                     inline = argv[++i];
                 }
+                if (inline.isBlank()) throw new UsageException(command + ": --" + name + " is empty; give it a value");
                 if (values.containsKey(name)) throw new UsageException(command + ": --" + name + " given twice");
                 values.put(name, inline);
             } else {
@@ -45,11 +51,9 @@ final class Args {
         return v;
     }
 
-    /** A folder or file flag's value; null when absent. An empty one would name the current folder. */
+    /** A folder or file flag's value; null when absent. */
     Path path(String name) {
-        if (!values.containsKey(name)) return null;
-        if (values.get(name).isBlank()) throw new UsageException("--" + name + " is empty; give a path");
-        return Path.of(values.get(name));
+        return values.containsKey(name) ? Path.of(values.get(name)) : null;
     }
 
     /** {@link #path}, required. */

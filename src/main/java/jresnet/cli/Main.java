@@ -59,10 +59,10 @@ public final class Main {
                        [--device D] [--data DIR]
               predict  --model M --weights W --input X.npy --output P.npy [--batch-size 128] [--device D]
               export   --model M --weights W --output MODEL.onnx [--opset 17] [--overwrite] [--data DIR]
-              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3] [--profile]
+              bench    --model M [--device D] [--batch-size 128] [--steps 20] [--warmup 3] [--seed S] [--profile]
               doctor   (CUDA driver, device, cuBLAS/cuDNN, kernels: exit 0 only when CUDA training can run)
               compare  [--models resnet30,plain30] [--quick] [--epochs N] [--out DIR] [--limit-train N] [--limit-test N]
-                       [--seed S] [--batch-size 128] [--recipe R] [--device D] [--data DIR]
+                       [--seed S] [--batch-size 128] [--recipe R] [--val-split N] [--device D] [--data DIR]
               compare  --resume DIR [--epochs N] [--device D] [--data DIR]
             every command also takes --debug (stack traces on errors)
             models: %s""";
@@ -143,19 +143,36 @@ public final class Main {
         }
     }
 
+    /** Each command's flags that take a value; the usage above lists every one (MainTest checks). */
+    static final Map<String, Set<String>> VALUED_FLAGS = Map.of(
+            "summary", Set.of("model"),
+            "train", Set.of("model", "out", "epochs", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe",
+                    "val-split", "on-nan", "device", "data", "resume"),
+            "evaluate", Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data", "jpeg-quality"),
+            "predict", Set.of("model", "weights", "input", "output", "batch-size", "device"),
+            "export", Set.of("model", "weights", "output", "opset", "data"),
+            "bench", Set.of("model", "device", "batch-size", "steps", "warmup", "seed"),
+            "doctor", Set.of(),
+            "compare", Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed", "batch-size", "recipe", "device",
+                    "data", "val-split", "resume"));
+    /** Each command's flags that take no value. */
+    static final Map<String, Set<String>> SWITCHES = Map.of("export", Set.of("overwrite"), "bench", Set.of("profile"),
+            "compare", Set.of("quick"));
+
+    private static Args args(String command, String[] argv) {
+        return new Args(command, argv, 1, VALUED_FLAGS.get(command), SWITCHES.getOrDefault(command, Set.of()));
+    }
+
     private static String usage() { return String.format(USAGE, String.join(", ", ModelZoo.names())); }
 
     private int summary(String[] argv) {
-        Args a = new Args("summary", argv, 1, Set.of("model"), Set.of());
+        Args a = args("summary", argv);
         out.print(ModelZoo.create(a.required("summary", "model")).summary());
         return 0;
     }
 
-    private static final Set<String> TRAIN_FLAGS = Set.of("model", "out", "epochs", "batch-size", "limit-train",
-            "limit-test", "seed", "weights", "recipe", "val-split", "on-nan", "device", "data", "resume");
-
     private int train(String[] argv) throws IOException {
-        Args a = new Args("train", argv, 1, TRAIN_FLAGS, Set.of());
+        Args a = args("train", argv);
         batchSize = a.integer("batch-size", 128, 1);
         if (a.has("resume")) {
             for (String f : List.of("model", "out", "batch-size", "limit-train", "limit-test", "seed", "weights", "recipe", "val-split", "on-nan")) {
@@ -166,6 +183,7 @@ public final class Main {
             String device = device(a);
             Path data = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
             TrainingRun.requireRunFolder(runDir); // before the device's notice, so that a mistyped folder is the one line
+            AtomicFiles.requireCreatableFolder("--resume", runDir);
             try (Backend backend = Devices.open(device, err)) {
                 TrainingRun.resume(runDir, epochs, backend, data, out, System.console() != null);
             }
@@ -176,6 +194,7 @@ public final class Main {
         Path runDir = outFolder(a, "train");
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
+        AtomicFiles.requireCreatableFolder("--out", runDir);
         Path data = DataLocator.resolve(a.string("data", null));
         try (Backend backend = Devices.open(device, err)) {
             TrainingRun.start(config, backend, data, runDir, out, System.console() != null, environment());
@@ -185,22 +204,22 @@ public final class Main {
 
     private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
 
-    /** --out as given; an empty name would put the run into the current folder. */
+    /** --out as given. */
     private static Path outFolder(Args a, String command) {
-        String out = command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out");
-        if (out.isBlank()) throw new UsageException(command + ": --out is empty; name a folder");
-        return Path.of(out);
+        return Path.of(command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out"));
     }
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
-        if (weights != null && !Files.isRegularFile(Path.of(weights))) {
-            throw new UserException("--weights " + weights + ": no such file");
-        }
-        return new TrainingRun.Config(model, Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(),
-                epochs, a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
+        TrainingRun.Config config = new TrainingRun.Config(model,
+                Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(), epochs,
+                a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
                 a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
+        // after the values above: a mistyped flag is the usage error whatever the files are
+        String why = weights == null ? null : FileErrors.notAFile(Path.of(weights));
+        if (why != null) throw new UserException("--weights " + weights + ": " + why);
+        return config;
     }
 
     private static Map<String, Object> environment() {
@@ -228,15 +247,16 @@ public final class Main {
     }
 
     private int evaluate(String[] argv) throws IOException {
-        Args a = new Args("evaluate", argv, 1, Set.of("model", "weights", "limit-test", "tta", "batch-size", "device", "data",
-                "jpeg-quality"), Set.of());
+        Args a = args("evaluate", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         boolean flipTta = a.choice("tta", "none", "none", "flip").equals("flip");
         int jpegQuality = a.integer("jpeg-quality", 0, 1);
         if (jpegQuality > 100) throw new UsageException("--jpeg-quality: must be 1 to 100, got " + jpegQuality);
+        // every flag checked before the data is looked for, which may start a 170 MB download
+        int limitTest = a.integer("limit-test", 0, 1);
         Trained trained = trained(a, "evaluate");
-        Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), a.integer("limit-test", 0, 1));
+        Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), limitTest);
         // no batch larger than the test set: its buffers would only be sized for images that are not there
         int batch = batchSize = Math.min(batchSize, test.size());
         try (Backend backend = Devices.open(device, err)) {
@@ -280,7 +300,7 @@ public final class Main {
     }
 
     private int predict(String[] argv) throws IOException {
-        Args a = new Args("predict", argv, 1, Set.of("model", "weights", "input", "output", "batch-size", "device"), Set.of());
+        Args a = args("predict", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         Trained trained = trained(a, "predict");
@@ -344,7 +364,7 @@ public final class Main {
     }
 
     private int export(String[] argv) throws IOException {
-        Args a = new Args("export", argv, 1, Set.of("model", "weights", "output", "opset", "data"), Set.of("overwrite"));
+        Args a = args("export", argv);
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = a.required("export", "model");
@@ -355,11 +375,12 @@ public final class Main {
     }
 
     private int bench(String[] argv) {
-        Args a = new Args("bench", argv, 1, Set.of("model", "device", "batch-size", "steps", "warmup", "seed"), Set.of("profile"));
+        Args a = args("bench", argv);
         batchSize = a.integer("batch-size", 128, 1);
         String name = a.required("bench", "model");
         String device = device(a);
         int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
+        long seed = a.longValue("seed", 0);
         if ((long) steps * Double.BYTES > Runtime.getRuntime().maxMemory() / 4) {
             throw new UsageException("--steps " + steps + ": too many step times to keep in the Java heap");
         }
@@ -370,7 +391,7 @@ public final class Main {
             if (!backend.kernelChoices().isEmpty()) out.println("kernels: " + backend.kernelChoices());
             OpProfile profile = a.has("profile") ? new OpProfile(backend) : null;
             Benchmark.Result r = Benchmark.run(model, profile == null ? backend : profile.backend(),
-                    Recipe.defaultFor(name).optimizer(), batch, warmup, steps, a.longValue("seed", 0), profile);
+                    Recipe.defaultFor(name).optimizer(), batch, warmup, steps, seed, profile);
             if (profile != null) profile.table().forEach(out::println);
             out.println(r.toJson());
         }
@@ -378,18 +399,15 @@ public final class Main {
     }
 
     private int doctor(String[] argv) {
-        new Args("doctor", argv, 1, Set.of(), Set.of());
+        args("doctor", argv);
         DoctorReport report = Doctor.run();
         report.lines().forEach(out::println);
         out.println(report.ok() ? "CUDA training can run here." : "CUDA training cannot run here (the CPU backend can: --device cpu).");
         return report.ok() ? 0 : 1;
     }
 
-    private static final Set<String> COMPARE_FLAGS = Set.of("models", "epochs", "out", "limit-train", "limit-test", "seed",
-            "batch-size", "recipe", "device", "data", "val-split", "resume");
-
     private int compare(String[] argv) throws IOException {
-        Args a = new Args("compare", argv, 1, COMPARE_FLAGS, Set.of("quick"));
+        Args a = args("compare", argv);
         batchSize = a.integer("batch-size", 128, 1);
         if (a.has("resume")) return resumeComparison(a);
         boolean quick = a.has("quick");
@@ -402,12 +420,14 @@ public final class Main {
             ModelZoo.create(m);
         }
         Path outDir = outFolder(a, "compare");
-        OutputPaths.requireEmptyFolder("--out", outDir);
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);
         String device = device(a);
-        Path data = DataLocator.resolve(a.string("data", null));
+        // every flag checked before the data is looked for, which may start a 170 MB download
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
+        OutputPaths.requireEmptyFolder("--out", outDir);
+        AtomicFiles.requireCreatableFolder("--out", outDir);
+        Path data = DataLocator.resolve(a.string("data", null));
         ComparisonPlan plan = new ComparisonPlan(data.toAbsolutePath().normalize().toString(), configs);
         try (Backend backend = Devices.open(device, err)) {
             plan.write(outDir);
@@ -425,6 +445,7 @@ public final class Main {
         int epochs = a.integer("epochs", 0, 1);
         String device = device(a);
         ComparisonPlan plan = ComparisonPlan.read(outDir);
+        AtomicFiles.requireCreatableFolder("--resume", outDir);
         Path dataFlag = a.has("data") ? DataLocator.resolve(a.string("data", null)) : null;
         Path data = dataFlag != null ? dataFlag : Path.of(plan.data());
         if (!Files.isDirectory(data)) {

@@ -1,6 +1,7 @@
 package jresnet.data;
 
 import jresnet.UserException;
+import jresnet.io.FileErrors;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -46,8 +47,9 @@ public final class Cifar10 {
     /** The class names of batches.meta.txt in label order (blank lines and surrounding spaces dropped). */
     public static List<String> classNames(Path dir) throws IOException {
         Path file = dir.resolve(CLASS_NAMES_FILE);
-        if (!Files.isRegularFile(file)) {
-            throw new UserException("CIFAR-10 file " + file + " is missing (it names the classes); " + DataLocator.howToProvide());
+        String why = FileErrors.notAFile(file);
+        if (why != null) {
+            throw new UserException("CIFAR-10 file " + file + " " + why + " (it names the classes); " + DataLocator.howToProvide());
         }
         return Files.readAllLines(file).stream().map(String::strip).filter(name -> !name.isEmpty()).toList();
     }
@@ -69,8 +71,9 @@ public final class Cifar10 {
 
     /** Reads the first n records of one batch file into records, starting at record index firstRecord. */
     private static void readFile(Path file, byte[] records, int firstRecord, int n) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new UserException("CIFAR-10 file " + file + " is missing; the folder needs "
+        String why = FileErrors.notAFile(file);
+        if (why != null) {
+            throw new UserException("CIFAR-10 file " + file + " " + why + "; the folder needs "
                     + String.join(", ", TRAINING_FILES) + " and " + TEST_FILE);
         }
         long size = Files.size(file);

@@ -43,12 +43,28 @@ public final class AtomicFiles {
      * that names a temporary file.
      */
     public static void requireWritableFolder(String flag, Path output) {
-        Path folder = output.toAbsolutePath().getParent();
+        requireWritable(flag, output, output.toAbsolutePath().getParent());
+    }
+
+    /**
+     * As {@link #requireWritableFolder}, for an output folder that is made along with any missing
+     * folders above it: a file in the place of it or of one above, or the nearest existing folder not
+     * writable (also the folder itself, where a run's lock file goes first), is named with the flag
+     * instead of failing later on some inner path.
+     */
+    public static void requireCreatableFolder(String flag, Path folder) {
+        Path existing = folder.toAbsolutePath();
+        if (Files.exists(existing) && !Files.isDirectory(existing)) throw new UserException(flag + " " + folder + ": is a file, not a folder");
+        while (!Files.exists(existing)) existing = existing.getParent(); // the root exists
+        requireWritable(flag, folder, existing);
+    }
+
+    private static void requireWritable(String flag, Path given, Path folder) {
         if (!Files.isDirectory(folder)) {
-            throw new UserException(flag + " " + output + ": folder " + folder
+            throw new UserException(flag + " " + given + ": folder " + folder
                     + (Files.exists(folder) ? " is not a folder (it is a file)" : " does not exist"));
         }
-        if (!Files.isWritable(folder)) throw new UserException(flag + " " + output + ": folder " + folder + " is not writable");
+        if (!Files.isWritable(folder)) throw new UserException(flag + " " + given + ": folder " + folder + " is not writable");
     }
 
     /**

@@ -47,7 +47,11 @@ public final class Checkpoint {
     public static Contents load(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) throw new UserException(dir + ": no checkpoint folder here");
         for (String f : new String[] {WEIGHTS, OPTIMIZER, STATE}) {
-            if (!Files.isRegularFile(dir.resolve(f))) throw new UserException(dir.resolve(f) + ": missing checkpoint file");
+            String why = FileErrors.notAFile(dir.resolve(f));
+            if (why != null) {
+                throw new UserException(dir.resolve(f) + ": " + why + " (a checkpoint holds " + WEIGHTS + ", " + OPTIMIZER
+                        + " and " + STATE + ")");
+            }
         }
         JsonObject state = Json.parseObject(Files.readString(dir.resolve(STATE)), dir.resolve(STATE).toString());
         Safetensors.File weights = Safetensors.read(dir.resolve(WEIGHTS));

@@ -38,6 +38,17 @@ public final class FileErrors {
         return sentence ? text.substring(0, 1).toLowerCase(Locale.ROOT) + text.substring(1) : text;
     }
 
+    /**
+     * Why a file to be read is not one, for a check made before reading it; null when it is a
+     * regular file. A folder in its place is named as one: "missing" would send the user looking
+     * for a file that is there under the wrong kind.
+     */
+    public static String notAFile(Path path) {
+        if (Files.isRegularFile(path)) return null;
+        if (Files.isDirectory(path)) return "is a folder, not a file";
+        return Files.exists(path) ? "is not a regular file" : "is missing";
+    }
+
     /** Reads a file through its channel. */
     @FunctionalInterface
     interface ChannelReader<T> {

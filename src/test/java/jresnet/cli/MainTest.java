@@ -8,7 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jresnet.TestData;
 import jresnet.backend.reference.ReferenceBackend;
 import jresnet.io.Npy;
@@ -68,6 +74,96 @@ class MainTest {
             assertEquals(0, run("train", help));
             assertTrue(out().startsWith("usage: jresnet"), out());
         }
+    }
+
+    /**
+     * An empty value is a usage error naming its flag, whatever the flag: before, an empty --data fell
+     * back to JRESNET_DATA or a download, and an empty --weights or --model ended in a file or model
+     * error (exit 1) that named nothing.
+     */
+    @Test void anEmptyValueIsAUsageErrorForEveryFlag(@TempDir Path tmp) throws Exception {
+        for (Map.Entry<String, Set<String>> command : Main.VALUED_FLAGS.entrySet()) {
+            for (String flag : command.getValue()) {
+                for (String[] empty : new String[][] {{"--" + flag, ""}, {"--" + flag + "="}, {"--" + flag, " "}}) {
+                    String[] args = new String[empty.length + 1];
+                    args[0] = command.getKey();
+                    System.arraycopy(empty, 0, args, 1, empty.length);
+                    assertEquals(2, run(args), String.join(" ", args));
+                    assertEquals("error: " + command.getKey() + ": --" + flag + " is empty; give it a value "
+                            + "(jresnet --help lists the commands and their flags)", err().strip());
+                }
+            }
+        }
+        // amid otherwise complete command lines, as a user writes them: nothing is read, made or downloaded
+        Path data = TestData.cifar10(), w = tmp.resolve("w.safetensors"), run = tmp.resolve("run"), onnx = tmp.resolve("m.onnx");
+        Safetensors.write(w, ModelZoo.create("tutorial-resnet-1-w2").weights(), Map.of());
+        String[] model = {"--model", "tutorial-resnet-1-w2"};
+        for (String[] bad : new String[][] {
+                {"train", model[0], model[1], "--out", run.toString(), "--epochs", "1", "--device", "reference", "--data", ""},
+                {"train", model[0], model[1], "--out", run.toString(), "--data", data.toString(), "--weights", ""},
+                {"train", "--model", "", "--out", run.toString(), "--data", data.toString()},
+                {"evaluate", model[0], model[1], "--weights", w.toString(), "--device", "reference", "--data", ""},
+                {"evaluate", model[0], model[1], "--weights", "", "--data", data.toString()},
+                {"export", model[0], model[1], "--weights", w.toString(), "--output", onnx.toString(), "--data", ""},
+                {"compare", "--models", "tutorial-resnet-1-w2", "--out", run.toString(), "--data", ""}}) {
+            assertEquals(2, run(bad), String.join(" ", bad));
+            assertTrue(err().startsWith("error: " + bad[0] + ": --"), err());
+            assertEquals(1, err().strip().lines().count(), err());
+            assertFalse(Files.exists(run) || Files.exists(onnx), String.join(" ", bad));
+        }
+    }
+
+    /**
+     * Every flag's value is checked before any file is read, the device opened or the data looked for:
+     * without --data that is a download, whose failure (exit 1) used to hide evaluate's and compare's
+     * usage error.
+     */
+    @Test void flagsAreCheckedBeforeFilesDeviceAndData(@TempDir Path tmp) throws Exception {
+        String model = "tutorial-resnet-1-w2";
+        Path w = tmp.resolve("w.safetensors"), missing = tmp.resolve("missing.safetensors"), out = tmp.resolve("out");
+        Safetensors.write(w, ModelZoo.create(model).weights(), Map.of());
+        String atLeastOne = ": must be at least 1, got 0";
+        Map<String[], String> cases = Map.of(
+                new String[] {"evaluate", "--model", model, "--weights", w.toString(), "--limit-test", "0"}, "--limit-test" + atLeastOne,
+                new String[] {"evaluate", "--model", model, "--weights", missing.toString(), "--limit-test", "0"},
+                "--limit-test" + atLeastOne,
+                new String[] {"train", "--model", model, "--out", out.toString(), "--weights", missing.toString(), "--val-split", "0"},
+                "--val-split" + atLeastOne,
+                new String[] {"compare", "--models", model, "--out", out.toString(), "--limit-test", "0"}, "--limit-test" + atLeastOne,
+                new String[] {"compare", "--quick", "--models", model, "--out", out.toString(), "--seed", "x"},
+                "--seed: expected a whole number, got 'x'",
+                new String[] {"bench", "--model", model, "--device", "reference", "--steps", "1", "--seed", "x"},
+                "--seed: expected a whole number, got 'x'");
+        for (Map.Entry<String[], String> c : cases.entrySet()) {
+            String command = String.join(" ", c.getKey());
+            assertEquals(2, run(c.getKey()), command + ": " + err());
+            assertTrue(err().startsWith("error: " + c.getValue() + " (jresnet --help"), command + ": " + err());
+            assertEquals(1, err().strip().lines().count(), command + ": " + err());
+            assertEquals("", out(), command);
+            assertFalse(Files.exists(out), command);
+        }
+    }
+
+    /** --help lists every flag a command accepts on that command's lines, and no flag it refuses. */
+    @Test void helpListsEachCommandsFlags() {
+        assertEquals(0, run("--help"));
+        Map<String, Set<String>> listed = new HashMap<>();
+        Set<String> commands = new TreeSet<>();
+        String command = null;
+        for (String line : out().lines().toList()) {
+            Matcher start = Pattern.compile("^  (\\w+) ").matcher(line);
+            if (start.find()) commands.add(command = start.group(1));
+            else if (!line.startsWith("   ")) command = null; // the lines after the commands
+            if (command == null) continue;
+            Matcher flag = Pattern.compile("--([\\w-]+)").matcher(line);
+            while (flag.find()) listed.computeIfAbsent(command, c -> new TreeSet<>()).add(flag.group(1));
+        }
+        for (String c : Main.VALUED_FLAGS.keySet()) {
+            Set<String> accepted = new TreeSet<>(Main.VALUED_FLAGS.get(c));
+            accepted.addAll(Main.SWITCHES.getOrDefault(c, Set.of()));
+            assertEquals(accepted, listed.getOrDefault(c, Set.of()), c);
+        }
+        assertEquals(new TreeSet<>(Main.VALUED_FLAGS.keySet()), commands);
     }
 
     @Test void unknownModelIsAOneLineError() {

@@ -4,12 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -355,6 +357,48 @@ class ReliabilityTest {
         assertEquals(1, run("predict", "--model", MODEL, "--weights", w.toString(), "--input", tmp.toString(),
                 "--output", tmp.resolve("p.npy").toString(), "--device", "reference"));
         assertOneLineError(tmp + ": is a folder, not a file");
+        Path run = tmp.resolve("run");
+        assertEquals(1, run(train(run, "--weights", tmp.toString())));
+        assertOneLineError("--weights " + tmp + ": is a folder, not a file");
+
+        // a folder in the place of a checkpoint file is no missing file: the user would look for the wrong thing
+        assertEquals(0, run(train(run)), cli.err());
+        Path weights = run.resolve("checkpoint").resolve("weights.safetensors");
+        Files.delete(weights);
+        Files.createDirectory(weights);
+        assertEquals(1, run(resume(run, "--epochs", "2")));
+        assertOneLineError(weights + ": is a folder, not a file");
+    }
+
+    /** An --out that cannot be made or written is named with the flag and the path as given, before any work. */
+    @Test void anOutUnderAFileIsNamed(@TempDir Path tmp) throws Exception {
+        Path file = Files.writeString(tmp.resolve("a-file"), "x");
+        for (Path out : List.of(file.resolve("run"), file.resolve("run").resolve("deeper"))) {
+            assertEquals(1, run(train(out)));
+            assertOneLineError("--out " + out + ": folder " + file + " is not a folder (it is a file)");
+            assertEquals(1, run("compare", "--models", MODEL, "--epochs", "1", "--device", "cpu", "--data",
+                    TestData.cifar10().toString(), "--out", out.toString()));
+            assertOneLineError("--out " + out + ": folder " + file + " is not a folder (it is a file)");
+        }
+    }
+
+    @Test void anOutOrRunInAReadOnlyFolderIsNamed(@TempDir Path tmp) throws Exception {
+        Path locked = Files.createDirectory(tmp.resolve("locked"));
+        Files.setPosixFilePermissions(locked, PosixFilePermissions.fromString("r-xr-xr-x"));
+        assumeFalse(Files.isWritable(locked), "running as root: permissions do not bind");
+        Path run = tmp.resolve("run");
+        assertEquals(0, run(train(run)), cli.err());
+        Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("r-xr-xr-x"));
+        try {
+            for (Path out : List.of(locked, locked.resolve("run"))) {
+                assertEquals(1, run(train(out)));
+                assertOneLineError("--out " + out + ": folder " + locked + " is not writable");
+            }
+            assertEquals(1, run(resume(run, "--epochs", "2")));
+            assertOneLineError("--resume " + run + ": folder " + run + " is not writable");
+        } finally {
+            Files.setPosixFilePermissions(run, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
     }
 
     @Test void npyHeaderBytesAreNeverEchoedRaw(@TempDir Path tmp) throws Exception {

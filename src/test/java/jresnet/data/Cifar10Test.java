@@ -123,6 +123,10 @@ class Cifar10Test {
     @Test
     void rejectsMissingAndEmptyFiles() throws IOException {
         assertMessage(() -> Cifar10.training(dir, 5), "CIFAR-10 file " + dir.resolve("data_batch_1.bin") + " is missing");
+        Files.createDirectory(dir.resolve("data_batch_1.bin"));
+        assertMessage(() -> Cifar10.training(dir, 5), "CIFAR-10 file " + dir.resolve("data_batch_1.bin") + " is a folder, not a file");
+        Files.createDirectory(dir.resolve("batches.meta.txt"));
+        assertMessage(() -> Cifar10.classNames(dir), "CIFAR-10 file " + dir.resolve("batches.meta.txt") + " is a folder, not a file");
         Files.write(dir.resolve("test_batch.bin"), new byte[0]);
         assertMessage(() -> Cifar10.test(dir, 5), dir.resolve("test_batch.bin") + " is empty; a CIFAR-10 batch file has 30730000 bytes");
     }
