@@ -271,6 +271,7 @@ public final class TrainingRun {
             TrainingState state = new TrainingState();
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 saved = Checkpoint.load(dir);
+                requireCheckpointOf(config.model(), saved, dir.resolve(Checkpoint.WEIGHTS), configFile);
                 Path stateFile = dir.resolve(Checkpoint.STATE);
                 TrainingState.Saved s = Json.bind(saved.state(), TrainingState.Saved.class, stateFile.toString());
                 validate(s, stateFile.toString(), steps, config.batchSize(), recordedEpochs,
@@ -378,6 +379,19 @@ public final class TrainingRun {
         }
         if (s.optimizer() != null && !s.optimizer().equals(optimizer)) {
             throw bad(source, "optimizer", "\"" + optimizer + "\" (the run's recipe)", "\"" + s.optimizer() + "\"");
+        }
+    }
+
+    /**
+     * A checkpoint holds the weights of the model it was written for; config.json changed by hand to
+     * name another would load them into that model and save them as its own.
+     */
+    private static void requireCheckpointOf(String model, Checkpoint.Contents saved, Path weights, Path configFile) {
+        String savedFrom = saved.metadata().get(ModelZoo.WEIGHTS_MODEL_KEY);
+        if (savedFrom != null && !savedFrom.equals(model)) {
+            throw new UserException(weights + ": holds weights of " + savedFrom + " (its metadata says so), not of " + model
+                    + " as " + configFile + " says; set its \"model\" back to " + savedFrom + ", or train " + model
+                    + " anew with another --out");
         }
     }
 

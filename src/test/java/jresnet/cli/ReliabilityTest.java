@@ -127,6 +127,21 @@ class ReliabilityTest {
         assertUnchanged(edited, out);
     }
 
+    /** config.json changed by hand to name another model must not load the checkpoint's weights into it. */
+    @Test void resumeRefusesACheckpointOfAnotherModelThanConfigNames(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), config = out.resolve("config.json");
+        assertEquals(0, run(train(out)), cli.err());
+        JsonObject edited = Json.parseObject(Files.readString(config), config.toString());
+        edited.addProperty("model", "tutorial-plain-1-w2");
+        Files.writeString(config, Json.pretty(edited));
+        Map<String, byte[]> before = snapshot(out);
+        assertEquals(1, run(resume(out, "--epochs", "2")));
+        assertOneLineError(out.resolve("checkpoint/weights.safetensors") + ": holds weights of " + MODEL
+                + " (its metadata says so), not of tutorial-plain-1-w2 as " + config + " says");
+        assertFalse(cli.out().contains("Resuming"), cli.out());
+        assertUnchanged(before, out);
+    }
+
     @Test void trainRefusesAFolderOfAnotherModelOrWithAnyFileAndNamesIt(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         assertEquals(0, run(train(out)), cli.err());
