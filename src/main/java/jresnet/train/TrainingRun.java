@@ -298,9 +298,11 @@ public final class TrainingRun {
                 return state.history;
             }
             if (epochs > 0 && epochs != recordedEpochs) {
-                recorded.addProperty("epochs", epochs);
-                AtomicFiles.writeString(configFile, Json.pretty(recorded));
                 config = config.withEpochs(epochs);
+                recorded.addProperty("epochs", epochs);
+                // the fast recipe's schedule spans the whole run: its recorded length must follow
+                recorded.add("optimizer", Json.tree(optimizer(config, data).config()));
+                AtomicFiles.writeString(configFile, Json.pretty(recorded));
             }
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
                     saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);

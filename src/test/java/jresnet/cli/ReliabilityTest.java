@@ -142,6 +142,21 @@ class ReliabilityTest {
         assertUnchanged(before, out);
     }
 
+    /** The fast recipe's schedule spans the run: a longer resumed run records the total a fresh run of that length does. */
+    @Test void resumingLongerRecordsTheReplannedSchedule(@TempDir Path tmp) throws Exception {
+        Path resumed = tmp.resolve("resumed"), fresh = tmp.resolve("fresh");
+        assertEquals(0, run(train(resumed, "--recipe", "fast")), cli.err());
+        assertEquals(0, run(resume(resumed, "--epochs", "2")), cli.err());
+        String[] twoEpochs = train(fresh, "--recipe", "fast");
+        twoEpochs[4] = "2";
+        assertEquals(0, run(twoEpochs), cli.err());
+        JsonObject a = Json.parseObject(Files.readString(resumed.resolve("config.json")), "config.json");
+        JsonObject b = Json.parseObject(Files.readString(fresh.resolve("config.json")), "config.json");
+        assertEquals(2, a.get("epochs").getAsInt());
+        assertEquals(b.get("optimizer"), a.get("optimizer"));
+        assertEquals(4, a.getAsJsonObject("optimizer").get("total_iterations").getAsInt(), "2 epochs of 2 batches");
+    }
+
     @Test void trainRefusesAFolderOfAnotherModelOrWithAnyFileAndNamesIt(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         assertEquals(0, run(train(out)), cli.err());
