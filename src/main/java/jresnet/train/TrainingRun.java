@@ -279,7 +279,6 @@ public final class TrainingRun {
                 state = TrainingState.of(s);
                 model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
                 requireFinite(saved.optimizer(), dir.resolve(Checkpoint.OPTIMIZER));
-                RunRecorder.restoreResults(out, saved, state, console);
             } else {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {
@@ -292,6 +291,7 @@ public final class TrainingRun {
                 throw new UserException("--epochs " + epochs + ": the run in " + out + " has already finished " + state.epoch
                         + " epochs");
             }
+            if (saved != null) RunRecorder.restoreResults(out, saved, state, state.epoch < target, console);
             if (state.epoch >= target) {
                 console.printf("%s: the run has finished all %d epochs; nothing to train (--epochs N to train longer)%n",
                         out, state.epoch);

@@ -127,6 +127,27 @@ class ReliabilityTest {
         assertUnchanged(edited, out);
     }
 
+    /** A run that trains on would write over a metrics.csv changed by hand: it is moved aside, never over another file. */
+    @Test void aMetricsFileChangedByHandSurvivesTrainingOn(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), metrics = out.resolve("metrics.csv");
+        assertEquals(0, run(train(out)), cli.err());
+        String mine = Files.readString(metrics) + "# my note\n";
+        Files.writeString(metrics, mine);
+        assertEquals(0, run(resume(out, "--epochs", "2")), cli.err());
+        Path aside = out.resolve("metrics.edited.csv");
+        assertTrue(cli.out().contains("notice: " + metrics + " differs from the checkpoint's history; moved to " + aside), cli.out());
+        assertEquals(mine, Files.readString(aside));
+        assertEquals(3, Files.readAllLines(metrics).size(), "header and both epochs");
+
+        // a second edit goes to the next free name; the first stays as it was
+        String second = Files.readString(metrics) + "# another\n";
+        Files.writeString(metrics, second);
+        assertEquals(0, run(resume(out, "--epochs", "3")), cli.err());
+        assertEquals(second, Files.readString(out.resolve("metrics.edited-2.csv")));
+        assertEquals(mine, Files.readString(aside));
+        assertEquals(4, Files.readAllLines(metrics).size());
+    }
+
     /** config.json changed by hand to name another model must not load the checkpoint's weights into it. */
     @Test void resumeRefusesACheckpointOfAnotherModelThanConfigNames(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run"), config = out.resolve("config.json");
