@@ -131,6 +131,27 @@ public final class AtomicFiles {
     }
 
     /**
+     * Moves {@code file} to the first free name {@code NAME.edited.EXT}, {@code NAME.edited-2.EXT}, ...
+     * beside it and returns that name: a user's file that the run would write over stays, under a
+     * name that says why, and never replaces another file.
+     */
+    public static Path moveAside(Path file) throws IOException {
+        String name = file.getFileName().toString();
+        int dot = name.lastIndexOf('.') > 0 ? name.lastIndexOf('.') : name.length();
+        for (int n = 1; ; n++) {
+            Path target = file.resolveSibling(name.substring(0, dot) + ".edited" + (n == 1 ? "" : "-" + n) + name.substring(dot));
+            try {
+                // without REPLACE_EXISTING the move refuses a taken name instead of replacing it
+                Files.move(file, target);
+                syncDirectory(parentOf(file));
+                return target;
+            } catch (FileAlreadyExistsException taken) {
+                // the next number
+            }
+        }
+    }
+
+    /**
      * An empty temporary folder beside target (same file system, so {@link #publishDirectory} can
      * rename it into place). The folder holding target must exist.
      */

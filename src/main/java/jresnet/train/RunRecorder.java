@@ -100,20 +100,24 @@ public final class RunRecorder implements Callback, AutoCloseable {
      * Writes what a checkpoint at an epoch's end implies where a stop came between the checkpoint and
      * them: metrics.csv from its history when the file is missing or one epoch behind, best.safetensors
      * from its weights when its epoch is the best so far and the file is missing or an earlier best of
-     * this run (the same metadata and tensors). Anything else there was changed by hand and is kept,
-     * with a notice. A checkpoint inside an epoch holds no epoch's final weights.
+     * this run (the same metadata and tensors). Anything else there was changed by hand: kept as it is
+     * when the run ends here, moved aside ({@link AtomicFiles#moveAside}) when it trains on
+     * ({@code trainsOn}), since its next epoch would write over it; a notice says which. A checkpoint
+     * inside an epoch holds no epoch's final weights, and one inside the first epoch no metrics rows.
      */
-    public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state, PrintStream console)
-            throws IOException {
+    public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state, boolean trainsOn,
+                                      PrintStream console) throws IOException {
         Path metrics = runDir.resolve(METRICS), best = runDir.resolve(BEST);
-        String expected = metricsCsv(state.history);
         String held = Files.isRegularFile(metrics) ? Files.readString(metrics) : null;
-        if (held == null || state.step == 0 && !state.history.isEmpty()
-                && held.equals(metricsCsv(state.history.subList(0, state.history.size() - 1)))) {
+        boolean behind = held == null || state.step == 0 && !state.history.isEmpty()
+                && held.equals(metricsCsv(state.history.subList(0, state.history.size() - 1)));
+        if (!behind && !held.equals(metricsCsv(state.history))) {
+            if (keptOrMovedAside(metrics, "differs from the checkpoint's history", trainsOn, console) && !state.history.isEmpty()) {
+                writeMetrics(runDir, state);
+            }
+        } else if (behind && !state.history.isEmpty()) {
             writeMetrics(runDir, state);
             console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", metrics);
-        } else if (!held.equals(expected)) {
-            console.printf("notice: %s differs from the checkpoint's history; kept as it is%n", metrics);
         }
         if (state.step != 0 || !lastEpochIsBest(state)) return;
         Safetensors.File heldBest = readable(best);
@@ -121,9 +125,24 @@ public final class RunRecorder implements Callback, AutoCloseable {
         if (heldBest == null && !Files.exists(best) || earlierBest && !sameValues(heldBest.tensors(), saved.weights())) {
             Safetensors.write(best, saved.weights(), saved.metadata());
             console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
-        } else if (!earlierBest) {
-            console.printf("notice: %s is not this run's best weights as it writes them; kept as it is%n", best);
+        } else if (!earlierBest && keptOrMovedAside(best, "is not this run's best weights as it writes them", trainsOn, console)) {
+            Safetensors.write(best, saved.weights(), saved.metadata());
         }
+    }
+
+    /**
+     * A file changed by hand: kept in place when the run ends here, moved aside when it trains on;
+     * the notice says which. Returns whether it was moved, so the run's own file is written anew.
+     */
+    private static boolean keptOrMovedAside(Path file, String how, boolean trainsOn, PrintStream console) throws IOException {
+        if (!trainsOn) {
+            console.printf("notice: %s %s; kept as it is%n", file, how);
+            return false;
+        }
+        Path aside = AtomicFiles.moveAside(file);
+        console.printf("notice: %s %s; moved to %s, where training on cannot overwrite it; the run writes its own %s%n",
+                file, how, aside, file.getFileName());
+        return true;
     }
 
     /** metrics.csv, and best.safetensors from {@code weights} if the last epoch is the best. */

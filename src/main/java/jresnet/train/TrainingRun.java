@@ -271,6 +271,7 @@ public final class TrainingRun {
             TrainingState state = new TrainingState();
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 saved = Checkpoint.load(dir);
+                requireCheckpointOf(config.model(), saved, dir.resolve(Checkpoint.WEIGHTS), configFile);
                 Path stateFile = dir.resolve(Checkpoint.STATE);
                 TrainingState.Saved s = Json.bind(saved.state(), TrainingState.Saved.class, stateFile.toString());
                 validate(s, stateFile.toString(), steps, config.batchSize(), recordedEpochs,
@@ -278,7 +279,6 @@ public final class TrainingRun {
                 state = TrainingState.of(s);
                 model.setWeights(saved.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
                 requireFinite(saved.optimizer(), dir.resolve(Checkpoint.OPTIMIZER));
-                RunRecorder.restoreResults(out, saved, state, console);
             } else {
                 model.initializeWeights(config.seed());
                 if (config.initialWeights() != null) {
@@ -291,15 +291,18 @@ public final class TrainingRun {
                 throw new UserException("--epochs " + epochs + ": the run in " + out + " has already finished " + state.epoch
                         + " epochs");
             }
+            if (saved != null) RunRecorder.restoreResults(out, saved, state, state.epoch < target, console);
             if (state.epoch >= target) {
                 console.printf("%s: the run has finished all %d epochs; nothing to train (--epochs N to train longer)%n",
                         out, state.epoch);
                 return state.history;
             }
             if (epochs > 0 && epochs != recordedEpochs) {
-                recorded.addProperty("epochs", epochs);
-                AtomicFiles.writeString(configFile, Json.pretty(recorded));
                 config = config.withEpochs(epochs);
+                recorded.addProperty("epochs", epochs);
+                // the fast recipe's schedule spans the whole run: its recorded length must follow
+                recorded.add("optimizer", Json.tree(optimizer(config, data).config()));
+                AtomicFiles.writeString(configFile, Json.pretty(recorded));
             }
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
                     saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);
@@ -378,6 +381,19 @@ public final class TrainingRun {
         }
         if (s.optimizer() != null && !s.optimizer().equals(optimizer)) {
             throw bad(source, "optimizer", "\"" + optimizer + "\" (the run's recipe)", "\"" + s.optimizer() + "\"");
+        }
+    }
+
+    /**
+     * A checkpoint holds the weights of the model it was written for; config.json changed by hand to
+     * name another would load them into that model and save them as its own.
+     */
+    private static void requireCheckpointOf(String model, Checkpoint.Contents saved, Path weights, Path configFile) {
+        String savedFrom = saved.metadata().get(ModelZoo.WEIGHTS_MODEL_KEY);
+        if (savedFrom != null && !savedFrom.equals(model)) {
+            throw new UserException(weights + ": holds weights of " + savedFrom + " (its metadata says so), not of " + model
+                    + " as " + configFile + " says; set its \"model\" back to " + savedFrom + ", or train " + model
+                    + " anew with another --out");
         }
     }
 

@@ -129,6 +129,57 @@ class ReliabilityTest {
         assertUnchanged(edited, out);
     }
 
+    /** A run that trains on would write over a metrics.csv changed by hand: it is moved aside, never over another file. */
+    @Test void aMetricsFileChangedByHandSurvivesTrainingOn(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), metrics = out.resolve("metrics.csv");
+        assertEquals(0, run(train(out)), cli.err());
+        String mine = Files.readString(metrics) + "# my note\n";
+        Files.writeString(metrics, mine);
+        assertEquals(0, run(resume(out, "--epochs", "2")), cli.err());
+        Path aside = out.resolve("metrics.edited.csv");
+        assertTrue(cli.out().contains("notice: " + metrics + " differs from the checkpoint's history; moved to " + aside), cli.out());
+        assertEquals(mine, Files.readString(aside));
+        assertEquals(3, Files.readAllLines(metrics).size(), "header and both epochs");
+
+        // a second edit goes to the next free name; the first stays as it was
+        String second = Files.readString(metrics) + "# another\n";
+        Files.writeString(metrics, second);
+        assertEquals(0, run(resume(out, "--epochs", "3")), cli.err());
+        assertEquals(second, Files.readString(out.resolve("metrics.edited-2.csv")));
+        assertEquals(mine, Files.readString(aside));
+        assertEquals(4, Files.readAllLines(metrics).size());
+    }
+
+    /** config.json changed by hand to name another model must not load the checkpoint's weights into it. */
+    @Test void resumeRefusesACheckpointOfAnotherModelThanConfigNames(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), config = out.resolve("config.json");
+        assertEquals(0, run(train(out)), cli.err());
+        JsonObject edited = Json.parseObject(Files.readString(config), config.toString());
+        edited.addProperty("model", "tutorial-plain-1-w2");
+        Files.writeString(config, Json.pretty(edited));
+        Map<String, byte[]> before = snapshot(out);
+        assertEquals(1, run(resume(out, "--epochs", "2")));
+        assertOneLineError(out.resolve("checkpoint/weights.safetensors") + ": holds weights of " + MODEL
+                + " (its metadata says so), not of tutorial-plain-1-w2 as " + config + " says");
+        assertFalse(cli.out().contains("Resuming"), cli.out());
+        assertUnchanged(before, out);
+    }
+
+    /** The fast recipe's schedule spans the run: a longer resumed run records the total a fresh run of that length does. */
+    @Test void resumingLongerRecordsTheReplannedSchedule(@TempDir Path tmp) throws Exception {
+        Path resumed = tmp.resolve("resumed"), fresh = tmp.resolve("fresh");
+        assertEquals(0, run(train(resumed, "--recipe", "fast")), cli.err());
+        assertEquals(0, run(resume(resumed, "--epochs", "2")), cli.err());
+        String[] twoEpochs = train(fresh, "--recipe", "fast");
+        twoEpochs[4] = "2";
+        assertEquals(0, run(twoEpochs), cli.err());
+        JsonObject a = Json.parseObject(Files.readString(resumed.resolve("config.json")), "config.json");
+        JsonObject b = Json.parseObject(Files.readString(fresh.resolve("config.json")), "config.json");
+        assertEquals(2, a.get("epochs").getAsInt());
+        assertEquals(b.get("optimizer"), a.get("optimizer"));
+        assertEquals(4, a.getAsJsonObject("optimizer").get("total_iterations").getAsInt(), "2 epochs of 2 batches");
+    }
+
     @Test void trainRefusesAFolderOfAnotherModelOrWithAnyFileAndNamesIt(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run");
         assertEquals(0, run(train(out)), cli.err());

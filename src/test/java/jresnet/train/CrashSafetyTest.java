@@ -2,6 +2,7 @@ package jresnet.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -151,6 +152,8 @@ class CrashSafetyTest {
         assertTrue(state.get("step").getAsInt() > 0 || state.get("epoch").getAsInt() > 0, printed);
 
         assertEquals(0, runToEnd(resume(split, 2), log), Files.readString(log));
+        // stopped inside the first epoch: no metrics row existed, so none was restored
+        assertFalse(Files.readString(log).contains("restored"), Files.readString(log));
         assertArrayEquals(Files.readAllBytes(whole.resolve("checkpoint/weights.safetensors")),
                 Files.readAllBytes(split.resolve("checkpoint/weights.safetensors")));
         List<String> a = Files.readAllLines(whole.resolve("metrics.csv")), b = Files.readAllLines(split.resolve("metrics.csv"));

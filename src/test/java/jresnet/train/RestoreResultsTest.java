@@ -1,0 +1,73 @@
+package jresnet.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import jresnet.io.Checkpoint;
+import jresnet.io.Safetensors;
+import jresnet.tensor.HostArray;
+import jresnet.tensor.Shape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What resume does with the results beside a checkpoint: restores a stop's leftovers, never loses a user's file. */
+class RestoreResultsTest {
+    private final ByteArrayOutputStream printed = new ByteArrayOutputStream();
+    private final PrintStream console = new PrintStream(printed, true, StandardCharsets.UTF_8);
+    private final Checkpoint.Contents saved = new Checkpoint.Contents(Map.of("w", new HostArray(Shape.of(2), new float[] {1, 2})),
+            Map.of("model", "m"), Map.of(), new JsonObject());
+
+    private static TrainingState afterOneEpoch() {
+        TrainingState state = new TrainingState();
+        state.history.add(new EpochMetrics(0, 1.5, 0.4, 1.6, 0.5, 3, 100, 0.001));
+        state.epoch = 1;
+        return state;
+    }
+
+    /** Another file as best.safetensors: weights that are not this run's (other metadata). */
+    private static byte[] foreignBest(Path best) throws Exception {
+        Safetensors.write(best, Map.of("w", new HostArray(Shape.of(2), new float[] {7, 8})), Map.of("model", "other"));
+        return Files.readAllBytes(best);
+    }
+
+    @Test void filesChangedByHandAreMovedAsideWhenTheRunTrainsOn(@TempDir Path run) throws Exception {
+        Files.writeString(run.resolve(RunRecorder.METRICS), "my own table\n");
+        byte[] mine = foreignBest(run.resolve(RunRecorder.BEST));
+        RunRecorder.restoreResults(run, saved, afterOneEpoch(), true, console);
+        assertEquals("my own table\n", Files.readString(run.resolve("metrics.edited.csv")));
+        assertArrayEquals(mine, Files.readAllBytes(run.resolve("best.edited.safetensors")));
+        assertEquals(2, Files.readAllLines(run.resolve(RunRecorder.METRICS)).size(), "the run's header and epoch 0");
+        assertArrayEquals(new float[] {1, 2}, Safetensors.read(run.resolve(RunRecorder.BEST)).tensors().get("w").data());
+        String out = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(out.contains("moved to " + run.resolve("metrics.edited.csv")), out);
+        assertTrue(out.contains("moved to " + run.resolve("best.edited.safetensors")), out);
+    }
+
+    @Test void filesChangedByHandStayInPlaceWhenTheRunEndsHere(@TempDir Path run) throws Exception {
+        Files.writeString(run.resolve(RunRecorder.METRICS), "my own table\n");
+        byte[] mine = foreignBest(run.resolve(RunRecorder.BEST));
+        RunRecorder.restoreResults(run, saved, afterOneEpoch(), false, console);
+        assertEquals("my own table\n", Files.readString(run.resolve(RunRecorder.METRICS)));
+        assertArrayEquals(mine, Files.readAllBytes(run.resolve(RunRecorder.BEST)));
+        assertFalse(Files.exists(run.resolve("metrics.edited.csv")));
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("kept as it is"), printed.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A checkpoint inside the first epoch has no rows: nothing to restore, and nothing said to be. */
+    @Test void aCheckpointInsideTheFirstEpochRestoresNothing(@TempDir Path run) throws Exception {
+        TrainingState state = new TrainingState();
+        state.step = 3;
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertFalse(Files.exists(run.resolve(RunRecorder.METRICS)));
+        assertEquals("", printed.toString(StandardCharsets.UTF_8));
+    }
+}
