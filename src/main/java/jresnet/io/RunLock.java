@@ -25,7 +25,8 @@ public final class RunLock implements AutoCloseable {
         this.lock = lock;
     }
 
-    public static RunLock acquire(Path runDir) throws IOException {
+    /** The folder's lock; {@code advice} ends the line when another process holds it (what this command's user can do). */
+    public static RunLock acquire(Path runDir, String advice) throws IOException {
         Path file = runDir.resolve(FILE);
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -40,7 +41,7 @@ public final class RunLock implements AutoCloseable {
             String owner = new String(Files.readAllBytes(file), StandardCharsets.UTF_8).trim();
             channel.close();
             throw new UserException("run folder " + runDir + " is in use by another run (process "
-                    + (owner.isEmpty() ? "unknown" : owner) + ", lock " + file + "); wait for it or choose another --out");
+                    + (owner.isEmpty() ? "unknown" : owner) + ", lock " + file + "); " + advice);
         }
         try {
             channel.truncate(0);

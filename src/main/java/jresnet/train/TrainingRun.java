@@ -122,7 +122,7 @@ public final class TrainingRun {
             setInitialWeights(model, w, w.toString());
         }
         Files.createDirectories(out);
-        try (RunLock lock = RunLock.acquire(out)) {
+        try (RunLock lock = RunLock.acquire(out, "wait for it or choose another --out")) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);
             if (refuseUnlessEmpty(out, config)) {
@@ -253,7 +253,7 @@ public final class TrainingRun {
                                             boolean terminal, String resumeCommand) throws IOException {
         Path configFile = out.resolve(CONFIG);
         requireRunFolder(out);
-        try (RunLock lock = RunLock.acquire(out)) {
+        try (RunLock lock = RunLock.acquire(out, "wait for it to end, then resume")) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
             AtomicFiles.removeTemporaryFiles(out);
             if (!Files.isDirectory(out.resolve(RunRecorder.CHECKPOINT), LinkOption.NOFOLLOW_LINKS)) refuseResultsWithoutCheckpoint(out);

@@ -203,6 +203,7 @@ class CrashSafetyTest {
             assertEquals(1, runToEnd(resume(out, 400), log2));
             assertTrue(Files.readString(log2).contains("is in use by another run (process " + first.pid()),
                     Files.readString(log2));
+            assertTrue(Files.readString(log2).contains("; wait for it to end, then resume"), Files.readString(log2));
         } finally {
             first.destroyForcibly().waitFor();
         }
