@@ -194,12 +194,29 @@ public final class Main {
         Path runDir = outFolder(a, "train");
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
+        noticeLimitsBeyondTheData(a);
         AtomicFiles.requireCreatableFolder("--out", runDir);
         Path data = DataLocator.resolve(a.string("data", null));
         try (Backend backend = Devices.open(device, err)) {
             TrainingRun.start(config, backend, data, runDir, out, System.console() != null, environment());
         }
         return 0;
+    }
+
+    /**
+     * A notice for --limit-train or --limit-test above what CIFAR-10 has: they then mean all of it,
+     * which a user who typed 60000 for the whole set may not have meant.
+     */
+    private void noticeLimitsBeyondTheData(Args a) {
+        int[][] limits = {{a.integer("limit-train", 0, 1), Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE},
+                {a.integer("limit-test", 0, 1), Cifar10.RECORDS_PER_FILE}};
+        String[] names = {"limit-train", "limit-test"}, sets = {"training", "test"};
+        for (int i = 0; i < limits.length; i++) {
+            if (limits[i][0] > limits[i][1]) {
+                err.printf(Locale.ROOT, "notice: --%s %d is more than CIFAR-10's %,d %s images; all of them are used%n",
+                        names[i], limits[i][0], limits[i][1], sets[i]);
+            }
+        }
     }
 
     private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
@@ -255,6 +272,7 @@ public final class Main {
         if (jpegQuality > 100) throw new UsageException("--jpeg-quality: must be 1 to 100, got " + jpegQuality);
         // every flag checked before the data is looked for, which may start a 170 MB download
         int limitTest = a.integer("limit-test", 0, 1);
+        noticeLimitsBeyondTheData(a);
         Trained trained = trained(a, "evaluate");
         Dataset test = Cifar10.test(DataLocator.resolve(a.string("data", null)), limitTest);
         // no batch larger than the test set: its buffers would only be sized for images that are not there
@@ -425,6 +443,7 @@ public final class Main {
         // every flag checked before the data is looked for, which may start a 170 MB download
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
+        noticeLimitsBeyondTheData(a);
         OutputPaths.requireEmptyFolder("--out", outDir);
         AtomicFiles.requireCreatableFolder("--out", outDir);
         Path data = DataLocator.resolve(a.string("data", null));

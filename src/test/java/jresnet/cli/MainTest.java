@@ -326,6 +326,21 @@ class MainTest {
         return rows.stream().skip(1).map(r -> Integer.parseInt(r.split(",")[column])).toList();
     }
 
+    /** Limits above CIFAR-10's 50,000 / 10,000 images mean all of them, with a notice naming the flag; limits within say nothing. */
+    @Test void limitsBeyondTheDataAreNoticed(@TempDir Path tmp) throws Exception {
+        String missing = tmp.resolve("no-data").toString();
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", tmp.resolve("r").toString(),
+                "--limit-train", "60000", "--limit-test", "10001", "--data", missing));
+        assertTrue(err().contains("notice: --limit-train 60000 is more than CIFAR-10's 50,000 training images; all of them are used\n"), err());
+        assertTrue(err().contains("notice: --limit-test 10001 is more than CIFAR-10's 10,000 test images; all of them are used\n"), err());
+        assertEquals(1, run("evaluate", "--model", "tutorial-resnet-1-w2", "--weights", tmp.resolve("none.safetensors").toString(),
+                "--limit-test", "20000", "--data", missing));
+        assertTrue(err().contains("notice: --limit-test 20000 is more than CIFAR-10's 10,000 test images"), err());
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", tmp.resolve("r").toString(),
+                "--limit-train", "50000", "--limit-test", "10000", "--data", missing));
+        assertFalse(err().contains("notice: --limit"), err());
+    }
+
     /** metrics.csv without its two timing columns (seconds, images_per_s). */
     private static String withoutTimes(String metricsCsv) {
         return metricsCsv.lines().map(l -> l.replaceAll(",[^,]*,[^,]*$", "")).reduce("", (a, b) -> a + b + "\n");
