@@ -251,9 +251,7 @@ class MainTest {
     @Test void compareResumeFinishesAComparisonCutShort(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("cmp");
         String resnet = "tutorial-resnet-1-w2", plain = "tutorial-plain-1-w2";
-        assertEquals(0, run("compare", "--models", resnet + "," + plain, "--recipe", "fast", "--epochs", "1",
-                "--batch-size", "16", "--limit-train", "48", "--limit-test", "16", "--device", "cpu",
-                "--data", TestData.cifar10().toString(), "--out", out.toString()), err());
+        assertEquals(0, compareOneEpoch(out, resnet + "," + plain, 48), err());
         String testCsv = Files.readString(out.resolve("test-accuracy.csv"));
         String plainMetrics = Files.readString(out.resolve(plain).resolve("metrics.csv"));
         byte[] resnetWeights = Files.readAllBytes(out.resolve(resnet).resolve("checkpoint/weights.safetensors"));
@@ -296,9 +294,7 @@ class MainTest {
     @Test void compareResumeWithMoreEpochsLengthensEveryRun(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("cmp");
         String resnet = "tutorial-resnet-1-w2", plain = "tutorial-plain-1-w2";
-        assertEquals(0, run("compare", "--models", resnet + "," + plain, "--recipe", "fast", "--epochs", "1",
-                "--batch-size", "16", "--limit-train", "32", "--limit-test", "16", "--device", "cpu",
-                "--data", TestData.cifar10().toString(), "--out", out.toString()), err());
+        assertEquals(0, compareOneEpoch(out, resnet + "," + plain, 32), err());
         Path plan = out.resolve("compare.json");
         // as compare --resume --epochs 2 leaves it when stopped before it reached the second model
         Files.writeString(plan, Files.readString(plan).replace("\"epochs\": 1", "\"epochs\": 2"));
@@ -339,6 +335,13 @@ class MainTest {
         assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", tmp.resolve("r").toString(),
                 "--limit-train", "50000", "--limit-test", "10000", "--data", missing));
         assertFalse(err().contains("notice: --limit"), err());
+    }
+
+    /** compare of {@code models} for one epoch of the fast recipe on {@code images} training images, on the CPU. */
+    private int compareOneEpoch(Path out, String models, int images) {
+        return run("compare", "--models", models, "--recipe", "fast", "--epochs", "1", "--batch-size", "16",
+                "--limit-train", String.valueOf(images), "--limit-test", "16", "--device", "cpu",
+                "--data", TestData.cifar10().toString(), "--out", out.toString());
     }
 
     /** metrics.csv without its two timing columns (seconds, images_per_s). */
