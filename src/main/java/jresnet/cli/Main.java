@@ -208,14 +208,14 @@ public final class Main {
      * which a user who typed 60000 for the whole set may not have meant.
      */
     private void noticeLimitsBeyondTheData(Args a) {
-        int[][] limits = {{a.integer("limit-train", 0, 1), Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE},
-                {a.integer("limit-test", 0, 1), Cifar10.RECORDS_PER_FILE}};
-        String[] names = {"limit-train", "limit-test"}, sets = {"training", "test"};
-        for (int i = 0; i < limits.length; i++) {
-            if (limits[i][0] > limits[i][1]) {
-                err.printf(Locale.ROOT, "notice: --%s %d is more than CIFAR-10's %,d %s images; all of them are used%n",
-                        names[i], limits[i][0], limits[i][1], sets[i]);
-            }
+        noticeLimitBeyond(a, "limit-train", Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE, "training");
+        noticeLimitBeyond(a, "limit-test", Cifar10.RECORDS_PER_FILE, "test");
+    }
+
+    private void noticeLimitBeyond(Args a, String flag, int images, String set) {
+        int limit = a.integer(flag, 0, 1);
+        if (limit > images) {
+            err.printf(Locale.ROOT, "notice: --%s %d is more than CIFAR-10's %,d %s images; all of them are used%n", flag, limit, images, set);
         }
     }
 
@@ -450,7 +450,7 @@ public final class Main {
         ComparisonPlan plan = new ComparisonPlan(data.toAbsolutePath().normalize().toString(), configs);
         try (Backend backend = Devices.open(device, err)) {
             plan.write(outDir);
-            return runComparison(plan, outDir, backend, data, null, 0);
+            return runComparison(plan, outDir, backend, data, null);
         }
     }
 
@@ -473,7 +473,7 @@ public final class Main {
         }
         if (epochs > 0) plan = lengthened(plan, outDir, epochs);
         try (Backend backend = Devices.open(device, err)) {
-            return runComparison(plan, outDir, backend, data, dataFlag, epochs);
+            return runComparison(plan, outDir, backend, data, dataFlag);
         }
     }
 
@@ -499,9 +499,9 @@ public final class Main {
      * Trains the plan's models one after the other into their sub-folders, then writes the report. A
      * sub-folder that holds a run is continued from its checkpoint, on the data it recorded unless
      * dataFlag names another folder, to the plan's length (a run that a lengthened plan had not yet
-     * reached is lengthened here); epochs > 0 sets a new length.
+     * reached is lengthened here).
      */
-    private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag, int epochs)
+    private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag)
             throws IOException {
         List<ModelRun> runs = new ArrayList<>();
         boolean trained = false;
@@ -514,8 +514,8 @@ public final class Main {
             boolean recorded = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG));
             int finishedBefore = recorded ? TrainingRun.finishedEpochs(runDir) : -1;
             List<EpochMetrics> history = recorded
-                    ? TrainingRun.resume(runDir, epochs > 0 ? epochs : config.epochs(), backend, dataFlag, out, System.console() != null, resumeCommand)
-                    : TrainingRun.start(epochs > 0 ? config.withEpochs(epochs) : config, backend, data, runDir, out,
+                    ? TrainingRun.resume(runDir, config.epochs(), backend, dataFlag, out, System.console() != null, resumeCommand)
+                    : TrainingRun.start(config, backend, data, runDir, out,
                             System.console() != null, environment(), resumeCommand);
             trained |= history.size() != finishedBefore;
             runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
