@@ -110,24 +110,31 @@ public final class ModelZoo {
     public static final String WEIGHTS_MODEL_KEY = "model";
 
     /**
-     * Refuses weights whose metadata names another network than {@code model}: a net and its plain twin
-     * have the same tensor names and shapes (shortcuts by subsampling hold no weights), so
-     * {@link Model#setWeights}'s check of names and shapes alone would take resnet20's weights for
-     * plain20. A name that builds the same layers (another spelling of a tutorial name) is the same
-     * network; an unknown one, or none, leaves the check to names and shapes.
+     * Refuses weights whose metadata names another network than {@code model} ({@link #savedFromAnother}).
      */
     public static void requireWeightsOf(Model model, Map<String, String> metadata, String source) {
         String savedFrom = metadata.get(WEIGHTS_MODEL_KEY);
-        if (savedFrom == null || savedFrom.equals(model.name())) return;
+        if (savedFromAnother(model, savedFrom)) {
+            throw new UserException(source + ": holds weights of " + savedFrom + " (its metadata says so), not of "
+                    + model.name() + "; give --model " + savedFrom + " or weights saved from " + model.name());
+        }
+    }
+
+    /**
+     * Whether weights whose metadata names {@code savedFrom} are of another network than {@code model}:
+     * a net and its plain twin have the same tensor names and shapes (shortcuts by subsampling hold no
+     * weights), so {@link Model#setWeights}'s check of names and shapes alone would take resnet20's
+     * weights for plain20. A name that builds the same layers (another spelling of a tutorial name) is
+     * the same network; an unknown one, or none, leaves the check to names and shapes.
+     */
+    public static boolean savedFromAnother(Model model, String savedFrom) {
+        if (savedFrom == null || savedFrom.equals(model.name())) return false;
         Model other;
         try {
             other = create(savedFrom);
         } catch (UserException unknown) {
-            return;
+            return false;
         }
-        if (!other.summary().replace(savedFrom, model.name()).equals(model.summary())) {
-            throw new UserException(source + ": holds weights of " + savedFrom + " (its metadata says so), not of "
-                    + model.name() + "; give --model " + savedFrom + " or weights saved from " + model.name());
-        }
+        return !other.summary().replace(savedFrom, model.name()).equals(model.summary());
     }
 }

@@ -271,7 +271,7 @@ public final class TrainingRun {
             TrainingState state = new TrainingState();
             if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
                 saved = Checkpoint.load(dir);
-                requireCheckpointOf(config.model(), saved, dir.resolve(Checkpoint.WEIGHTS), configFile);
+                requireCheckpointOf(model, saved, dir.resolve(Checkpoint.WEIGHTS), configFile);
                 Path stateFile = dir.resolve(Checkpoint.STATE);
                 TrainingState.Saved s = Json.bind(saved.state(), TrainingState.Saved.class, stateFile.toString());
                 validate(s, stateFile.toString(), steps, config.batchSize(), recordedEpochs,
@@ -388,11 +388,11 @@ public final class TrainingRun {
      * A checkpoint holds the weights of the model it was written for; config.json changed by hand to
      * name another would load them into that model and save them as its own.
      */
-    private static void requireCheckpointOf(String model, Checkpoint.Contents saved, Path weights, Path configFile) {
+    private static void requireCheckpointOf(Model model, Checkpoint.Contents saved, Path weights, Path configFile) {
         String savedFrom = saved.metadata().get(ModelZoo.WEIGHTS_MODEL_KEY);
-        if (savedFrom != null && !savedFrom.equals(model)) {
-            throw new UserException(weights + ": holds weights of " + savedFrom + " (its metadata says so), not of " + model
-                    + " as " + configFile + " says; set its \"model\" back to " + savedFrom + ", or train " + model
+        if (ModelZoo.savedFromAnother(model, savedFrom)) {
+            throw new UserException(weights + ": holds weights of " + savedFrom + " (its metadata says so), not of " + model.name()
+                    + " as " + configFile + " says; set its \"model\" back to " + savedFrom + ", or train " + model.name()
                     + " anew with another --out");
         }
     }

@@ -150,7 +150,7 @@ class ReliabilityTest {
         assertEquals(4, Files.readAllLines(metrics).size());
     }
 
-    /** config.json changed by hand to name another model must not load the checkpoint's weights into it. */
+    /** config.json changed by hand to name another network must not load the checkpoint's weights into it. */
     @Test void resumeRefusesACheckpointOfAnotherModelThanConfigNames(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run"), config = out.resolve("config.json");
         assertEquals(0, run(train(out)), cli.err());
@@ -163,6 +163,11 @@ class ReliabilityTest {
                 + " (its metadata says so), not of tutorial-plain-1-w2 as " + config + " says");
         assertFalse(cli.out().contains("Resuming"), cli.out());
         assertUnchanged(before, out);
+
+        // another spelling of the same network is the same network, as for --weights
+        edited.addProperty("model", MODEL.replace("-1-", "-01-"));
+        Files.writeString(config, Json.pretty(edited));
+        assertEquals(0, run(resume(out, "--epochs", "2")), cli.err());
     }
 
     /** The fast recipe's schedule spans the run: a longer resumed run records the total a fresh run of that length does. */
