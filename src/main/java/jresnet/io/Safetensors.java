@@ -7,6 +7,9 @@ import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -14,10 +17,16 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +66,45 @@ public final class Safetensors {
 
     /** Writes tensors in map order, atomically; metadata may be empty. */
     public static void write(Path path, Map<String, HostArray> tensors, Map<String, String> metadata) throws IOException {
+        byte[] prefix = headerBytes(tensors, metadata);
+        AtomicFiles.write(path, out -> writeTo(out, prefix, tensors));
+    }
+
+    /**
+     * The SHA-256 (hex) of the bytes {@link #write} writes for these tensors and metadata, so that a
+     * file can later be told apart from the one written ({@link #sha256(Path)}) without keeping it.
+     */
+    public static String sha256(Map<String, HostArray> tensors, Map<String, String> metadata) {
+        MessageDigest digest = sha256();
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+            writeTo(out, headerBytes(tensors, metadata), tensors);
+        } catch (IOException impossible) {
+            throw new UncheckedIOException(impossible);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** The SHA-256 (hex) of the file's bytes. */
+    public static String sha256(Path file) throws IOException {
+        MessageDigest digest = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            throw FileErrors.about(file, "read", e);
+        }
+        return HexFormat.of().formatHex(digest.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JVM has SHA-256", e);
+        }
+    }
+
+    /** The length prefix and the JSON header, padded with spaces to a multiple of 8 bytes. */
+    private static byte[] headerBytes(Map<String, HostArray> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
         long offset = 0;
         for (Map.Entry<String, HostArray> e : tensors.entrySet()) {
@@ -77,11 +125,12 @@ public final class Safetensors {
         ByteBuffer prefix = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
         prefix.putLong(padded).put(json);
         while (prefix.hasRemaining()) prefix.put((byte) ' ');
+        return prefix.array();
+    }
 
-        AtomicFiles.write(path, out -> {
-            out.write(prefix.array());
-            for (HostArray t : tensors.values()) LittleEndianFloats.writeFloat32(out, t.data());
-        });
+    private static void writeTo(OutputStream out, byte[] prefix, Map<String, HostArray> tensors) throws IOException {
+        out.write(prefix);
+        for (HostArray t : tensors.values()) LittleEndianFloats.writeFloat32(out, t.data());
     }
 
     public static File read(Path path) throws IOException {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -50,6 +51,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
             executor.pullWeights();
             Map<String, HostArray> weights = executor.model().weights();
             requireFinite(weights, "after epoch " + (m.epoch() + 1));
+            if (lastEpochIsBest(state)) state.bestSha256 = Safetensors.sha256(weights, metadata);
             saveCheckpoint(state, "after epoch " + state.epoch);
             writeResults(runDir, state, weights, metadata);
             Map<String, float[]> raw = new LinkedHashMap<>();
@@ -99,11 +101,11 @@ public final class RunRecorder implements Callback, AutoCloseable {
     /**
      * Writes what a checkpoint at an epoch's end implies where a stop came between the checkpoint and
      * them: metrics.csv from its history when the file is missing or one epoch behind, best.safetensors
-     * from its weights when its epoch is the best so far and the file is missing or an earlier best of
-     * this run (the same metadata and tensors). Anything else there was changed by hand: kept as it is
-     * when the run ends here, moved aside ({@link AtomicFiles#moveAside}) when it trains on
-     * ({@code trainsOn}), since its next epoch would write over it; a notice says which. A checkpoint
-     * inside an epoch holds no epoch's final weights, and one inside the first epoch no metrics rows.
+     * from its weights when its epoch is the best so far and the file is missing or not as the run wrote
+     * it. Anything else there was changed by hand: kept as it is when the run ends here, moved aside
+     * ({@link AtomicFiles#moveAside}) when it trains on ({@code trainsOn}), since a later epoch would
+     * write over it; a notice says which. A checkpoint inside an epoch holds no epoch's final weights,
+     * and one inside the first epoch no metrics rows.
      */
     public static void restoreResults(Path runDir, Checkpoint.Contents saved, TrainingState state, boolean trainsOn,
                                       PrintStream console) throws IOException {
@@ -119,7 +121,24 @@ public final class RunRecorder implements Callback, AutoCloseable {
             writeMetrics(runDir, state);
             console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", metrics);
         }
-        if (state.step != 0 || !lastEpochIsBest(state)) return;
+        boolean restorable = state.step == 0 && lastEpochIsBest(state);
+        if (state.bestSha256 != null) {
+            // the checkpoint knows the file's bytes: any other file is not the run's (at worst an earlier
+            // best of it, where the stop came between the checkpoint and the file, which is moved aside too)
+            boolean asWritten = Files.isRegularFile(best) && Safetensors.sha256(best).equals(state.bestSha256);
+            boolean gone = !Files.exists(best, LinkOption.NOFOLLOW_LINKS);
+            if (!asWritten && !gone && keptOrMovedAside(best, "is not this run's best weights as it wrote them", trainsOn, console)
+                    && restorable) {
+                Safetensors.write(best, saved.weights(), saved.metadata());
+            } else if (gone && restorable) {
+                Safetensors.write(best, saved.weights(), saved.metadata());
+                console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
+            }
+            return;
+        }
+        // a checkpoint written before the file's SHA-256 was recorded: an earlier best of this run has
+        // the same metadata and shapes
+        if (!restorable) return;
         Safetensors.File heldBest = readable(best);
         boolean earlierBest = heldBest != null && heldBest.metadata().equals(saved.metadata()) && sameShapes(heldBest.tensors(), saved.weights());
         if (heldBest == null && !Files.exists(best) || earlierBest && !sameValues(heldBest.tensors(), saved.weights())) {

@@ -18,13 +18,18 @@ public final class TrainingState {
     public long seen;
     public double seconds;
     public final List<EpochMetrics> history = new ArrayList<>();
+    /**
+     * The SHA-256 of best.safetensors as the run last wrote it, null before its first best epoch (and in
+     * checkpoints written before it was recorded): resume tells a file replaced by hand from the run's own.
+     */
+    public String bestSha256;
 
     /** checkpoint/state.json: the fields above and the name of the optimizer whose slots the checkpoint holds. */
     public record Saved(int epoch, int step, long iterations, double lossSum, long correct, long seen, double seconds,
-                        List<EpochMetrics> history, @Json.Optional String optimizer) {}
+                        List<EpochMetrics> history, @Json.Optional String optimizer, @Json.Optional String bestSha256) {}
 
     public Saved saved(String optimizer) {
-        return new Saved(epoch, step, iterations, lossSum, correct, seen, seconds, List.copyOf(history), optimizer);
+        return new Saved(epoch, step, iterations, lossSum, correct, seen, seconds, List.copyOf(history), optimizer, bestSha256);
     }
 
     public static TrainingState of(Saved saved) {
@@ -37,6 +42,7 @@ public final class TrainingState {
         s.seen = saved.seen();
         s.seconds = saved.seconds();
         s.history.addAll(saved.history());
+        s.bestSha256 = saved.bestSha256();
         return s;
     }
 }

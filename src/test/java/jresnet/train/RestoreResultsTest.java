@@ -62,6 +62,63 @@ class RestoreResultsTest {
         assertTrue(printed.toString(StandardCharsets.UTF_8).contains("kept as it is"), printed.toString(StandardCharsets.UTF_8));
     }
 
+    /** Two epochs, the first the best, whose weights the run wrote as best.safetensors (recorded by their SHA-256). */
+    private static TrainingState secondEpochWorse(Path best) throws Exception {
+        TrainingState state = afterOneEpoch();
+        state.history.add(new EpochMetrics(1, 1.4, 0.45, 1.7, 0.4, 3, 100, 0.001));
+        state.epoch = 2;
+        Map<String, HostArray> first = Map.of("w", new HostArray(Shape.of(2), new float[] {3, 4}));
+        Safetensors.write(best, first, Map.of("model", "m"));
+        state.bestSha256 = Safetensors.sha256(first, Map.of("model", "m"));
+        return state;
+    }
+
+    /** The same model's weights put in place by hand (same metadata and shapes) after a worse epoch. */
+    @Test void aSameModelFileReplacedByHandIsMovedAsideWhenTheLastEpochIsNotTheBest(@TempDir Path run) throws Exception {
+        Path best = run.resolve(RunRecorder.BEST);
+        TrainingState state = secondEpochWorse(best);
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertFalse(printed.toString(StandardCharsets.UTF_8).contains(RunRecorder.BEST), "the run's own file is left alone");
+
+        Safetensors.write(best, Map.of("w", new HostArray(Shape.of(2), new float[] {5, 6})), Map.of("model", "m"));
+        byte[] mine = Files.readAllBytes(best);
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertArrayEquals(mine, Files.readAllBytes(run.resolve("best.edited.safetensors")));
+        assertFalse(Files.exists(best), "the checkpoint holds the last epoch's weights, not the best epoch's");
+        assertTrue(printed.toString(StandardCharsets.UTF_8).contains("moved to " + run.resolve("best.edited.safetensors")));
+    }
+
+    /** Where the last epoch is the best, a same-model file put in place by hand is moved aside, not overwritten. */
+    @Test void aSameModelFileReplacedByHandIsKeptWhenTheLastEpochIsTheBest(@TempDir Path run) throws Exception {
+        Path best = run.resolve(RunRecorder.BEST);
+        TrainingState state = afterOneEpoch();
+        state.bestSha256 = Safetensors.sha256(saved.weights(), saved.metadata());
+        Safetensors.write(best, Map.of("w", new HostArray(Shape.of(2), new float[] {5, 6})), Map.of("model", "m"));
+        byte[] mine = Files.readAllBytes(best);
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertArrayEquals(mine, Files.readAllBytes(run.resolve("best.edited.safetensors")));
+        assertArrayEquals(new float[] {1, 2}, Safetensors.read(best).tensors().get("w").data());
+        assertEquals(state.bestSha256, Safetensors.sha256(best), "restored as the run wrote it");
+
+        // a stop before the file was written: restored, and then as the run wrote it
+        Files.delete(best);
+        printed.reset();
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertEquals(state.bestSha256, Safetensors.sha256(best));
+        assertTrue(printed.toString(StandardCharsets.UTF_8).startsWith("restored " + best), printed.toString(StandardCharsets.UTF_8));
+    }
+
+    /** A checkpoint inside an epoch still knows best.safetensors' bytes. */
+    @Test void aFileReplacedByHandIsMovedAsideFromACheckpointInsideAnEpoch(@TempDir Path run) throws Exception {
+        Path best = run.resolve(RunRecorder.BEST);
+        TrainingState state = secondEpochWorse(best);
+        state.step = 5;
+        Files.write(best, new byte[] {1, 2, 3});
+        RunRecorder.restoreResults(run, saved, state, true, console);
+        assertArrayEquals(new byte[] {1, 2, 3}, Files.readAllBytes(run.resolve("best.edited.safetensors")));
+        assertFalse(Files.exists(best));
+    }
+
     /** A checkpoint inside the first epoch has no rows: nothing to restore, and nothing said to be. */
     @Test void aCheckpointInsideTheFirstEpochRestoresNothing(@TempDir Path run) throws Exception {
         TrainingState state = new TrainingState();
