@@ -24,7 +24,8 @@ final class Args {
                 inline = name.substring(eq + 1);
                 name = name.substring(0, eq);
             }
-            if (switches.contains(name) && inline == null) {
+            if (switches.contains(name)) {
+                if (inline != null) throw new UsageException(command + ": --" + name + " is a switch and takes no value, got '" + a + "'");
                 if (values.containsKey(name)) throw new UsageException(command + ": --" + name + " given twice");
                 values.put(name, "true");
             } else if (valued.contains(name)) {

@@ -51,6 +51,11 @@ class MainTest {
         assertEquals(2, run("train", "--model", "resnet30", "--out", "x", "--batch-size", "0"));
         assertEquals(2, run("frobnicate"));
         assertEquals(2, run("train", "--model", "resnet30", "--device", "tpu", "--out", "x"));
+        // --flag=value works for valued flags; a switch given a value names the switch, not an unknown flag
+        assertEquals(2, run("summary", "--model=resnet30", "--epochs=3"));
+        assertTrue(err().contains("unknown flag --epochs"), err());
+        assertEquals(2, run("compare", "--quick=yes"));
+        assertTrue(err().contains("compare: --quick is a switch and takes no value, got '--quick=yes'"), err());
     }
 
     @Test void usageErrorsAreOneLineAndHelpWorksAfterACommand() {
