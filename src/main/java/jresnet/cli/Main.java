@@ -195,6 +195,7 @@ public final class Main {
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
         noticeLimitsBeyondTheData(a);
+        checkTrainingImages(config, a.has("limit-test"));
         AtomicFiles.requireCreatableFolder("--out", runDir);
         Path data = DataLocator.resolve(a.string("data", null));
         try (Backend backend = Devices.open(device, err)) {
@@ -219,6 +220,30 @@ public final class Main {
         }
     }
 
+    /**
+     * --val-split and --batch-size against the training images the limits leave, before any data is
+     * read: a split that leaves none is a bad value; a batch larger than the images, or a --limit-test
+     * that the split makes unused, runs, but not as the flags read.
+     */
+    private void checkTrainingImages(TrainingRun.Config c, boolean limitTestGiven) {
+        int available = Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE;
+        int images = c.limitTrain() > 0 ? Math.min(c.limitTrain(), available) : available;
+        if (c.validationSplit() >= images) {
+            String from = images < available ? "--limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
+            throw new UsageException("--val-split " + c.validationSplit() + " leaves no training data: the validation images are the last of the "
+                    + from + " training images");
+        }
+        int trained = images - c.validationSplit();
+        if (c.batchSize() > trained) {
+            err.printf(Locale.ROOT, "notice: --batch-size %d is more than the %,d images trained on; each epoch is one batch of %,d%n",
+                    c.batchSize(), trained, trained);
+        }
+        if (c.validationSplit() > 0 && limitTestGiven) {
+            err.printf(Locale.ROOT, "notice: --limit-test is not used: with --val-split %d the validation images are the last %d training images%n",
+                    c.validationSplit(), c.validationSplit());
+        }
+    }
+
     private static String device(Args a) { return a.choice("device", "auto", Devices.NAMES); }
 
     /** --out as given. */
@@ -229,7 +254,7 @@ public final class Main {
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
         TrainingRun.Config config = new TrainingRun.Config(model,
-                Recipe.parse(a.string("recipe", Recipe.defaultFor(model).cliName())).cliName(), epochs,
+                a.choice("recipe", Recipe.defaultFor(model).cliName(), Recipe.cliNames()), epochs,
                 a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
                 a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
@@ -322,7 +347,7 @@ public final class Main {
         batchSize = a.integer("batch-size", 128, 1);
         String device = device(a);
         Trained trained = trained(a, "predict");
-        Path input = a.requiredPath("predict", "input"), output = a.requiredPath("predict", "output");
+        Path input = a.requiredPath("predict", "input"), output = OutputPaths.requireFileTarget("--output", a.required("predict", "output"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(a.required("predict", "weights")), "--input", input));
         OutputPaths.requireReplaceable("--output", output, Main::isPredictions, "an earlier predictions file (N, 10) of float32");
         AtomicFiles.requireWritableFolder("--output", output);
@@ -386,7 +411,7 @@ public final class Main {
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = a.required("export", "model");
-        Path weights = a.requiredPath("export", "weights"), output = a.requiredPath("export", "output");
+        Path weights = a.requiredPath("export", "weights"), output = OutputPaths.requireFileTarget("--output", a.required("export", "output"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
         out.println(OnnxExport.run(new OnnxExport.Request(model, weights, output, opset, a.has("overwrite"), a.string("data", null))));
         return 0;
@@ -444,6 +469,7 @@ public final class Main {
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
         noticeLimitsBeyondTheData(a);
+        checkTrainingImages(configs.get(0), a.has("limit-test"));
         OutputPaths.requireEmptyFolder("--out", outDir);
         AtomicFiles.requireCreatableFolder("--out", outDir);
         Path data = DataLocator.resolve(a.string("data", null));

@@ -3,6 +3,7 @@ package jresnet.cli;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeSet;
@@ -14,6 +15,29 @@ import jresnet.train.TrainingRun;
 /** Checks on where a command writes, made before anything is read or written: nothing a user made is overwritten. */
 final class OutputPaths {
     private OutputPaths() {}
+
+    /**
+     * The file an output flag names, refused where the command's write would not land in a plain file
+     * of that name: its result is written beside the target and renamed over it, which would replace
+     * a symbolic link with a file (leaving the link's target as it was) and a device or pipe
+     * (/dev/null, a FIFO) with a file, and a value ending in "/" names a folder yet would become a file.
+     */
+    static Path requireFileTarget(String flag, String given) {
+        Path output = Path.of(given);
+        if (given.endsWith("/") && !Files.isDirectory(output)) {
+            throw new UserException(flag + " " + given + ": ends in '/', so it names a folder; name a file to write");
+        }
+        if (Files.isSymbolicLink(output)) {
+            throw new UserException(flag + " " + given + ": is a symbolic link, which writing would replace with a file; "
+                    + "name the file it points to, or another file");
+        }
+        if (Files.exists(output, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(output, LinkOption.NOFOLLOW_LINKS)
+                && !Files.isDirectory(output, LinkOption.NOFOLLOW_LINKS)) {
+            throw new UserException(flag + " " + given + ": is not a regular file (a device, pipe or socket), which writing "
+                    + "would replace with a file; name a file to write");
+        }
+        return output;
+    }
 
     /**
      * Refuses an output that is one of the inputs, also through "..", a symbolic link or a hard link.

@@ -2,6 +2,7 @@ package jresnet.train;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -60,6 +61,11 @@ public enum Recipe {
     }
 
     public String cliName() { return name().toLowerCase(Locale.ROOT); }
+
+    /** Every recipe's {@link #cliName}, in declaration order: the values --recipe takes. */
+    public static String[] cliNames() {
+        return Arrays.stream(values()).map(Recipe::cliName).toArray(String[]::new);
+    }
 
     /** The optimizer of a run of the default length over the 50,000 training images at batch 128. */
     public Optimizer optimizer() {

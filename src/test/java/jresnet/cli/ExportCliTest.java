@@ -25,6 +25,7 @@ import jresnet.io.Safetensors;
 import jresnet.models.ModelZoo;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,6 +111,36 @@ class ExportCliTest {
         Files.createDirectories(tmp.resolve("sub"));
         assertOneLineError(1, export(w, alias, "--overwrite"), "is the same file as --weights");
         assertArrayEquals(before, Files.readAllBytes(w));
+    }
+
+    /**
+     * The result is renamed over its target, which would replace a symbolic link, a device or a pipe
+     * with a file (export --overwrite once turned /dev/null into one); a value ending in '/' names a folder.
+     */
+    @Test void outputsThatAreNotPlainFilesAreRefusedEvenWithOverwrite(@TempDir Path tmp) throws Exception {
+        Path w = weights(tmp), target = Files.writeString(tmp.resolve("target.txt"), "the user's own file");
+        Path link = Files.createSymbolicLink(tmp.resolve("link.onnx"), target);
+        assertOneLineError(1, export(w, link, "--overwrite"), "--output " + link + ": is a symbolic link");
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("the user's own file", Files.readString(target));
+
+        Path fifo = tmp.resolve("fifo");
+        Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+        assertOneLineError(1, export(w, fifo, "--overwrite"), "--output " + fifo + ": is not a regular file (a device, pipe or socket)");
+        assertFalse(Files.isRegularFile(fifo));
+        String x = tmp.resolve("x.npy").toString();
+        for (String[] command : new String[][] {
+                {"predict", "--model", MODEL, "--weights", w.toString(), "--input", x, "--output", fifo.toString()},
+                {"predict", "--model", MODEL, "--weights", w.toString(), "--input", x, "--output", link.toString()}}) {
+            assertOneLineError(1, cli.run(command), "--output " + command[8] + ": is ");
+        }
+
+        String folder = tmp.resolve("new-folder") + "/";
+        assertOneLineError(1, cli.run("export", "--model", MODEL, "--weights", w.toString(), "--output", folder),
+                "--output " + folder + ": ends in '/', so it names a folder");
+        assertOneLineError(1, cli.run("predict", "--model", MODEL, "--weights", w.toString(), "--input", x, "--output", folder),
+                "ends in '/'");
+        assertFalse(Files.exists(tmp.resolve("new-folder")));
     }
 
     @Test void unwritableOutputsAreNamed(@TempDir Path tmp) throws Exception {

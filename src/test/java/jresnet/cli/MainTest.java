@@ -54,6 +54,11 @@ class MainTest {
         // --flag=value works for valued flags; a switch given a value names the switch, not an unknown flag
         assertEquals(2, run("summary", "--model=resnet30", "--epochs=3"));
         assertTrue(err().contains("unknown flag --epochs"), err());
+        // a recipe is a choice like --device: exact, and a usage error otherwise
+        for (String recipe : new String[] {"bogus", "Fast"}) {
+            assertEquals(2, run("train", "--model", "resnet20", "--out", "x", "--recipe", recipe));
+            assertTrue(err().contains("--recipe: expected one of keras|he2015|fast, got '" + recipe + "'"), err());
+        }
         assertEquals(2, run("compare", "--quick=yes"));
         assertTrue(err().contains("compare: --quick is a switch and takes no value, got '--quick=yes'"), err());
     }
@@ -340,6 +345,27 @@ class MainTest {
         assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", tmp.resolve("r").toString(),
                 "--limit-train", "50000", "--limit-test", "10000", "--data", missing));
         assertFalse(err().contains("notice: --limit"), err());
+    }
+
+    /** --val-split is taken from the training images the limits leave; flags the split or the data size make moot are noticed. */
+    @Test void valSplitAndBatchSizeAreCheckedAgainstTheTrainingImages(@TempDir Path tmp) throws Exception {
+        String missing = tmp.resolve("no-data").toString(), out = tmp.resolve("r").toString();
+        assertEquals(2, run("train", "--model", "tutorial-resnet-1-w2", "--out", out, "--limit-train", "256", "--val-split", "256"));
+        assertTrue(err().contains("--val-split 256 leaves no training data: the validation images are the last of the --limit-train 256 "
+                + "training images"), err());
+        assertEquals(2, run("compare", "--models", "tutorial-resnet-1-w2", "--out", out, "--val-split", "50000"));
+        assertTrue(err().contains("the last of the CIFAR-10's 50,000 training images"), err());
+        assertEquals(2, run("compare", "--quick", "--out", out, "--val-split", "20000"));
+        assertTrue(err().contains("the last of the --limit-train 20000 training images"), err());
+        assertFalse(Files.exists(tmp.resolve("r")));
+
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", out, "--limit-train", "256", "--val-split", "56",
+                "--batch-size", "1000", "--limit-test", "64", "--data", missing));
+        assertTrue(err().contains("notice: --batch-size 1000 is more than the 200 images trained on; each epoch is one batch of 200\n"), err());
+        assertTrue(err().contains("notice: --limit-test is not used: with --val-split 56 the validation images are the last 56 training images\n"), err());
+        assertEquals(1, run("train", "--model", "tutorial-resnet-1-w2", "--out", out, "--limit-train", "256", "--batch-size", "256",
+                "--data", missing));
+        assertFalse(err().contains("notice: --"), err());
     }
 
     /** compare of {@code models} for one epoch of the fast recipe on {@code images} training images, on the CPU. */
