@@ -1,6 +1,7 @@
 package jresnet.cli;
 
 import java.io.PrintStream;
+import jresnet.UserException;
 import jresnet.backend.Backend;
 import jresnet.backend.cpu.CpuBackend;
 import jresnet.backend.cuda.CudaBackend;
@@ -18,7 +19,7 @@ final class Devices {
 
     static Backend open(String device, PrintStream notices) {
         return switch (device) {
-            case "cuda" -> CudaBackend.open();
+            case "cuda" -> cuda();
             case "cpu" -> cpu();
             case "reference" -> new ReferenceBackend();
             case "auto" -> {
@@ -31,6 +32,15 @@ final class Devices {
             }
             default -> throw new UsageException("--device: expected one of auto|cuda|cpu|reference, got '" + device + "'");
         };
+    }
+
+    /** The CUDA backend the user asked for: why it cannot open names the flag. */
+    private static Backend cuda() {
+        try {
+            return CudaBackend.open();
+        } catch (UserException e) {
+            throw new UserException("--device cuda: " + e.getMessage(), e);
+        }
     }
 
     /** The CPU backend, keeping its measurements of this machine in the cache folder. */

@@ -347,6 +347,14 @@ class MainTest {
         assertFalse(err().contains("notice: --limit"), err());
     }
 
+    /** --device cuda where CUDA cannot run: the line names the flag, then why. */
+    @Test void cudaThatCannotOpenNamesTheDeviceFlag() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(jresnet.backend.cuda.CudaBackend.available(), "a machine without CUDA");
+        assertEquals(1, run("bench", "--model", "tutorial-resnet-1-w2", "--device", "cuda", "--steps", "1", "--warmup", "0"));
+        assertTrue(err().startsWith("error: --device cuda: "), err());
+        assertEquals(1, err().strip().lines().count(), err());
+    }
+
     /** --val-split is taken from the training images the limits leave; flags the split or the data size make moot are noticed. */
     @Test void valSplitAndBatchSizeAreCheckedAgainstTheTrainingImages(@TempDir Path tmp) throws Exception {
         String missing = tmp.resolve("no-data").toString(), out = tmp.resolve("r").toString();
