@@ -195,7 +195,7 @@ public final class Main {
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
         noticeLimitsBeyondTheData(a);
-        checkTrainingImages(config, a.has("limit-test"));
+        checkTrainingImages(config);
         AtomicFiles.requireCreatableFolder("--out", runDir);
         Path data = DataLocator.resolve(a.string("data", null));
         try (Backend backend = Devices.open(device, err)) {
@@ -221,26 +221,16 @@ public final class Main {
     }
 
     /**
-     * --val-split and --batch-size against the training images the limits leave, before any data is
-     * read: a split that leaves none is a bad value; a batch larger than the images, or a --limit-test
-     * that the split makes unused, runs, but not as the flags read.
+     * --val-split against the training images the limits leave, before any data is read: a split that
+     * leaves none is a bad value. (What runs, but not as the flags read, TrainingRun notices.)
      */
-    private void checkTrainingImages(TrainingRun.Config c, boolean limitTestGiven) {
+    private static void checkTrainingImages(TrainingRun.Config c) {
         int available = Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE;
         int images = c.limitTrain() > 0 ? Math.min(c.limitTrain(), available) : available;
         if (c.validationSplit() >= images) {
             String from = images < available ? "--limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
             throw new UsageException("--val-split " + c.validationSplit() + " leaves no training data: the validation images are the last of the "
                     + from + " training images");
-        }
-        int trained = images - c.validationSplit();
-        if (c.batchSize() > trained) {
-            err.printf(Locale.ROOT, "notice: --batch-size %d is more than the %,d images trained on; each epoch is one batch of %,d%n",
-                    c.batchSize(), trained, trained);
-        }
-        if (c.validationSplit() > 0 && limitTestGiven) {
-            err.printf(Locale.ROOT, "notice: --limit-test is not used: with --val-split %d the validation images are the last %d training images%n",
-                    c.validationSplit(), c.validationSplit());
         }
     }
 
@@ -253,10 +243,12 @@ public final class Main {
 
     private static TrainingRun.Config config(Args a, String model, int epochs) {
         String weights = a.string("weights", null);
+        // recorded absolute, as the data folder is: a resume from another folder must find the same file
+        String recordedWeights = weights == null ? null : Path.of(weights).toAbsolutePath().normalize().toString();
         TrainingRun.Config config = new TrainingRun.Config(model,
                 a.choice("recipe", Recipe.defaultFor(model).cliName(), Recipe.cliNames()), epochs,
                 a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
-                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
+                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), recordedWeights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
         // after the values above: a mistyped flag is the usage error whatever the files are
         String why = weights == null ? null : FileErrors.notAFile(Path.of(weights));
@@ -469,7 +461,7 @@ public final class Main {
         List<TrainingRun.Config> configs = new ArrayList<>();
         for (String m : models) configs.add(quick ? quickLimits(config(a, m, epochs), a) : config(a, m, epochs));
         noticeLimitsBeyondTheData(a);
-        checkTrainingImages(configs.get(0), a.has("limit-test"));
+        checkTrainingImages(configs.get(0));
         OutputPaths.requireEmptyFolder("--out", outDir);
         AtomicFiles.requireCreatableFolder("--out", outDir);
         Path data = DataLocator.resolve(a.string("data", null));

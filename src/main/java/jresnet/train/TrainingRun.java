@@ -121,6 +121,7 @@ public final class TrainingRun {
             Path w = Path.of(config.initialWeights());
             setInitialWeights(model, w, w.toString());
         }
+        noticeFlagsTheDataMakesMoot(config, data, console);
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out, "wait for it or choose another --out")) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
@@ -137,6 +138,19 @@ public final class TrainingRun {
             recorded.entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
             AtomicFiles.writeString(out.resolve(CONFIG), Json.pretty(json));
             return fit(config, model, backend, data, out, new TrainingState(), null, console, terminal, resumeCommand);
+        }
+    }
+
+    /** A run that goes ahead, but not as its flags read: a batch larger than the training images, --limit-test beside --val-split. */
+    private static void noticeFlagsTheDataMakesMoot(Config config, Data data, PrintStream console) {
+        int images = data.train().size();
+        if (config.batchSize() > images) {
+            console.printf(Locale.ROOT, "notice: --batch-size %d is more than the %,d images trained on; each epoch is one batch of %,d%n",
+                    config.batchSize(), images, images);
+        }
+        if (config.validationSplit() > 0 && config.limitTest() > 0) {
+            console.printf(Locale.ROOT, "notice: --limit-test %d is not used: with --val-split %d the validation images are the last %d "
+                    + "training images%n", config.limitTest(), config.validationSplit(), config.validationSplit());
         }
     }
 
