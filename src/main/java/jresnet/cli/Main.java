@@ -422,7 +422,8 @@ public final class Main {
         Model model = ModelZoo.create(name);
         try (Backend backend = Devices.open(device, err)) {
             BatchMemory.requireFits(model, batch, backend);
-            out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training steps%n", name, backend.name(), batch, warmup, steps);
+            out.printf("bench %s on %s: batch %d, %d warm-up + %d timed training step%s%n", name, backend.name(), batch, warmup, steps,
+                    steps == 1 ? "" : "s");
             if (!backend.kernelChoices().isEmpty()) out.println("kernels: " + backend.kernelChoices());
             OpProfile profile = a.has("profile") ? new OpProfile(backend) : null;
             Benchmark.Result r = Benchmark.run(model, profile == null ? backend : profile.backend(),

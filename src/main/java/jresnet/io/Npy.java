@@ -45,7 +45,7 @@ public final class Npy {
 
     private static HostArray read(Path path, FileChannel channel) throws IOException {
         Header h = header(path, channel);
-        return new HostArray(h.shape(), decode(channel, h.dataStart(), h.dtype(), h.shape().elements()));
+        return new HostArray(h.shape(), decode(path, channel, h.dataStart(), h.dtype(), h.shape()));
     }
 
     /**
@@ -152,12 +152,20 @@ public final class Npy {
         return Shape.of(dims);
     }
 
-    private static float[] decode(FileChannel channel, long position, Dtype dtype, int elements) throws IOException {
-        return LittleEndianFloats.read(channel, position, elements, dtype.bytes, (buf, out, start, n) -> {
+    private static float[] decode(Path path, FileChannel channel, long position, Dtype dtype, Shape shape) throws IOException {
+        return LittleEndianFloats.read(channel, position, shape.elements(), dtype.bytes, (buf, out, start, n) -> {
             switch (dtype) {
                 case FLOAT32 -> buf.asFloatBuffer().get(out, start, n);
                 case FLOAT64 -> {
-                    for (int i = 0; i < n; i++) out[start + i] = (float) buf.getDouble();
+                    for (int i = 0; i < n; i++) {
+                        double value = buf.getDouble();
+                        out[start + i] = (float) value;
+                        // rounded to float32 it would read as Infinity, a value the file does not hold
+                        if (Double.isFinite(value) && Float.isInfinite(out[start + i])) {
+                            throw bad(path, "holds " + value + " at index " + shape.indexString(start + i)
+                                    + ", beyond float32's range (about ±3.4e38)");
+                        }
+                    }
                 }
                 case UINT8 -> {
                     for (int i = 0; i < n; i++) out[start + i] = buf.get() & 0xFF;

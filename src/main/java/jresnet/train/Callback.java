@@ -4,7 +4,7 @@ package jresnet.train;
 public interface Callback {
     default void onEpochBegin(int epoch, int epochs, int steps) {}
 
-    /** After each step: running means over the epoch so far. */
+    /** After each step: running means over the epoch so far (NaN while every batch of it was skipped). */
     default void onStepEnd(int step, int steps, double meanLoss, double meanAccuracy) {}
 
     /** A batch was left out (non-finite loss under the skip-batch policy); no update was applied. */

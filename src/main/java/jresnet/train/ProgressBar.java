@@ -33,8 +33,9 @@ public final class ProgressBar implements Callback {
         if (step == steps) return;
         double elapsed = (System.nanoTime() - epochStart) / 1e9;
         double eta = elapsed / (step - firstStep) * (steps - step);
-        String line = String.format(Locale.ROOT, "%s - ETA: %s - loss: %.4f - accuracy: %.4f",
-                bar(step, steps), duration(eta), meanLoss, meanAccuracy);
+        String line = String.format(Locale.ROOT, "%s - ETA: %s", bar(step, steps), duration(eta))
+                + (Double.isNaN(meanLoss) ? " - no batch trained yet (skipped)"
+                        : String.format(Locale.ROOT, " - loss: %.4f - accuracy: %.4f", meanLoss, meanAccuracy));
         if (terminal) {
             out.print("\r" + line);
         } else {

@@ -88,8 +88,9 @@ public final class Trainer {
                     }
                     state.step++;
                     state.iterations = executor.iterations();
-                    double meanLoss = state.lossSum / Math.max(state.seen, 1);
-                    double meanAccuracy = (double) state.correct / Math.max(state.seen, 1);
+                    // NaN until a batch of the epoch has trained: every one so far may have been skipped
+                    double meanLoss = state.seen == 0 ? Double.NaN : state.lossSum / state.seen;
+                    double meanAccuracy = state.seen == 0 ? Double.NaN : (double) state.correct / state.seen;
                     callbacks.forEach(c -> c.onStepEnd(state.step, steps, meanLoss, meanAccuracy));
                     String stop = stopRequest;
                     if (stop != null && loader.hasNext()) {

@@ -59,6 +59,8 @@ class BadInputTest {
                 "--limit-test", "8", "--weights", huge.toString(), "--on-nan", "skip-batch", "--device", "reference",
                 "--data", TestData.cifar10().toString(), "--out", tmp.resolve("skip").toString()));
         assertTrue(out().contains("warning: skipped batch: non-finite loss"), out());
+        assertTrue(out().contains("1/2 [") && out().contains(" - no batch trained yet (skipped)"), out());
+        assertFalse(out().contains("loss: 0.0000"), "a skipped batch is no result of 0: " + out());
         assertOneLineError("every batch of epoch 1 had a non-finite loss and was skipped");
         assertFalse(Files.exists(tmp.resolve("skip").resolve("checkpoint")));
     }

@@ -96,6 +96,15 @@ class NpyTest {
         assertArrayEquals(new float[] {7, 200}, v3.data());
     }
 
+    /** A float64 beyond float32's range would read as Infinity: the file's own value is named instead. */
+    @Test
+    void float64BeyondFloat32IsNamedAsItIs() throws IOException {
+        byte[] f8 = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putDouble(1).putDouble(-1e300).putDouble(Double.POSITIVE_INFINITY).array();
+        Path file = craft(1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3), }", f8);
+        UserException e = assertThrows(UserException.class, () -> Npy.read(file));
+        assertEquals(file + ": holds -1.0E300 at index [0, 1], beyond float32's range (about ±3.4e38)", e.getMessage());
+    }
+
     @Test
     void readsAScalar() throws IOException {
         HostArray a = Npy.read(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", LittleEndianBytes.floats(42f)));

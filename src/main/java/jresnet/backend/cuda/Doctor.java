@@ -181,7 +181,7 @@ public final class Doctor {
 
     private String kernels() {
         byte[] image = KernelModule.image();
-        String line = KernelModule.RESOURCE + " (" + image.length + " bytes)";
+        String line = KernelModule.RESOURCE.substring(KernelModule.RESOURCE.lastIndexOf('/') + 1) + " in the jar (" + image.length + " bytes)";
         if (device == null) return line + " present; loading it needs a device";
         try (KernelModule module = new KernelModule()) {
             module.function("adam_update");
