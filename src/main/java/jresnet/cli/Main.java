@@ -309,6 +309,10 @@ public final class Main {
                     reencodedLines.add(String.format(Locale.ROOT, "%simages differ by %.2f levels on average (largest %d), PSNR %.1f dB",
                             prefix, d.meanAbsoluteError(), d.maxError(), d.psnrDb()));
                     reencodedLines.addAll(TestSetAccuracy.evaluate(ex, reencoded, batch, trained.preprocessing(), false).lines(prefix));
+                    if (flipTta) {
+                        reencodedLines.addAll(TestSetAccuracy.evaluate(ex, reencoded, batch, trained.preprocessing(), true)
+                                .lines(prefix + "flip TTA "));
+                    }
                 }
             }
             double loss = r.lossSum() / test.size();

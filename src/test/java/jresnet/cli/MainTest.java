@@ -229,6 +229,12 @@ class MainTest {
         assertTrue(out().matches("(?s).*\nJPEG quality 75 re-encoded: images differ by \\d+\\.\\d\\d levels on average \\(largest \\d+\\), PSNR \\d+\\.\\d dB\n"
                 + "JPEG quality 75 re-encoded: test accuracy on records 0-19 \\(a limited test set\\): .*"
                 + "\nJPEG quality 75 re-encoded: test accuracy on records 0-19 \\(bit-exact\\): .*"), out());
+        assertFalse(out().contains("flip TTA"), out());
+        // both: the re-encoded images get their flip TTA figures too
+        assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20", "--jpeg-quality", "75",
+                "--tta", "flip", "--device", "reference", "--data", data.toString()), err());
+        assertTrue(out().contains("\nflip TTA test accuracy on records 0-19 (bit-exact): "), out());
+        assertTrue(out().contains("\nJPEG quality 75 re-encoded: flip TTA test accuracy on records 0-19 (bit-exact): "), out());
         assertEquals(2, run("evaluate", "--model", model, "--weights", weights.toString(), "--jpeg-quality", "101"));
         assertTrue(err().startsWith("error: --jpeg-quality: must be 1 to 100, got 101"), err());
     }
