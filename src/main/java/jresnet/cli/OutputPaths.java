@@ -94,7 +94,13 @@ final class OutputPaths {
     /** The real path of a file, or of its folder when the file does not exist yet. */
     private static Path resolved(Path p) throws IOException {
         Path absolute = p.toAbsolutePath().normalize();
-        if (Files.exists(absolute)) return absolute.toRealPath();
+        if (Files.exists(absolute)) {
+            try {
+                return absolute.toRealPath();
+            } catch (IOException notAPath) {
+                return absolute; // a link into no folder, as /dev/fd/N of a pipe (bash's <(...)) is
+            }
+        }
         Path parent = absolute.getParent();
         return parent != null && Files.isDirectory(parent) ? parent.toRealPath().resolve(absolute.getFileName()) : absolute;
     }

@@ -58,6 +58,10 @@ public final class FileErrors {
     /** Reads a file the user named: a folder, a missing file or a failed read is one line naming it. */
     static <T> T readUserFile(Path path, ChannelReader<T> reader) throws IOException {
         if (Files.isDirectory(path)) throw new UserException(path + ": is a folder, not a file");
+        // the readers seek and size the file: a pipe (bash's <(...)) would read as empty
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new UserException(path + ": is not a regular file (a pipe or a device); save it to a file and give that");
+        }
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
             return reader.read(path, channel);
         } catch (NoSuchFileException e) {

@@ -46,6 +46,14 @@ class FileErrorsTest {
         }
     }
 
+    /** A pipe (bash's <(...)) exists but cannot be sized or sought: named as what it is, not as missing or empty. */
+    @Test void aPipeToReadIsNamedAsNotARegularFile(@TempDir Path tmp) throws Exception {
+        Path fifo = tmp.resolve("fifo.npy");
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor() == 0, "mkfifo");
+        UserException e = assertThrows(UserException.class, () -> Npy.read(fifo));
+        assertEquals(fifo + ": is not a regular file (a pipe or a device); save it to a file and give that", e.getMessage());
+    }
+
     @Test void aMissingFolderIsNamed() {
         IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(dir.resolve("nope/x.txt"), "x"));
         String m = FileErrors.describe(e);
