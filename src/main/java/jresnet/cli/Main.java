@@ -65,7 +65,9 @@ public final class Main {
                        [--seed S] [--batch-size 128] [--recipe R] [--val-split N] [--device D] [--data DIR]
               compare  --resume DIR [--epochs N] [--device D] [--data DIR]
             every command also takes --debug (stack traces on errors)
-            models: %s""";
+            models: %s,
+                    and tutorial-resnet-B1.B2...-wW / tutorial-plain-B1.B2...-wW: the tutorial's network with 1 to 4
+                    stages of B blocks each, the first W filters wide (resnet30 is tutorial-resnet-2.5.5.2-w64)""";
 
     private final PrintStream out, err;
     /** The batch size of the command being run, for out-of-memory advice. */

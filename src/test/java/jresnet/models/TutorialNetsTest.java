@@ -21,6 +21,14 @@ class TutorialNetsTest {
         assertTrue(summary.contains("Non-trainable params: 12,422"));
     }
 
+    /** --help names the tutorial's shape as a parametric name: it builds the same network, whose weights either name takes. */
+    @Test void theParametricNameOfTheTutorialsShapeIsResnet30() {
+        Model named = ModelZoo.create("tutorial-resnet-2.5.5.2-w64"), resnet30 = ModelZoo.create("resnet30");
+        assertEquals(resnet30.summary(), named.summary().replace("tutorial-resnet-2.5.5.2-w64", "resnet30"));
+        assertEquals(false, ModelZoo.savedFromAnother(resnet30, "tutorial-resnet-2.5.5.2-w64"));
+        assertEquals(true, ModelZoo.savedFromAnother(resnet30, "tutorial-plain-2.5.5.2-w64"));
+    }
+
     @Test void plain30MatchesKerasParameterCounts() {
         Model m = TutorialNets.plain30();
         assertEquals(15_447_062, m.countParams());
