@@ -132,6 +132,13 @@ public enum Recipe {
             case HE2015 -> Map.of(PIXEL_MEAN, encode(HeAugmentation.fromTrainingSet(train).mean()));
             case FAST -> {
                 float[][] stats = HeAugmentation.channelStatistics(train);
+                for (int c = 0; c < stats[1].length; c++) {
+                    if (!(stats[1][c] > 0)) {
+                        throw new UserException("recipe fast: the training images do not vary in colour channel " + c
+                                + " (standard deviation 0), and the recipe divides each channel by its standard deviation; "
+                                + "train these images with --recipe he2015 or keras");
+                    }
+                }
                 // insertion-ordered: the weights files' bytes must not depend on a JVM's hash seed (bit-exact resume)
                 Map<String, String> m = new LinkedHashMap<>();
                 m.put(PIXEL_MEAN, encode(HeAugmentation.uniformMean(stats[0])));

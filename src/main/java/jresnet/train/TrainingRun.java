@@ -122,6 +122,8 @@ public final class TrainingRun {
             setInitialWeights(model, w, w.toString());
         }
         noticeFlagsTheDataMakesMoot(config, data, console);
+        // from the data, and refused there (images that do not vary), before the folder is made
+        Map<String, String> preprocessing = config.parsedRecipe().inferenceMetadata(data.train());
         Files.createDirectories(out);
         try (RunLock lock = RunLock.acquire(out, "wait for it or choose another --out")) {
             AtomicFiles.recoverDirectory(out.resolve(RunRecorder.CHECKPOINT));
@@ -137,7 +139,7 @@ public final class TrainingRun {
             JsonObject recorded = Json.tree(new RecordedData(dataDir.toAbsolutePath().normalize().toString(), DataFingerprint.of(dataDir)));
             recorded.entrySet().forEach(e -> json.add(e.getKey(), e.getValue()));
             AtomicFiles.writeString(out.resolve(CONFIG), Json.pretty(json));
-            return fit(config, model, backend, data, out, new TrainingState(), null, console, terminal, resumeCommand);
+            return fit(config, model, backend, data, preprocessing, out, new TrainingState(), null, console, terminal, resumeCommand);
         }
     }
 
@@ -320,7 +322,8 @@ public final class TrainingRun {
             }
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
                     saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);
-            return fit(config, model, backend, data, out, state, saved, console, terminal, resumeCommand);
+            return fit(config, model, backend, data, config.parsedRecipe().inferenceMetadata(data.train()), out, state, saved,
+                    console, terminal, resumeCommand);
         }
     }
 
@@ -435,7 +438,8 @@ public final class TrainingRun {
         model.setWeights(file.tensors(), source);
     }
 
-    private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Data data, Path out,
+    /** Trains on; {@code preprocessing} is the recipe's {@link Recipe#inferenceMetadata} of the training images. */
+    private static List<EpochMetrics> fit(Config config, Model model, Backend backend, Data data, Map<String, String> preprocessing, Path out,
                                           TrainingState state, Checkpoint.Contents saved, PrintStream console,
                                           boolean terminal, String resumeCommand) throws IOException {
         Recipe recipe = config.parsedRecipe();
@@ -444,7 +448,7 @@ public final class TrainingRun {
         metadata.put("format", "jresnet");
         metadata.put(ModelZoo.WEIGHTS_MODEL_KEY, config.model());
         metadata.put(Recipe.METADATA_KEY, recipe.cliName());
-        metadata.putAll(recipe.inferenceMetadata(data.train()));
+        metadata.putAll(preprocessing);
         BatchTransform trainTransform = recipe.trainTransform(metadata);
         BatchTransform validationTransform = Recipe.inferenceTransform(metadata, "recipe " + recipe.cliName());
         String checkpointed = saved == null ? null : state.step == 0 ? "after epoch " + state.epoch

@@ -93,6 +93,18 @@ class RecipeTest {
     }
 
     /** The pixel mean travels in the weights' metadata and comes back as the same mean subtraction. */
+    /** Images that do not vary in a channel have no scale for the fast recipe: said in words of the data, not of metadata. */
+    @Test void fastRefusesImagesThatDoNotVary() {
+        byte[] records = new byte[4 * Dataset.RECORD_BYTES];
+        for (int i = 0; i < 4; i++) {
+            for (int j = 1; j < Dataset.RECORD_BYTES; j++) records[i * Dataset.RECORD_BYTES + j] = (byte) (j < 1 + 2 * 1024 ? i * 9 : 50);
+        }
+        UserException e = assertThrows(UserException.class, () -> Recipe.FAST.inferenceMetadata(Dataset.ofRecords(records)));
+        assertEquals("recipe fast: the training images do not vary in colour channel 2 (standard deviation 0), and the recipe divides "
+                + "each channel by its standard deviation; train these images with --recipe he2015 or keras", e.getMessage());
+        assertEquals(1, Recipe.HE2015.inferenceMetadata(Dataset.ofRecords(records)).size(), "he2015 subtracts the mean only");
+    }
+
     @Test void pixelMeanRoundTripsThroughMetadata() {
         Dataset data = RandomRecords.dataset(4, 3);
         Map<String, String> metadata = Recipe.HE2015.inferenceMetadata(data);
