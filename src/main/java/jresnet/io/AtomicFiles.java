@@ -59,7 +59,8 @@ public final class AtomicFiles {
         requireWritable(flag, folder, existing);
     }
 
-    private static void requireWritable(String flag, Path given, Path folder) {
+    private static void requireWritable(String flag, Path given, Path unnormalized) {
+        Path folder = unnormalized.normalize(); // "/tmp/./x" reads as a path a user did not write
         if (!Files.isDirectory(folder)) {
             throw new UserException(flag + " " + given + ": folder " + folder
                     + (Files.exists(folder) ? " is not a folder (it is a file)" : " does not exist"));
