@@ -108,41 +108,54 @@ public final class Main {
             };
         } catch (UsageException e) {
             // one line, as every error: the usage text is a --help away
-            err.println("error: " + e.getMessage() + " (jresnet --help lists the commands and their flags)");
+            errorLine("error: " + e.getMessage() + " (jresnet --help lists the commands and their flags)");
             return 2;
         } catch (Trainer.Stopped e) {
-            err.println("stopped: " + e.getMessage());
+            errorLine("stopped: " + e.getMessage());
             if (debug) e.printStackTrace(err);
             return e.exitCode();
         } catch (UserException e) {
-            err.println("error: " + e.getMessage());
+            errorLine("error: " + e.getMessage());
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (IOException e) {
-            err.println("error: " + FileErrors.describe(e));
+            errorLine("error: " + FileErrors.describe(e));
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (UncheckedIOException e) {
             // the wrapper's message says what was being written when the cause does not name its file
             IOException cause = e.getCause();
-            err.println("error: " + (cause instanceof FileSystemException f && f.getFile() != null ? FileErrors.describe(cause)
+            errorLine("error: " + (cause instanceof FileSystemException f && f.getFile() != null ? FileErrors.describe(cause)
                     : e.getMessage() + ": " + FileErrors.reason(cause)));
             if (debug) e.printStackTrace(err);
             return 1;
         } catch (DeviceOutOfMemoryException e) {
-            err.println("error: " + e.getMessage() + " at batch size " + batchSize + "; try --batch-size " + Math.max(1, batchSize / 2));
+            errorLine("error: " + e.getMessage() + " at batch size " + batchSize + "; try --batch-size " + Math.max(1, batchSize / 2));
             return 1;
         } catch (OutOfMemoryError e) {
-            err.println("error: out of host memory (" + e.getMessage() + ") at batch size " + batchSize + "; try --batch-size "
+            errorLine("error: out of host memory (" + e.getMessage() + ") at batch size " + batchSize + "; try --batch-size "
                     + Math.max(1, batchSize / 2) + " or a larger heap (JRESNET_JAVA_OPTS=-Xmx...)");
             return 1;
         } catch (RuntimeException e) {
             // A bug, not bad input: its message without Java's class name, and where to look further.
-            err.println("error: internal error" + (e.getMessage() == null ? "" : ": " + e.getMessage())
+            errorLine("error: internal error" + (e.getMessage() == null ? "" : ": " + e.getMessage())
                     + (debug ? "" : " (run with --debug for the stack trace)"));
             if (debug) e.printStackTrace(err);
             return 1;
         }
+    }
+
+    /**
+     * Prints a one-line error with control characters shown as \xNN: a file name the user gave may
+     * hold a line break or a terminal escape, which would break the one line or reach the terminal.
+     */
+    private void errorLine(String line) {
+        StringBuilder shown = new StringBuilder(line.length());
+        line.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) shown.append(String.format(Locale.ROOT, "\\x%02x", c));
+            else shown.appendCodePoint(c);
+        });
+        err.println(shown);
     }
 
     /** Each command's flags that take a value; the usage above lists every one (MainTest checks). */

@@ -353,6 +353,15 @@ class MainTest {
         assertFalse(err().contains("notice: --limit"), err());
     }
 
+    /** A name with a line break or a terminal escape is shown escaped: the error stays one line, and nothing reaches the terminal raw. */
+    @Test void controlCharactersInAnErrorAreShownEscaped(@TempDir Path tmp) {
+        String odd = tmp.resolve("red\u001b[31m\nname.safetensors").toString();
+        assertEquals(1, run("evaluate", "--model", "tutorial-resnet-1-w2", "--weights", odd));
+        assertEquals(1, err().strip().lines().count(), err());
+        assertTrue(err().contains("red\\x1b[31m\\x0aname.safetensors"), err());
+        assertFalse(err().contains("\u001b"), err());
+    }
+
     /** --device cuda where CUDA cannot run: the line names the flag, then why. */
     @Test void cudaThatCannotOpenNamesTheDeviceFlag() {
         org.junit.jupiter.api.Assumptions.assumeFalse(jresnet.backend.cuda.CudaBackend.available(), "a machine without CUDA");
