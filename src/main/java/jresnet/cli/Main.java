@@ -284,7 +284,15 @@ public final class Main {
     private record Trained(Model model, BatchTransform preprocessing) {}
 
     private static Trained trained(Args a, String command) throws IOException {
-        return trained(a.required(command, "model"), Path.of(a.required(command, "weights")));
+        return trained(a.required(command, "model"), weightsFile(a, command));
+    }
+
+    /** --weights, named with the flag where it is no file (missing, a folder), as train names it. */
+    private static Path weightsFile(Args a, String command) {
+        String weights = a.required(command, "weights");
+        String why = FileErrors.notAFile(Path.of(weights));
+        if (why != null) throw new UserException("--weights " + weights + ": " + why);
+        return Path.of(weights);
     }
 
     private static Trained trained(String name, Path w) throws IOException {
@@ -422,8 +430,10 @@ public final class Main {
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = a.required("export", "model");
-        Path weights = a.requiredPath("export", "weights"), output = OutputPaths.requireFileTarget("--output", a.required("export", "output"));
+        Path output = OutputPaths.requireFileTarget("--output", a.required("export", "output"));
+        Path weights = Path.of(a.required("export", "weights"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
+        weightsFile(a, "export");
         out.println(OnnxExport.run(new OnnxExport.Request(model, weights, output, opset, a.has("overwrite"), a.string("data", null))));
         return 0;
     }

@@ -170,7 +170,7 @@ class ExportCliTest {
         Path other = tmp.resolve("resnet20.safetensors");
         Safetensors.write(other, ModelZoo.create("resnet20").weights(), Map.of());
         assertOneLineError(1, export(other, onnx), "does not belong to model " + MODEL);
-        assertOneLineError(1, export(tmp.resolve("absent.safetensors"), onnx), "absent.safetensors: file not found");
+        assertOneLineError(1, export(tmp.resolve("absent.safetensors"), onnx), "--weights " + tmp.resolve("absent.safetensors") + ": is missing");
         assertFalse(Files.exists(onnx));
     }
 
