@@ -144,12 +144,17 @@ public final class Npy {
         long size = 1;
         for (int i = 0; i < dims.length; i++) {
             if (!(list.get(i) instanceof Long d) || d < 0) throw bad(path, "header 'shape' must hold non-negative integers, found " + list);
-            if (d == 0) throw bad(path, "array has shape " + list + " with no elements; nothing to read");
+            if (d == 0) throw bad(path, "array has shape " + tuple(list) + " with no elements; nothing to read");
             size *= d;
-            if (size > Integer.MAX_VALUE) throw bad(path, "array of shape " + list + " has too many elements for one array");
+            if (size > Integer.MAX_VALUE) throw bad(path, "array of shape " + tuple(list) + " has too many elements for one array");
             dims[i] = (int) (long) d;
         }
         return Shape.of(dims);
+    }
+
+    /** A shape as NumPy and this project's other messages write it: (2, 32, 32, 3). */
+    private static String tuple(List<?> dims) {
+        return "(" + dims.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")) + (dims.size() == 1 ? ",)" : ")");
     }
 
     private static float[] decode(Path path, FileChannel channel, long position, Dtype dtype, Shape shape) throws IOException {

@@ -105,6 +105,14 @@ class NpyTest {
         assertEquals(file + ": holds -1.0E300 at index [0, 1], beyond float32's range (about ±3.4e38)", e.getMessage());
     }
 
+    /** A shape in a message is written as NumPy writes it, as the other messages do. */
+    @Test
+    void anEmptyArrayIsNamedWithItsShapeAsATuple() throws IOException {
+        Path file = craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 32, 32, 3), }", new byte[0]);
+        UserException e = assertThrows(UserException.class, () -> Npy.read(file));
+        assertEquals(file + ": array has shape (0, 32, 32, 3) with no elements; nothing to read", e.getMessage());
+    }
+
     @Test
     void readsAScalar() throws IOException {
         HostArray a = Npy.read(craft(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (), }", LittleEndianBytes.floats(42f)));
