@@ -7,6 +7,7 @@ public enum Padding {
     SAME, VALID;
 
     public static Padding parse(String s) {
+        if (s == null) throw new IllegalArgumentException("padding must be \"same\" or \"valid\", got null");
         return switch (s.toLowerCase(Locale.ROOT)) {
             case "same" -> SAME;
             case "valid" -> VALID;

@@ -29,12 +29,16 @@ public final class HeNets {
 
     public static Model plain(int depth) { return build(depth, false, "plain" + depth); }
 
+    /** The network, its layers named from zero as in a fresh Keras session (the user's counters left as they were). */
     private static Model build(int depth, boolean residual, String name) {
+        return LayerNames.fresh(() -> layers(depth, residual, name));
+    }
+
+    private static Model layers(int depth, boolean residual, String name) {
         if (depth < 8 || (depth - 2) % 6 != 0) {
             throw new IllegalArgumentException("depth must be 6n+2 with n ≥ 1 (20, 32, 44, 56, 110), got " + depth);
         }
         int blocks = (depth - 2) / 6;
-        LayerNames.reset();
         SymbolicTensor inputs = Input.of(32, 32, 3);
         SymbolicTensor t = new ReLU().apply(convBn(inputs, 16, 1));
         for (int stage = 0; stage < 3; stage++) {

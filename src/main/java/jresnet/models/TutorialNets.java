@@ -34,8 +34,12 @@ public final class TutorialNets {
         return build(blocksPerStage, baseFilters, pool, name, false);
     }
 
+    /** The network, its layers named from zero as in a fresh Keras session (the user's counters left as they were). */
     private static Model build(int[] blocksPerStage, int baseFilters, int pool, String name, boolean residual) {
-        LayerNames.reset();
+        return LayerNames.fresh(() -> layers(blocksPerStage, baseFilters, pool, name, residual));
+    }
+
+    private static Model layers(int[] blocksPerStage, int baseFilters, int pool, String name, boolean residual) {
         SymbolicTensor inputs = Input.of(32, 32, 3);
         int filters = baseFilters;
         SymbolicTensor t = new BatchNormalization().apply(inputs);

@@ -13,6 +13,9 @@ public final class AveragePooling2D extends Layer {
 
     public AveragePooling2D(int poolSize, int strides, String name) {
         super(name);
+        if (poolSize <= 0 || strides <= 0) {
+            throw new IllegalArgumentException("AveragePooling2D needs a positive pool_size and strides, got " + poolSize + ", " + strides);
+        }
         this.poolSize = poolSize;
         this.strides = strides;
     }

@@ -18,6 +18,10 @@ public final class BatchNormalization extends Layer {
 
     public BatchNormalization(double momentum, double epsilon, String name) {
         super(name);
+        if (!(momentum >= 0 && momentum <= 1) || !(epsilon > 0 && Double.isFinite(epsilon))) {
+            throw new IllegalArgumentException("BatchNormalization needs a momentum in [0, 1] and a positive epsilon, got "
+                    + momentum + ", " + epsilon);
+        }
         this.momentum = momentum;
         this.epsilon = epsilon;
     }

@@ -22,6 +22,9 @@ public abstract class Layer {
 
     /** Records one application of this layer. */
     public SymbolicTensor apply(SymbolicTensor... inputs) {
+        for (SymbolicTensor input : inputs) {
+            if (input == null) throw new IllegalArgumentException(kerasClassName() + ".apply: an input is null");
+        }
         return new Node(this, Arrays.asList(inputs)).output();
     }
 

@@ -2,11 +2,14 @@ package jresnet.nn;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Keras's automatic layer names: the snake_case class name with a per-class counter in creation
  * order (conv2d, conv2d_1, ...; inputs count from 1: input_1). Like Keras, the counters are global
- * until {@link #reset()} (Keras's clear_session); model builders reset so names are reproducible.
+ * until {@link #reset()} (Keras's clear_session). Model builders count from zero inside {@link #fresh}
+ * so that their names are reproducible, and leave the counters of a graph being built meanwhile as
+ * they were.
  */
 public final class LayerNames {
     private static final Map<String, Integer> COUNTERS = new HashMap<>();
@@ -14,6 +17,18 @@ public final class LayerNames {
     private LayerNames() {}
 
     public static synchronized void reset() { COUNTERS.clear(); }
+
+    /** Runs {@code build} with the counters from zero, as after {@link #reset()}, then puts back the counters it found. */
+    public static synchronized <T> T fresh(Supplier<T> build) {
+        Map<String, Integer> found = new HashMap<>(COUNTERS);
+        COUNTERS.clear();
+        try {
+            return build.get();
+        } finally {
+            COUNTERS.clear();
+            COUNTERS.putAll(found);
+        }
+    }
 
     static synchronized String next(String kerasClassName, boolean zeroBased) {
         String base = snakeCase(kerasClassName);

@@ -28,6 +28,9 @@ public final class Model {
     public Model(SymbolicTensor input, SymbolicTensor output) { this(input, output, "model"); }
 
     public Model(SymbolicTensor input, SymbolicTensor output, String name) {
+        if (input == null || output == null) {
+            throw new IllegalArgumentException("a model needs an input and an output tensor, got " + input + " and " + output);
+        }
         if (!(input.producer().layer() instanceof InputLayer)) {
             throw new IllegalArgumentException("model input must come from Input(), got " + input);
         }
@@ -39,7 +42,12 @@ public final class Model {
             throw new IllegalArgumentException("the output does not depend on the model input " + input);
         }
         Set<String> names = new HashSet<>();
+        Set<Layer> applied = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (Node node : nodes) {
+            if (!applied.add(node.layer())) {
+                throw new IllegalArgumentException("layer " + node.layer().name() + " is applied twice in this graph; sharing a layer "
+                        + "(its weights) between two places is not supported: create a second layer");
+            }
             if (node.layer() instanceof InputLayer && node != input.producer()) {
                 throw new IllegalArgumentException("the graph has a second input: " + node.layer().name());
             }
@@ -160,13 +168,33 @@ public final class Model {
             if (!"accuracy".equals(m)) throw new IllegalArgumentException("the only metric is accuracy, got " + m);
         }
         if (!softmaxOutput()) throw new IllegalArgumentException(name + ": the output must be a softmax Dense");
+        if (optimizer == null) throw new IllegalArgumentException("compile needs an optimizer, got null");
         this.optimizer = optimizer;
+        this.optimizerState = null;
     }
 
     /** The optimizer given to {@link #compile}, null before. */
     public Optimizer optimizer() { return optimizer; }
 
-    /** Keras's predict: the outputs (softmax probabilities) for images of shape (N, 32, 32, 3), 0-255. */
+    /** An optimizer's progress: its slots by "&lt;weight&gt;.&lt;slot&gt;" and the updates applied. */
+    public record OptimizerState(Map<String, HostArray> slots, long iterations) {}
+
+    private OptimizerState optimizerState;
+
+    /**
+     * Where the compiled optimizer stands after the last fit (null before one, and after
+     * {@link #compile}): as in Keras, a later fit goes on from it (Adam's moments, the update count
+     * that drives a schedule) rather than starting the optimizer again.
+     */
+    public OptimizerState optimizerState() { return optimizerState; }
+
+    public void keepOptimizerState(OptimizerState state) { this.optimizerState = state; }
+
+    /**
+     * Keras's predict, in inference mode (batch norm on its moving statistics): the outputs for
+     * inputs of shape (N, ...the model input's shape), such as CIFAR-10 images (N, 32, 32, 3) of 0-255
+     * values; softmax probabilities where the model ends in a softmax Dense, its raw outputs otherwise.
+     */
     public HostArray predict(Backend backend, HostArray images, int batchSize) {
         Shape perSample = input.shape();
         if (images.shape().rank() != perSample.rank() + 1 || !images.shape().dropLeading().equals(perSample)) {

@@ -13,6 +13,11 @@ public final class Adam implements Optimizer {
     public Adam() { this(1e-3, 0.9, 0.999, 1e-7); }
 
     public Adam(double learningRate, double beta1, double beta2, double epsilon) {
+        if (!(learningRate > 0 && Double.isFinite(learningRate)) || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)
+                || !(epsilon > 0 && Double.isFinite(epsilon))) {
+            throw new IllegalArgumentException("Adam needs a positive learning rate, beta_1 and beta_2 in [0, 1) and a positive "
+                    + "epsilon, got " + learningRate + ", " + beta1 + ", " + beta2 + ", " + epsilon);
+        }
         this.learningRate = learningRate;
         this.beta1 = beta1;
         this.beta2 = beta2;
