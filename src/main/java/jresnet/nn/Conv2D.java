@@ -13,6 +13,9 @@ public final class Conv2D extends Layer {
     private final boolean useBias;
     private final Initializer kernelInitializer;
 
+    /** Conv2D(filters, kernel_size) with Keras's defaults: strides 1, padding "valid". */
+    public Conv2D(int filters, int kernelSize) { this(filters, kernelSize, 1, "valid"); }
+
     /** Conv2D(filters, kernel_size, strides, padding) with Keras defaults otherwise. */
     public Conv2D(int filters, int kernelSize, int strides, String padding) {
         this(filters, kernelSize, strides, Padding.parse(padding), true, Initializer.GLOROT_UNIFORM, null);

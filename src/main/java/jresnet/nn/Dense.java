@@ -12,6 +12,9 @@ public final class Dense extends Layer {
     private final int units;
     private final boolean softmax;
 
+    /** Dense(units) with Keras's default activation: none (linear). */
+    public Dense(int units) { this(units, null, null); }
+
     public Dense(int units, String activation) { this(units, activation, null); }
 
     public Dense(int units, String activation, String name) {

@@ -203,6 +203,7 @@ public final class Model {
         }
         if (batchSize < 1) throw new IllegalArgumentException("predict needs a batch size of at least 1, got " + batchSize);
         int n = images.shape().dim(0), in = perSample.elements(), out = output.shape().elements();
+        batchSize = Math.min(batchSize, n); // buffers for rows that are not there would only cost memory
         // the executor first: it refuses a batch whose tensors (the input among them) do not fit an array
         try (Executor executor = new Executor(this, backend, batchSize)) {
             float[] result = new float[n * out], chunk = new float[batchSize * in];

@@ -150,11 +150,23 @@ class ModelApiTest {
         assertThrows(IllegalArgumentException.class, () -> new Flatten().apply((SymbolicTensor) null));
     }
 
-    @Test void predictRefusesBatchSizesItCannotHold() {
+    /** Keras's shorter constructors: Conv2D(filters, kernel_size) is stride 1, "valid"; Dense(units) is linear. */
+    @Test void kerasDefaultConstructors() {
+        SymbolicTensor in = Input.of(7, 9, 3);
+        SymbolicTensor conv = new Conv2D(4, 3).apply(in);
+        assertEquals(Shape.of(5, 7, 4), conv.shape());
+        Dense linear = new Dense(6);
+        assertEquals(false, linear.softmax());
+        assertEquals(Shape.of(6), linear.apply(new Flatten().apply(conv)).shape());
+    }
+
+    /** A batch larger than the images is cut to them; one no array can hold is refused with the largest that fits. */
+    @Test void predictCutsItsBatchToTheImagesAndRefusesBatchesItCannotHold() {
         Model model = jresnet.models.TutorialNets.resnet(new int[] {1}, 4, 4, "tiny");
         HostArray images = new HostArray(Shape.of(1, 32, 32, 3), new float[32 * 32 * 3]);
         try (CpuBackend backend = new CpuBackend()) {
-            IllegalArgumentException tooLarge = assertThrows(IllegalArgumentException.class, () -> model.predict(backend, images, 600_000));
+            assertEquals(Shape.of(1, 10), model.predict(backend, images, 600_000).shape());
+            IllegalArgumentException tooLarge = assertThrows(IllegalArgumentException.class, () -> new Executor(model, backend, 600_000));
             assertEquals("a batch of 600000 is too large for tiny: its largest tensor would hold 2457600000 values, more than one "
                     + "array can (2147483647); use a batch of at most 524287", tooLarge.getMessage());
             assertThrows(IllegalArgumentException.class, () -> model.predict(backend, images, 0));
