@@ -243,8 +243,8 @@ public final class Main {
         int available = Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE;
         int images = c.limitTrain() > 0 ? Math.min(c.limitTrain(), available) : available;
         if (c.validationSplit() >= images) {
-            String from = images < available ? "--limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
-            throw new UsageException("--val-split " + c.validationSplit() + " leaves no training data: the validation images are the last of the "
+            String from = images < available ? "the --limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
+            throw new UsageException("--val-split " + c.validationSplit() + " leaves no training data: the validation images are the last of "
                     + from + " training images");
         }
     }
@@ -256,19 +256,19 @@ public final class Main {
         return Path.of(command.equals("compare") ? a.string("out", "runs/compare") : a.required(command, "out"));
     }
 
-    private static TrainingRun.Config config(Args a, String model, int epochs) {
+    private static TrainingRun.Config config(Args a, String model, int epochs) throws IOException {
         String weights = a.string("weights", null);
-        // recorded absolute, as the data folder is: a resume from another folder must find the same file
-        String recordedWeights = weights == null ? null : Path.of(weights).toAbsolutePath().normalize().toString();
-        TrainingRun.Config config = new TrainingRun.Config(model,
+        TrainingRun.Config given = new TrainingRun.Config(model,
                 a.choice("recipe", Recipe.defaultFor(model).cliName(), Recipe.cliNames()), epochs,
                 a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
-                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), recordedWeights,
+                a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
         // after the values above: a mistyped flag is the usage error whatever the files are
         String why = weights == null ? null : FileErrors.notAFile(Path.of(weights));
         if (why != null) throw new UserException("--weights " + weights + ": " + why);
-        return config;
+        // recorded as the file's real path, as the data folder is recorded absolute: a resume from
+        // another folder must read the same file ("lnk/../x" resolved as the system does, not as text)
+        return weights == null ? given : given.withInitialWeights(Path.of(weights).toRealPath().toString());
     }
 
     private static Map<String, Object> environment() {

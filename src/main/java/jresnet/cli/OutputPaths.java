@@ -27,6 +27,7 @@ final class OutputPaths {
         if (given.endsWith("/") && !Files.isDirectory(output)) {
             throw new UserException(flag + " " + given + ": ends in '/', so it names a folder; name a file to write");
         }
+        if (Files.isDirectory(output)) return output; // a folder, also through a link: requireNotAnInput names it as one
         if (Files.isSymbolicLink(output)) {
             throw new UserException(flag + " " + given + ": is a symbolic link, which writing would replace with a file; "
                     + "name the file it points to, or another file");

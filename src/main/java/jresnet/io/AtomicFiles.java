@@ -59,13 +59,15 @@ public final class AtomicFiles {
         requireWritable(flag, folder, existing);
     }
 
-    private static void requireWritable(String flag, Path given, Path unnormalized) {
-        Path folder = unnormalized.normalize(); // "/tmp/./x" reads as a path a user did not write
-        if (!Files.isDirectory(folder)) {
+    private static void requireWritable(String flag, Path given, Path checked) {
+        // named normalized ("/tmp/./x" reads as a path nobody wrote), checked as given: through a
+        // symbolic link, "lnk/.." is not the folder that dropping both names as text leaves
+        Path folder = checked.normalize();
+        if (!Files.isDirectory(checked)) {
             throw new UserException(flag + " " + given + ": folder " + folder
-                    + (Files.exists(folder) ? " is not a folder (it is a file)" : " does not exist"));
+                    + (Files.exists(checked) ? " is not a folder (it is a file)" : " does not exist"));
         }
-        if (!Files.isWritable(folder)) throw new UserException(flag + " " + given + ": folder " + folder + " is not writable");
+        if (!Files.isWritable(checked)) throw new UserException(flag + " " + given + ": folder " + folder + " is not writable");
     }
 
     /**

@@ -51,7 +51,10 @@ public final class RunRecorder implements Callback, AutoCloseable {
             executor.pullWeights();
             Map<String, HostArray> weights = executor.model().weights();
             requireFinite(weights, "after epoch " + (m.epoch() + 1));
-            if (lastEpochIsBest(state)) state.bestSha256 = Safetensors.sha256(weights, metadata);
+            if (lastEpochIsBest(state)) {
+                state.earlierBestSha256 = state.bestSha256;
+                state.bestSha256 = Safetensors.sha256(weights, metadata);
+            }
             saveCheckpoint(state, "after epoch " + state.epoch);
             writeResults(runDir, state, weights, metadata);
             Map<String, float[]> raw = new LinkedHashMap<>();
@@ -123,16 +126,17 @@ public final class RunRecorder implements Callback, AutoCloseable {
         }
         boolean restorable = state.step == 0 && lastEpochIsBest(state);
         if (state.bestSha256 != null) {
-            // the checkpoint knows the file's bytes: any other file is not the run's (at worst an earlier
-            // best of it, where the stop came between the checkpoint and the file, which is moved aside too)
-            boolean asWritten = Files.isRegularFile(best) && Safetensors.sha256(best).equals(state.bestSha256);
+            // the checkpoint knows the file's bytes: the run's latest best, or (a stop between the
+            // checkpoint and the file) its earlier one, else a file put there by hand
+            String heldSha256 = Files.isRegularFile(best) ? Safetensors.sha256(best) : null;
             boolean gone = !Files.exists(best, LinkOption.NOFOLLOW_LINKS);
-            if (!asWritten && !gone && keptOrMovedAside(best, "is not this run's best weights as it wrote them", trainsOn, console)
-                    && restorable) {
-                Safetensors.write(best, saved.weights(), saved.metadata());
-            } else if (gone && restorable) {
+            boolean earlier = heldSha256 != null && heldSha256.equals(state.earlierBestSha256);
+            if (restorable && (gone || earlier)) {
                 Safetensors.write(best, saved.weights(), saved.metadata());
                 console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
+            } else if (!gone && !state.bestSha256.equals(heldSha256)
+                    && keptOrMovedAside(best, "is not this run's best weights as it wrote them", trainsOn, console) && restorable) {
+                Safetensors.write(best, saved.weights(), saved.metadata());
             }
             return;
         }

@@ -51,6 +51,10 @@ public final class TrainingRun {
             return new Config(model, recipe, n, batchSize, seed, limitTrain, limitTest, validationSplit, initialWeights, onNan);
         }
 
+        public Config withInitialWeights(String path) {
+            return new Config(model, recipe, epochs, batchSize, seed, limitTrain, limitTest, validationSplit, path, onNan);
+        }
+
         /** Every field checked, naming source and field: a hand-edited or corrupt config.json must not start a bogus run. */
         public void validate(String source) {
             if (model.isEmpty()) throw bad(source, "model", "a model name", "\"\"");
@@ -119,7 +123,7 @@ public final class TrainingRun {
         model.initializeWeights(config.seed());
         if (config.initialWeights() != null) {
             Path w = Path.of(config.initialWeights());
-            setInitialWeights(model, w, w.toString());
+            setInitialWeights(model, w, "--weights " + w);
         }
         noticeFlagsTheDataMakesMoot(config, data, console);
         // from the data, and refused there (images that do not vary), before the folder is made

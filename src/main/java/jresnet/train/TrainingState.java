@@ -23,13 +23,20 @@ public final class TrainingState {
      * checkpoints written before it was recorded): resume tells a file replaced by hand from the run's own.
      */
     public String bestSha256;
+    /**
+     * The SHA-256 of the best.safetensors before the last one the run wrote (null where there was none):
+     * a stop between the checkpoint and the file leaves that one in place, which resume restores over.
+     */
+    public String earlierBestSha256;
 
     /** checkpoint/state.json: the fields above and the name of the optimizer whose slots the checkpoint holds. */
     public record Saved(int epoch, int step, long iterations, double lossSum, long correct, long seen, double seconds,
-                        List<EpochMetrics> history, @Json.Optional String optimizer, @Json.Optional String bestSha256) {}
+                        List<EpochMetrics> history, @Json.Optional String optimizer, @Json.Optional String bestSha256,
+                        @Json.Optional String earlierBestSha256) {}
 
     public Saved saved(String optimizer) {
-        return new Saved(epoch, step, iterations, lossSum, correct, seen, seconds, List.copyOf(history), optimizer, bestSha256);
+        return new Saved(epoch, step, iterations, lossSum, correct, seen, seconds, List.copyOf(history), optimizer, bestSha256,
+                earlierBestSha256);
     }
 
     public static TrainingState of(Saved saved) {
@@ -43,6 +50,7 @@ public final class TrainingState {
         s.seconds = saved.seconds();
         s.history.addAll(saved.history());
         s.bestSha256 = saved.bestSha256();
+        s.earlierBestSha256 = saved.earlierBestSha256();
         return s;
     }
 }

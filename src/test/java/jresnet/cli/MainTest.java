@@ -377,7 +377,7 @@ class MainTest {
         assertTrue(err().contains("--val-split 256 leaves no training data: the validation images are the last of the --limit-train 256 "
                 + "training images"), err());
         assertEquals(2, run("compare", "--models", "tutorial-resnet-1-w2", "--out", out, "--val-split", "50000"));
-        assertTrue(err().contains("the last of the CIFAR-10's 50,000 training images"), err());
+        assertTrue(err().contains("the last of CIFAR-10's 50,000 training images"), err());
         assertEquals(2, run("compare", "--quick", "--out", out, "--val-split", "20000"));
         assertTrue(err().contains("the last of the --limit-train 20000 training images"), err());
         assertFalse(Files.exists(tmp.resolve("r")));

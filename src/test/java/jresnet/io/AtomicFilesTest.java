@@ -26,6 +26,20 @@ class AtomicFilesTest {
         }
     }
 
+    /** "lnk/.." is the link target's parent, as the system resolves it, not the folder that dropping both names leaves. */
+    @Test
+    void aFolderThroughALinkAndDotDotIsCheckedAsTheSystemResolvesIt(@TempDir Path tmp) throws IOException {
+        Files.createDirectories(tmp.resolve("a/b"));
+        Files.createDirectories(tmp.resolve("a/x"));
+        Files.createSymbolicLink(tmp.resolve("lnk"), tmp.resolve("a/b"));
+        AtomicFiles.requireCreatableFolder("--out", tmp.resolve("lnk/../x/run")); // a/x exists: creatable
+        Files.writeString(tmp.resolve("file"), "x");
+        jresnet.UserException inTheWay = assertThrows(jresnet.UserException.class,
+                () -> AtomicFiles.requireCreatableFolder("--out", tmp.resolve("./file/run")));
+        assertEquals("--out " + tmp.resolve("./file/run") + ": folder " + tmp.resolve("file") + " is not a folder (it is a file)",
+                inTheWay.getMessage());
+    }
+
     @Test
     void writesAndReplaces() throws IOException {
         Path target = dir.resolve("state.json");

@@ -89,7 +89,7 @@ class RestoreResultsTest {
     }
 
     /** Where the last epoch is the best, a same-model file put in place by hand is moved aside, not overwritten. */
-    @Test void aSameModelFileReplacedByHandIsKeptWhenTheLastEpochIsTheBest(@TempDir Path run) throws Exception {
+    @Test void aSameModelFileReplacedByHandIsMovedAsideWhenTheLastEpochIsTheBest(@TempDir Path run) throws Exception {
         Path best = run.resolve(RunRecorder.BEST);
         TrainingState state = afterOneEpoch();
         state.bestSha256 = Safetensors.sha256(saved.weights(), saved.metadata());
@@ -106,6 +106,28 @@ class RestoreResultsTest {
         RunRecorder.restoreResults(run, saved, state, true, console);
         assertEquals(state.bestSha256, Safetensors.sha256(best));
         assertTrue(printed.toString(StandardCharsets.UTF_8).startsWith("restored " + best), printed.toString(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A stop between the checkpoint of a best epoch and its best.safetensors leaves the run's earlier
+     * best in place: restored over, whether the run trains on or not, and not taken for a user's file.
+     */
+    @Test void theRunsEarlierBestLeftByAStopIsRestoredOver(@TempDir Path run) throws Exception {
+        for (boolean trainsOn : new boolean[] {false, true}) {
+            Path best = run.resolve(RunRecorder.BEST);
+            Map<String, HostArray> first = Map.of("w", new HostArray(Shape.of(2), new float[] {3, 4}));
+            Safetensors.write(best, first, saved.metadata());
+            TrainingState state = afterOneEpoch();
+            state.history.add(new EpochMetrics(1, 1.4, 0.45, 1.7, 0.6, 3, 100, 0.001)); // the second epoch is the best
+            state.epoch = 2;
+            state.earlierBestSha256 = Safetensors.sha256(first, saved.metadata());
+            state.bestSha256 = Safetensors.sha256(saved.weights(), saved.metadata());
+            printed.reset();
+            RunRecorder.restoreResults(run, saved, state, trainsOn, console);
+            assertArrayEquals(new float[] {1, 2}, Safetensors.read(best).tensors().get("w").data());
+            assertTrue(printed.toString(StandardCharsets.UTF_8).contains("restored " + best), printed.toString(StandardCharsets.UTF_8));
+            assertFalse(Files.exists(run.resolve("best.edited.safetensors")));
+        }
     }
 
     /** A checkpoint inside an epoch still knows best.safetensors' bytes. */

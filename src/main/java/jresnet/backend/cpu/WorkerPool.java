@@ -75,7 +75,8 @@ final class WorkerPool implements AutoCloseable {
      * to whichever worker is free, so a task's result must not depend on the worker that runs it.
      */
     void run(int count, Task task) {
-        // its helpers have ended: a job would wait for them for ever
+        // its helpers have ended: a job would wait for them for ever. (A close from another thread while
+        // a job runs is not guarded against: the backend, like its device twin, belongs to one thread.)
         if (closed) throw new IllegalStateException("the CPU backend is closed; open a new one");
         if (count <= 0) return;
         int used = Math.min(threads, count);
