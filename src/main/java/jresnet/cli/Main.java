@@ -182,7 +182,7 @@ public final class Main {
 
     private int summary(String[] argv) {
         Args a = args("summary", argv);
-        out.print(ModelZoo.create(a.required("summary", "model")).summary());
+        out.print(ModelZoo.create(modelName(a, "summary")).summary());
         return 0;
     }
 
@@ -204,8 +204,8 @@ public final class Main {
             }
             return 0;
         }
-        String model = a.required("train", "model");
-        ModelZoo.create(model);
+        String model = modelName(a, "train");
+        ModelZoo.create(model); // a network too large for the heap is refused before the data is looked for
         Path runDir = outFolder(a, "train");
         TrainingRun.Config config = config(a, model, a.integer("epochs", 0, 1));
         String device = device(a);
@@ -284,7 +284,15 @@ public final class Main {
     private record Trained(Model model, BatchTransform preprocessing) {}
 
     private static Trained trained(Args a, String command) throws IOException {
-        return trained(a.required(command, "model"), weightsFile(a, command));
+        return trained(modelName(a, command), weightsFile(a, command));
+    }
+
+    /** --model, refused as a bad value (exit 2) where it names no network, before anything is built or read. */
+    private static String modelName(Args a, String command) {
+        String name = a.required(command, "model");
+        String unknown = ModelZoo.whyUnknown(name);
+        if (unknown != null) throw new UsageException(unknown);
+        return name;
     }
 
     /** --weights, named with the flag where it is no file (missing, a folder), as train names it. */
@@ -429,7 +437,7 @@ public final class Main {
         Args a = args("export", argv);
         int opset = a.integer("opset", OnnxExport.DEFAULT_OPSET, OnnxExport.MIN_OPSET);
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
-        String model = a.required("export", "model");
+        String model = modelName(a, "export");
         Path output = OutputPaths.requireFileTarget("--output", a.required("export", "output"));
         Path weights = Path.of(a.required("export", "weights"));
         OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
@@ -441,7 +449,7 @@ public final class Main {
     private int bench(String[] argv) {
         Args a = args("bench", argv);
         batchSize = a.integer("batch-size", 128, 1);
-        String name = a.required("bench", "model");
+        String name = modelName(a, "bench");
         String device = device(a);
         int batch = batchSize, steps = a.integer("steps", 20, 1), warmup = a.integer("warmup", 3, 0);
         long seed = a.longValue("seed", 0);
@@ -482,7 +490,9 @@ public final class Main {
             if (models.indexOf(m) != models.lastIndexOf(m)) {
                 throw new UsageException("compare: --models names " + m + " twice; each model is one run folder");
             }
-            ModelZoo.create(m);
+            String unknown = ModelZoo.whyUnknown(m);
+            if (unknown != null) throw new UsageException("--models: " + unknown);
+            ModelZoo.create(m); // one too large for the heap, before the data is looked for
         }
         Path outDir = outFolder(a, "compare");
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);

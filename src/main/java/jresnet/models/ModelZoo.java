@@ -31,31 +31,48 @@ public final class ModelZoo {
     private ModelZoo() {}
 
     public static Model create(String name) {
+        String unknown = whyUnknown(name);
+        if (unknown != null) throw new UserException(unknown);
         Supplier<Model> s = MODELS.get(name);
         if (s != null) return s.get();
         Matcher m = TUTORIAL.matcher(name);
-        if (m.matches()) {
-            String[] stages = m.group(2).split("\\.");
-            int[] blocks = new int[stages.length];
-            for (int i = 0; i < stages.length; i++) blocks[i] = count(name, stages[i]);
-            int width = count(name, m.group(3));
-            if (blocks.length > 4 || width < 1 || Arrays.stream(blocks).anyMatch(b -> b < 1)) {
-                throw new UserException("model '" + name + "': 1 to 4 stages of at least one block, width at least 1");
-            }
-            boolean residual = m.group(1).equals("resnet");
-            requireBuildable(name, blocks, width, residual);
-            return residual ? TutorialNets.resnet(blocks, width, 4, name) : TutorialNets.plain(blocks, width, 4, name);
-        }
-        throw new UserException("unknown model '" + name + "' (known: " + String.join(", ", MODELS.keySet())
-                + ", or tutorial-resnet-B1.B2...-wW / tutorial-plain-...)");
+        m.matches();
+        int[] blocks = Arrays.stream(m.group(2).split("\\.")).mapToInt(Integer::parseInt).toArray();
+        int width = Integer.parseInt(m.group(3));
+        boolean residual = m.group(1).equals("resnet");
+        requireBuildable(name, blocks, width, residual);
+        return residual ? TutorialNets.resnet(blocks, width, 4, name) : TutorialNets.plain(blocks, width, 4, name);
     }
 
-    private static int count(String name, String digits) {
-        try {
-            return Integer.parseInt(digits);
-        } catch (NumberFormatException tooLarge) {
-            throw new UserException("model '" + name + "': " + digits + " is too large for a block count or width");
+    /**
+     * Why {@code name} names no network, in words; null where it names one. A check of the name
+     * alone, so that a command line refuses it as a bad flag value before building anything.
+     */
+    public static String whyUnknown(String name) {
+        if (MODELS.containsKey(name)) return null;
+        Matcher m = TUTORIAL.matcher(name);
+        if (!m.matches()) {
+            return "unknown model '" + name + "' (known: " + String.join(", ", MODELS.keySet())
+                    + ", or tutorial-resnet-B1.B2...-wW / tutorial-plain-...)";
         }
+        String[] stages = m.group(2).split("\\.");
+        for (String digits : concat(stages, m.group(3))) {
+            try {
+                Integer.parseInt(digits);
+            } catch (NumberFormatException tooLarge) {
+                return "model '" + name + "': " + digits + " is too large for a block count or width";
+            }
+        }
+        if (stages.length > 4 || Integer.parseInt(m.group(3)) < 1 || Arrays.stream(stages).anyMatch(b -> Integer.parseInt(b) < 1)) {
+            return "model '" + name + "': 1 to 4 stages of at least one block, width at least 1";
+        }
+        return null;
+    }
+
+    private static String[] concat(String[] stages, String width) {
+        String[] all = Arrays.copyOf(stages, stages.length + 1);
+        all[stages.length] = width;
+        return all;
     }
 
     /** Rough heap cost of one layer object of the graph (names, shapes, links), besides its weights. */

@@ -176,7 +176,7 @@ class ExportCliTest {
 
     @Test void badFlagsAreUsageErrors(@TempDir Path tmp) throws Exception {
         Path w = weights(tmp), onnx = tmp.resolve("model.onnx");
-        assertOneLineError(1, cli.run("export", "--model", "resnet31", "--weights", w.toString(), "--output", onnx.toString()),
+        assertOneLineError(2, cli.run("export", "--model", "resnet31", "--weights", w.toString(), "--output", onnx.toString()),
                 "unknown model 'resnet31'");
         assertOneLineError(2, export(w, onnx, "--opset", "12"), "--opset: must be at least 13, got 12");
         assertOneLineError(2, export(w, onnx, "--opset", "24"), "--opset: must be at most 23, got 24");

@@ -176,10 +176,19 @@ class MainTest {
         assertEquals(new TreeSet<>(Main.VALUED_FLAGS.keySet()), commands);
     }
 
-    @Test void unknownModelIsAOneLineError() {
-        assertEquals(1, run("summary", "--model", "resnet31"));
+    /** A name of no network is a bad flag value, as --device tpu is: exit 2, before any file is read. */
+    @Test void unknownModelIsAOneLineUsageError() {
+        for (String[] command : new String[][] {{"summary", "--model", "resnet31"},
+                {"evaluate", "--model", "resnet31", "--weights", "no-such.safetensors"},
+                {"train", "--model", "resnet31", "--out", "x"}, {"bench", "--model", "resnet31"},
+                {"compare", "--models", "resnet20,resnet31"}, {"summary", "--model", "tutorial-resnet-1.1.1.1.1-w2"}}) {
+            assertEquals(2, run(command), String.join(" ", command));
+            assertTrue(err().startsWith("error: ") && err().contains("resnet31") || err().contains("1 to 4 stages"), err());
+            assertEquals(1, err().strip().lines().count(), err());
+        }
+        assertEquals(2, run("summary", "--model", "resnet31"));
         assertTrue(err().startsWith("error: unknown model 'resnet31'"), err());
-        assertEquals(1, err().strip().lines().count(), err());
+        assertFalse(Files.exists(Path.of("x")));
     }
 
     /** Train a tiny model into a run folder, then predict from its checkpoint: equals Model's own predictions. */

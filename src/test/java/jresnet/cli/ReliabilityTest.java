@@ -407,7 +407,7 @@ class ReliabilityTest {
             assertOneLineError("model 'tutorial-resnet-2000000000-w8'", "parameters in", "the Java heap holds");
             assertEquals(1, run(command, "--model", "tutorial-plain-1.1-w100000"));
             assertOneLineError("model 'tutorial-plain-1.1-w100000': a weight tensor would hold");
-            assertEquals(1, run(command, "--model", "tutorial-resnet-1-w99999999999"));
+            assertEquals(2, run(command, "--model", "tutorial-resnet-1-w99999999999")); // no name of a network: a bad value
             assertOneLineError("model 'tutorial-resnet-1-w99999999999': 99999999999 is too large for a block count or width");
         }
         assertEquals(1, run("train", "--model", "tutorial-resnet-1.1.1.1-w60000", "--out", "never-created"));
