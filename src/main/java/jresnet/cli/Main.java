@@ -576,7 +576,8 @@ public final class Main {
                     : TrainingRun.start(config, backend, data, runDir, out,
                             System.console() != null, environment(), resumeCommand);
             trained |= history.size() != finishedBefore;
-            runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), backend.name(), history,
+            String device = TrainingRun.recordedDevice(runDir);
+            runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), device == null ? backend.name() : device, history,
                     testAccuracy(m, runDir, config, backend, data)));
         }
         Path report = outDir.resolve("report.md");

@@ -155,8 +155,8 @@ public final class TrainingRun {
                     config.batchSize(), images, images);
         }
         if (config.validationSplit() > 0 && config.limitTest() > 0) {
-            console.printf(Locale.ROOT, "notice: --limit-test %d is not used: with --val-split %d the validation images are the last %d "
-                    + "training images%n", config.limitTest(), config.validationSplit(), config.validationSplit());
+            console.printf(Locale.ROOT, "notice: with --val-split %d the validation images are the last %d training images; "
+                    + "--limit-test %d does not choose them%n", config.validationSplit(), config.validationSplit(), config.limitTest());
         }
     }
 
@@ -211,6 +211,20 @@ public final class TrainingRun {
         if (!Files.isRegularFile(out.resolve(CONFIG))) {
             throw new UserException("--resume " + out + ": no " + CONFIG + (Files.isRegularFile(out.resolve(ComparisonPlan.FILE))
                     ? " (it holds a comparison; continue it with compare --resume " + out + ")" : " (not a run folder)"));
+        }
+    }
+
+    /**
+     * The device the run in {@code runDir} trained on as its config.json records it ("cpu", or
+     * "cpu+cuda" where a resume went on on another), null where it records none.
+     */
+    public static String recordedDevice(Path runDir) {
+        Path configFile = runDir.resolve(CONFIG);
+        try {
+            JsonElement device = Json.parseObject(Files.readString(configFile), configFile.toString()).get("device");
+            return device != null && device.isJsonPrimitive() ? device.getAsString() : null;
+        } catch (IOException | RuntimeException unreadable) {
+            return null;
         }
     }
 
@@ -322,6 +336,12 @@ public final class TrainingRun {
                 recorded.addProperty("epochs", epochs);
                 // the fast recipe's schedule spans the whole run: its recorded length must follow
                 recorded.add("optimizer", Json.tree(optimizer(config, data).config()));
+                AtomicFiles.writeString(configFile, Json.pretty(recorded));
+            }
+            // the devices that trained the run, in order: a resume on another one is added to the record
+            JsonElement device = recorded.get("device");
+            if (device != null && device.isJsonPrimitive() && !device.getAsString().endsWith(backend.name())) {
+                recorded.addProperty("device", device.getAsString() + "+" + backend.name());
                 AtomicFiles.writeString(configFile, Json.pretty(recorded));
             }
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),

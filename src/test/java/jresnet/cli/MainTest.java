@@ -394,7 +394,7 @@ class MainTest {
         assertEquals(0, run("train", "--model", "tutorial-resnet-1-w2", "--out", out, "--limit-train", "24", "--val-split", "8",
                 "--batch-size", "1000", "--limit-test", "64", "--epochs", "1", "--device", "reference", "--data", TestData.cifar10().toString()), err());
         assertTrue(out().contains("notice: --batch-size 1000 is more than the 16 images trained on; each epoch is one batch of 16\n"), out());
-        assertTrue(out().contains("notice: --limit-test 64 is not used: with --val-split 8 the validation images are the last 8 training images\n"), out());
+        assertTrue(out().contains("notice: with --val-split 8 the validation images are the last 8 training images; --limit-test 64 does not choose them\n"), out());
         assertEquals(0, run("train", "--model", "tutorial-resnet-1-w2", "--out", tmp.resolve("r2").toString(), "--limit-train", "16",
                 "--batch-size", "16", "--limit-test", "8", "--epochs", "1", "--device", "reference", "--data", TestData.cifar10().toString()), err());
         assertFalse(out().contains("notice: --"), out());

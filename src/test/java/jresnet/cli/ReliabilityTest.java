@@ -161,6 +161,18 @@ class ReliabilityTest {
         assertEquals(first.resolve("best.safetensors").toRealPath().toString(), config.get("initial_weights").getAsString());
     }
 
+    /** A resume on another device is added to config.json's record of the devices that trained the run. */
+    @Test void aResumeOnAnotherDeviceIsRecorded(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("run"), config = out.resolve("config.json");
+        assertEquals(0, run(train(out)), cli.err());
+        assertEquals("cpu", Json.parseObject(Files.readString(config), "c").get("device").getAsString());
+        assertEquals(0, run("train", "--resume", out.toString(), "--epochs", "2", "--device", "reference"), cli.err());
+        assertEquals("cpu+reference", Json.parseObject(Files.readString(config), "c").get("device").getAsString());
+        assertEquals("cpu+reference", jresnet.train.TrainingRun.recordedDevice(out));
+        assertEquals(0, run("train", "--resume", out.toString(), "--epochs", "3", "--device", "reference"), cli.err());
+        assertEquals("cpu+reference", Json.parseObject(Files.readString(config), "c").get("device").getAsString());
+    }
+
     /** config.json changed by hand to name another network must not load the checkpoint's weights into it. */
     @Test void resumeRefusesACheckpointOfAnotherModelThanConfigNames(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("run"), config = out.resolve("config.json");
