@@ -26,6 +26,7 @@ import jresnet.data.Dataset;
 import jresnet.export.OnnxExport;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
+import jresnet.io.FileDigest;
 import jresnet.io.FileErrors;
 import jresnet.io.Npy;
 import jresnet.io.Safetensors;
@@ -548,7 +549,8 @@ public final class Main {
                         + " has already finished " + finished + " epochs");
             }
         }
-        ComparisonPlan longer = new ComparisonPlan(plan.data(), plan.runs().stream().map(c -> c.withEpochs(epochs)).toList());
+        ComparisonPlan longer = new ComparisonPlan(plan.data(), plan.runs().stream().map(c -> c.withEpochs(epochs)).toList(),
+                plan.reportSha256());
         longer.write(outDir);
         return longer;
     }
@@ -582,8 +584,16 @@ public final class Main {
         }
         Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));
+        // a report the user added notes to is moved aside before the new one replaces it
+        if (trained && Files.isRegularFile(report) && plan.reportSha256() != null
+                && !plan.reportSha256().equals(FileDigest.sha256(report))) {
+            Path aside = AtomicFiles.moveAside(report);
+            out.printf("notice: %s differs from the report this comparison wrote (notes added?); moved to %s, and the "
+                    + "report written anew%n", report, aside);
+        }
         // every run had finished: the report already says all this, and may hold the user's notes
         List<String> written = ComparisonReport.write(outDir, runs, !trained);
+        if (written.contains("report.md")) plan.withReport(FileDigest.sha256(report)).write(outDir);
         out.println("report: " + report + (trained ? "" : written.isEmpty() ? " (every run had finished; the report is kept as it is)"
                 : " (every run had finished; only its missing files written: " + String.join(", ", written) + ")"));
         return 0;

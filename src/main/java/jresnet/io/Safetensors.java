@@ -7,7 +7,6 @@ import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
@@ -17,12 +16,9 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -72,35 +68,16 @@ public final class Safetensors {
 
     /**
      * The SHA-256 (hex) of the bytes {@link #write} writes for these tensors and metadata, so that a
-     * file can later be told apart from the one written ({@link #sha256(Path)}) without keeping it.
+     * file can later be told apart from the one written ({@link FileDigest#sha256(Path)}) without keeping it.
      */
     public static String sha256(Map<String, HostArray> tensors, Map<String, String> metadata) {
-        MessageDigest digest = sha256();
+        MessageDigest digest = FileDigest.newSha256();
         try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
             writeTo(out, headerBytes(tensors, metadata), tensors);
         } catch (IOException impossible) {
             throw new UncheckedIOException(impossible);
         }
         return HexFormat.of().formatHex(digest.digest());
-    }
-
-    /** The SHA-256 (hex) of the file's bytes. */
-    public static String sha256(Path file) throws IOException {
-        MessageDigest digest = sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(OutputStream.nullOutputStream());
-        } catch (IOException e) {
-            throw FileErrors.about(file, "read", e);
-        }
-        return HexFormat.of().formatHex(digest.digest());
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
     }
 
     /** The length prefix and the JSON header, padded with spaces to a multiple of 8 bytes. */

@@ -11,10 +11,17 @@ import jresnet.io.Json;
 /**
  * What a {@code compare} trains, written to its folder before the first run starts, so that
  * {@code compare --resume} can finish a comparison that outlived one session: the runs in order
- * (one sub-folder per model, each with its own config.json once it has started) and the data folder.
+ * (one sub-folder per model, each with its own config.json once it has started), the data folder,
+ * and the SHA-256 of the report.md it last wrote (null before it wrote one).
  */
-public record ComparisonPlan(String data, List<TrainingRun.Config> runs) {
+public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.Optional String reportSha256) {
     public static final String FILE = "compare.json";
+
+    /** A plan whose report is not written yet. */
+    public ComparisonPlan(String data, List<TrainingRun.Config> runs) { this(data, runs, null); }
+
+    /** The plan with the SHA-256 of report.md as the comparison wrote it: a later rewrite tells the user's notes from it. */
+    public ComparisonPlan withReport(String sha256) { return new ComparisonPlan(data, runs, sha256); }
 
     public void write(Path outDir) throws IOException {
         Files.createDirectories(outDir);

@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Checkpoint;
+import jresnet.io.FileDigest;
 import jresnet.io.Safetensors;
 import jresnet.io.tensorboard.TensorBoardLogger;
 import jresnet.nn.Executor;
@@ -128,7 +129,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
         if (state.bestSha256 != null) {
             // the checkpoint knows the file's bytes: the run's latest best, or (a stop between the
             // checkpoint and the file) its earlier one, else a file put there by hand
-            String heldSha256 = Files.isRegularFile(best) ? Safetensors.sha256(best) : null;
+            String heldSha256 = Files.isRegularFile(best) ? FileDigest.sha256(best) : null;
             boolean gone = !Files.exists(best, LinkOption.NOFOLLOW_LINKS);
             boolean earlier = heldSha256 != null && heldSha256.equals(state.earlierBestSha256);
             if (restorable && (gone || earlier)) {

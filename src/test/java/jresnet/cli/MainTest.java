@@ -332,8 +332,17 @@ class MainTest {
         assertTrue(err().startsWith("error: --epochs 1: the run in " + out.resolve(resnet) + " has already finished 2 epochs"), err());
         assertEquals(lengthened, Files.readString(plan));
 
+        // notes added to the report survive a resume that writes it anew
+        Path report = out.resolve("report.md");
+        String noted = Files.readString(report) + "\nMy notes on this comparison.\n";
+        Files.writeString(report, noted);
         assertEquals(0, run("compare", "--resume", out.toString(), "--epochs", "3", "--device", "cpu"), err());
         assertEquals(List.of(3, 3), epochsInComparison(out));
+        assertEquals(noted, Files.readString(out.resolve("report.edited.md")));
+        assertTrue(out().contains("notice: " + report + " differs from the report this comparison wrote"), out());
+        assertFalse(Files.readString(report).contains("My notes"));
+        assertEquals(jresnet.io.FileDigest.sha256(report),
+                jresnet.io.Json.parseObject(Files.readString(plan), "compare.json").get("report_sha256").getAsString());
         for (com.google.gson.JsonElement r : jresnet.io.Json.parseObject(Files.readString(plan), "compare.json").getAsJsonArray("runs")) {
             assertEquals(3, r.getAsJsonObject().get("epochs").getAsInt(), Files.readString(plan));
         }

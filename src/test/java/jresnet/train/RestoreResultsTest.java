@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import jresnet.io.Checkpoint;
+import jresnet.io.FileDigest;
 import jresnet.io.Safetensors;
 import jresnet.tensor.HostArray;
 import jresnet.tensor.Shape;
@@ -98,13 +99,13 @@ class RestoreResultsTest {
         RunRecorder.restoreResults(run, saved, state, true, console);
         assertArrayEquals(mine, Files.readAllBytes(run.resolve("best.edited.safetensors")));
         assertArrayEquals(new float[] {1, 2}, Safetensors.read(best).tensors().get("w").data());
-        assertEquals(state.bestSha256, Safetensors.sha256(best), "restored as the run wrote it");
+        assertEquals(state.bestSha256, FileDigest.sha256(best), "restored as the run wrote it");
 
         // a stop before the file was written: restored, and then as the run wrote it
         Files.delete(best);
         printed.reset();
         RunRecorder.restoreResults(run, saved, state, true, console);
-        assertEquals(state.bestSha256, Safetensors.sha256(best));
+        assertEquals(state.bestSha256, FileDigest.sha256(best));
         assertTrue(printed.toString(StandardCharsets.UTF_8).startsWith("restored " + best), printed.toString(StandardCharsets.UTF_8));
     }
 
