@@ -225,7 +225,7 @@ public final class Main {
      * which a user who typed 60000 for the whole set may not have meant.
      */
     private void noticeLimitsBeyondTheData(Args a) {
-        noticeLimitBeyond(a, "limit-train", Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE, "training");
+        noticeLimitBeyond(a, "limit-train", Cifar10.TRAINING_RECORDS, "training");
         noticeLimitBeyond(a, "limit-test", Cifar10.RECORDS_PER_FILE, "test");
     }
 
@@ -241,7 +241,7 @@ public final class Main {
      * leaves none is a bad value. (What runs, but not as the flags read, TrainingRun notices.)
      */
     private static void checkTrainingImages(TrainingRun.Config c) {
-        int available = Cifar10.TRAINING_FILES.size() * Cifar10.RECORDS_PER_FILE;
+        int available = Cifar10.TRAINING_RECORDS;
         int images = c.limitTrain() > 0 ? Math.min(c.limitTrain(), available) : available;
         if (c.validationSplit() >= images) {
             String from = images < available ? "the --limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
@@ -264,12 +264,11 @@ public final class Main {
                 a.integer("batch-size", 128, 1), a.longValue("seed", 0), a.integer("limit-train", 0, 1),
                 a.integer("limit-test", 0, 1), a.integer("val-split", 0, 1), weights,
                 a.choice("on-nan", "stop", "stop", "skip-batch"));
-        // after the values above: a mistyped flag is the usage error whatever the files are
-        String why = weights == null ? null : FileErrors.notAFile(Path.of(weights));
-        if (why != null) throw new UserException("--weights " + weights + ": " + why);
-        // recorded as the file's real path, as the data folder is recorded absolute: a resume from
-        // another folder must read the same file ("lnk/../x" resolved as the system does, not as text)
-        return weights == null ? given : given.withInitialWeights(Path.of(weights).toRealPath().toString());
+        if (weights == null) return given;
+        // after the values above: a mistyped flag is the usage error whatever the files are. Recorded as
+        // the file's real path, as the data folder is recorded absolute: a resume from another folder
+        // must read the same file ("lnk/../x" resolved as the system does, not as text)
+        return given.withInitialWeights(weightsFile(weights).toRealPath().toString());
     }
 
     private static Map<String, Object> environment() {
@@ -285,20 +284,23 @@ public final class Main {
     private record Trained(Model model, BatchTransform preprocessing) {}
 
     private static Trained trained(Args a, String command) throws IOException {
-        return trained(modelName(a, command), weightsFile(a, command));
+        return trained(modelName(a, command), weightsFile(a.required(command, "weights")));
     }
 
     /** --model, refused as a bad value (exit 2) where it names no network, before anything is built or read. */
     private static String modelName(Args a, String command) {
-        String name = a.required(command, "model");
+        return knownModel(a.required(command, "model"), "");
+    }
+
+    /** {@code name}, refused as a bad flag value where it names no network; {@code flag} prefixes the line. */
+    private static String knownModel(String name, String flag) {
         String unknown = ModelZoo.whyUnknown(name);
-        if (unknown != null) throw new UsageException(unknown);
+        if (unknown != null) throw new UsageException(flag + unknown);
         return name;
     }
 
-    /** --weights, named with the flag where it is no file (missing, a folder), as train names it. */
-    private static Path weightsFile(Args a, String command) {
-        String weights = a.required(command, "weights");
+    /** --weights, named with the flag where it is no file (missing, a folder). */
+    private static Path weightsFile(String weights) {
         String why = FileErrors.notAFile(Path.of(weights));
         if (why != null) throw new UserException("--weights " + weights + ": " + why);
         return Path.of(weights);
@@ -440,9 +442,9 @@ public final class Main {
         if (opset > OnnxExport.MAX_OPSET) throw new UsageException("--opset: must be at most " + OnnxExport.MAX_OPSET + ", got " + opset);
         String model = modelName(a, "export");
         Path output = OutputPaths.requireFileTarget("--output", a.required("export", "output"));
-        Path weights = Path.of(a.required("export", "weights"));
-        OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", weights));
-        weightsFile(a, "export");
+        String given = a.required("export", "weights");
+        OutputPaths.requireNotAnInput("--output", output, Map.of("--weights", Path.of(given)));
+        Path weights = weightsFile(given);
         out.println(OnnxExport.run(new OnnxExport.Request(model, weights, output, opset, a.has("overwrite"), a.string("data", null))));
         return 0;
     }
@@ -491,9 +493,7 @@ public final class Main {
             if (models.indexOf(m) != models.lastIndexOf(m)) {
                 throw new UsageException("compare: --models names " + m + " twice; each model is one run folder");
             }
-            String unknown = ModelZoo.whyUnknown(m);
-            if (unknown != null) throw new UsageException("--models: " + unknown);
-            ModelZoo.create(m); // one too large for the heap, before the data is looked for
+            ModelZoo.create(knownModel(m, "--models: ")); // also one too large for the heap, before the data is looked for
         }
         Path outDir = outFolder(a, "compare");
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);

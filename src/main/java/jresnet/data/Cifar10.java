@@ -21,6 +21,8 @@ public final class Cifar10 {
     public static final long FILE_BYTES = (long) RECORDS_PER_FILE * Dataset.RECORD_BYTES;
     public static final List<String> TRAINING_FILES =
             List.of("data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin");
+    /** Images in the training files together. */
+    public static final int TRAINING_RECORDS = TRAINING_FILES.size() * RECORDS_PER_FILE;
     public static final String TEST_FILE = "test_batch.bin";
     /** The class names, one a line, in label order. */
     public static final String CLASS_NAMES_FILE = "batches.meta.txt";
