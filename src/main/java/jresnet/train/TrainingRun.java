@@ -331,19 +331,18 @@ public final class TrainingRun {
                         out, state.epoch);
                 return state.history;
             }
-            if (epochs > 0 && epochs != recordedEpochs) {
+            boolean lengthened = epochs > 0 && epochs != recordedEpochs;
+            if (lengthened) {
                 config = config.withEpochs(epochs);
                 recorded.addProperty("epochs", epochs);
                 // the fast recipe's schedule spans the whole run: its recorded length must follow
                 recorded.add("optimizer", Json.tree(optimizer(config, data).config()));
-                AtomicFiles.writeString(configFile, Json.pretty(recorded));
             }
             // the devices that trained the run, in order: a resume on another one is added to the record
             JsonElement device = recorded.get("device");
-            if (device != null && device.isJsonPrimitive() && !device.getAsString().endsWith(backend.name())) {
-                recorded.addProperty("device", device.getAsString() + "+" + backend.name());
-                AtomicFiles.writeString(configFile, Json.pretty(recorded));
-            }
+            boolean onAnotherDevice = device != null && device.isJsonPrimitive() && !device.getAsString().endsWith(backend.name());
+            if (onAnotherDevice) recorded.addProperty("device", device.getAsString() + "+" + backend.name());
+            if (lengthened || onAnotherDevice) AtomicFiles.writeString(configFile, Json.pretty(recorded));
             console.printf("Resuming %s from %s: epoch %d, step %d%n", config.model(),
                     saved == null ? "the start (no checkpoint yet)" : dir, state.epoch + 1, state.step);
             return fit(config, model, backend, data, config.parsedRecipe().inferenceMetadata(data.train()), out, state, saved,
