@@ -133,8 +133,7 @@ public final class RunRecorder implements Callback, AutoCloseable {
             boolean gone = !Files.exists(best, LinkOption.NOFOLLOW_LINKS);
             boolean earlier = heldSha256 != null && heldSha256.equals(state.earlierBestSha256);
             if (restorable && (gone || earlier)) {
-                Safetensors.write(best, saved.weights(), saved.metadata());
-                console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
+                restoreBest(best, saved, console);
             } else if (!gone && !state.bestSha256.equals(heldSha256)
                     && keptOrMovedAside(best, "is not this run's best weights as it wrote them", trainsOn, console) && restorable) {
                 Safetensors.write(best, saved.weights(), saved.metadata());
@@ -147,11 +146,16 @@ public final class RunRecorder implements Callback, AutoCloseable {
         Safetensors.File heldBest = readable(best);
         boolean earlierBest = heldBest != null && heldBest.metadata().equals(saved.metadata()) && sameShapes(heldBest.tensors(), saved.weights());
         if (heldBest == null && !Files.exists(best) || earlierBest && !sameValues(heldBest.tensors(), saved.weights())) {
-            Safetensors.write(best, saved.weights(), saved.metadata());
-            console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
+            restoreBest(best, saved, console);
         } else if (!earlierBest && keptOrMovedAside(best, "is not this run's best weights as it writes them", trainsOn, console)) {
             Safetensors.write(best, saved.weights(), saved.metadata());
         }
+    }
+
+    /** best.safetensors from the checkpoint's weights, where a stop came before the run wrote it. */
+    private static void restoreBest(Path best, Checkpoint.Contents saved, PrintStream console) throws IOException {
+        Safetensors.write(best, saved.weights(), saved.metadata());
+        console.printf("restored %s from the checkpoint (the run stopped before writing it)%n", best);
     }
 
     /**
