@@ -56,23 +56,19 @@ public final class ModelZoo {
                     + ", or tutorial-resnet-B1.B2...-wW / tutorial-plain-...)";
         }
         String[] stages = m.group(2).split("\\.");
-        for (String digits : concat(stages, m.group(3))) {
+        int[] counts = new int[stages.length + 1]; // the blocks of each stage, then the width
+        for (int i = 0; i < counts.length; i++) {
+            String digits = i < stages.length ? stages[i] : m.group(3);
             try {
-                Integer.parseInt(digits);
+                counts[i] = Integer.parseInt(digits);
             } catch (NumberFormatException tooLarge) {
                 return "model '" + name + "': " + digits + " is too large for a block count or width";
             }
         }
-        if (stages.length > 4 || Integer.parseInt(m.group(3)) < 1 || Arrays.stream(stages).anyMatch(b -> Integer.parseInt(b) < 1)) {
+        if (stages.length > 4 || Arrays.stream(counts).anyMatch(c -> c < 1)) {
             return "model '" + name + "': 1 to 4 stages of at least one block, width at least 1";
         }
         return null;
-    }
-
-    private static String[] concat(String[] stages, String width) {
-        String[] all = Arrays.copyOf(stages, stages.length + 1);
-        all[stages.length] = width;
-        return all;
     }
 
     /** Rough heap cost of one layer object of the graph (names, shapes, links), besides its weights. */
