@@ -1,11 +1,10 @@
 package jresnet.io;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
+import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -16,20 +15,24 @@ public final class FileDigest {
 
     /** The SHA-256 (hex) of the file's bytes. */
     public static String sha256(Path file) throws IOException {
-        MessageDigest digest = newSha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(OutputStream.nullOutputStream());
+        try {
+            return sha256Of(out -> Files.copy(file, out));
         } catch (IOException e) {
             throw FileErrors.about(file, "read", e);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
-    static MessageDigest newSha256() {
+    /** The SHA-256 (hex) of the bytes {@code writer} writes: a file's digest without writing the file. */
+    static String sha256Of(IoConsumer<OutputStream> writer) throws IOException {
+        MessageDigest digest;
         try {
-            return MessageDigest.getInstance("SHA-256");
+            digest = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every JVM has SHA-256", e);
         }
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
+            writer.accept(out);
+        }
+        return HexFormat.of().formatHex(digest.digest());
     }
 }

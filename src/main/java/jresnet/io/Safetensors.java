@@ -17,12 +17,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,13 +68,12 @@ public final class Safetensors {
      * file can later be told apart from the one written ({@link FileDigest#sha256(Path)}) without keeping it.
      */
     public static String sha256(Map<String, HostArray> tensors, Map<String, String> metadata) {
-        MessageDigest digest = FileDigest.newSha256();
-        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), digest)) {
-            writeTo(out, headerBytes(tensors, metadata), tensors);
+        byte[] prefix = headerBytes(tensors, metadata);
+        try {
+            return FileDigest.sha256Of(out -> writeTo(out, prefix, tensors));
         } catch (IOException impossible) {
             throw new UncheckedIOException(impossible);
         }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     /** The length prefix and the JSON header, padded with spaces to a multiple of 8 bytes. */
