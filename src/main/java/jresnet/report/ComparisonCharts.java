@@ -3,8 +3,11 @@ package jresnet.report;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.Shape;
 import java.awt.Stroke;
 import java.awt.geom.Ellipse2D;
+import java.awt.geom.Line2D;
+import java.awt.geom.Rectangle2D;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -22,7 +25,7 @@ import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-/** Per-epoch line charts, one colour per model: validation solid, training dashed. */
+/** Per-epoch line charts, one colour per model: validation solid with dots, training dashed with squares. */
 final class ComparisonCharts {
     static final int WIDTH = 1000;
     static final int HEIGHT = 600;
@@ -36,19 +39,36 @@ final class ComparisonCharts {
     private static final Stroke DASHED = new BasicStroke(2.0f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND,
             10.0f, new float[] {8.0f, 5.0f}, 0.0f);
 
+    private static final Shape DOT = new Ellipse2D.Double(-3, -3, 6, 6);
+    private static final Shape SQUARE = new Rectangle2D.Double(-2.5, -2.5, 5, 5);
+    /** Long enough for three dashes of {@link #DASHED}, so that a legend entry shows which line it is. */
+    static final int LEGEND_LINE = 36;
+
     private ComparisonCharts() {
     }
 
     static void writeAccuracy(Path file, List<ModelRun> runs) {
-        write(file, "Accuracy per epoch", "accuracy", runs, EpochMetrics::valAccuracy, EpochMetrics::accuracy);
+        write(file, accuracyChart(runs));
     }
 
     static void writeLoss(Path file, List<ModelRun> runs) {
-        write(file, "Loss per epoch", "loss", runs, EpochMetrics::valLoss, EpochMetrics::loss);
+        write(file, chart("Loss per epoch", "loss", runs, EpochMetrics::valLoss, EpochMetrics::loss));
     }
 
-    private static void write(Path file, String title, String valueLabel, List<ModelRun> runs,
-                              ToDoubleFunction<EpochMetrics> validation, ToDoubleFunction<EpochMetrics> training) {
+    static JFreeChart accuracyChart(List<ModelRun> runs) {
+        return chart("Accuracy per epoch", "accuracy", runs, EpochMetrics::valAccuracy, EpochMetrics::accuracy);
+    }
+
+    private static void write(Path file, JFreeChart chart) {
+        try {
+            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write chart " + file, e);
+        }
+    }
+
+    private static JFreeChart chart(String title, String valueLabel, List<ModelRun> runs,
+                                    ToDoubleFunction<EpochMetrics> validation, ToDoubleFunction<EpochMetrics> training) {
         // Charts are drawn off-screen; without this AWT would look for a display on machines that have one.
         if (System.getProperty("java.awt.headless") == null) {
             System.setProperty("java.awt.headless", "true");
@@ -56,13 +76,15 @@ final class ComparisonCharts {
         XYSeriesCollection dataset = new XYSeriesCollection();
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
         renderer.setDrawSeriesLineAsPath(true);
+        // JFreeChart's legend line is 14 px, less than one dash and gap: training and validation looked alike
+        renderer.setLegendLine(new Line2D.Double(-LEGEND_LINE / 2.0, 0, LEGEND_LINE / 2.0, 0));
         int lastEpoch = 1;
         for (int r = 0; r < runs.size(); r++) {
             ModelRun run = runs.get(r);
             Color colour = PALETTE[r % PALETTE.length];
             lastEpoch = Math.max(lastEpoch, RunSummary.displayedEpoch(run.epochs().get(run.epochs().size() - 1)));
-            addSeries(dataset, renderer, series(run.model() + " validation", run, validation), colour, SOLID);
-            addSeries(dataset, renderer, series(run.model() + " training", run, training), colour, DASHED);
+            addSeries(dataset, renderer, series(run.model() + " validation", run, validation), colour, SOLID, DOT);
+            addSeries(dataset, renderer, series(run.model() + " training", run, training), colour, DASHED, SQUARE);
         }
 
         NumberAxis epochAxis = new EpochAxis();
@@ -84,11 +106,7 @@ final class ComparisonCharts {
         LegendTitle legend = chart.getLegend();
         legend.setPosition(RectangleEdge.BOTTOM);
         legend.setItemFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        try {
-            ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write chart " + file, e);
-        }
+        return chart;
     }
 
     /** Epochs without a value (validation skipped) are left out, so the line joins the measured ones. */
@@ -104,7 +122,7 @@ final class ComparisonCharts {
     }
 
     private static void addSeries(XYSeriesCollection dataset, XYLineAndShapeRenderer renderer, XYSeries series,
-                                  Color colour, Stroke stroke) {
+                                  Color colour, Stroke stroke, Shape marker) {
         if (series.isEmpty()) {
             return;
         }
@@ -112,7 +130,7 @@ final class ComparisonCharts {
         dataset.addSeries(series);
         renderer.setSeriesPaint(index, colour);
         renderer.setSeriesStroke(index, stroke);
-        renderer.setSeriesShape(index, new Ellipse2D.Double(-3, -3, 6, 6));
+        renderer.setSeriesShape(index, marker);
     }
 
     /** An integer epoch axis whose ticks are 1, 1 + unit, 1 + 2·unit, ... rather than multiples of the unit. */

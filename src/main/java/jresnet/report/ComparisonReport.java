@@ -239,7 +239,8 @@ public final class ComparisonReport {
             out.append('\n');
         }
         out.append("Final val acc is that of the last validated epoch; epochs are counted from 1; "
-                + "differences are in percentage points of validation accuracy.\n\n");
+                + "differences are in percentage points of validation accuracy, taken before rounding (so one may "
+                + "differ by 0.01 from the difference of the table's figures).\n\n");
         out.append("![accuracy per epoch](accuracy.png)\n\n");
         out.append("![loss per epoch](loss.png)\n\n");
         Set<String> devices = new LinkedHashSet<>();

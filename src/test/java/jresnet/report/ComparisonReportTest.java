@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.BasicStroke;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +22,8 @@ import javax.imageio.ImageIO;
 import jresnet.TestSeeds;
 import jresnet.train.EpochMetrics;
 import jresnet.train.TestSetAccuracy;
+import org.jfree.chart.LegendItem;
+import org.jfree.chart.LegendItemCollection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -178,6 +181,28 @@ class ComparisonReportTest {
         assertTrue(report.contains("| records 0-63 acc (%) | records 0-63 95% Wilson interval (%) |"), report);
         assertTrue(report.contains("95% Wilson score interval of the accuracy on records 0-63."), report);
         assertFalse(report.contains("records 0-999 acc"), report);
+    }
+
+    @Test
+    void legendShowsEnoughOfEachLineToTellTrainingFromValidation() {
+        List<ModelRun> runs = List.of(randomRun("resnet20", 3), randomRun("plain20", 3));
+        LegendItemCollection items = ComparisonCharts.accuracyChart(runs).getXYPlot().getLegendItems();
+        assertEquals(4, items.getItemCount());
+        for (int i = 0; i < items.getItemCount(); i++) {
+            LegendItem item = items.get(i);
+            assertTrue(item.isLineVisible(), item.getLabel());
+            BasicStroke stroke = (BasicStroke) item.getLineStroke();
+            boolean training = item.getLabel().endsWith(" training");
+            assertEquals(training, stroke.getDashArray() != null, item.getLabel());
+            if (training) {
+                float period = 0;
+                for (float length : stroke.getDashArray()) period += length;
+                // at least two whole dashes and gaps, so a dashed entry cannot pass for a solid one
+                assertTrue(item.getLine().getBounds2D().getWidth() >= 2 * period, item.getLabel());
+            }
+        }
+        assertFalse(items.get(0).getShape().getBounds2D().equals(items.get(1).getShape().getBounds2D()),
+                "validation and training markers differ");
     }
 
     @Test
