@@ -22,8 +22,13 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
 public final class JpegRoundTrip {
     private static final int PLANE = Dataset.HEIGHT * Dataset.WIDTH;
 
-    /** Mean absolute error (levels of 0..255, per channel value), largest error and PSNR (dB) of a re-encoding. */
-    public record Distortion(double meanAbsoluteError, int maxError, double psnrDb) {}
+    /**
+     * Mean absolute error (levels of 0..255, per channel value), largest error, and PSNR (dB) two ways: from
+     * the mean squared error of all values together, and the mean of each image's own PSNR (higher, as
+     * the logarithm weighs the best images most; images that came back unchanged are left out of it, and
+     * it is NaN when all did). Loss measurements are quoted either way, so both are given.
+     */
+    public record Distortion(double meanAbsoluteError, int maxError, double psnrDb, double meanImagePsnrDb) {}
 
     private JpegRoundTrip() {}
 
@@ -35,19 +40,30 @@ public final class JpegRoundTrip {
 
     public static Distortion distortion(Dataset original, Dataset reencoded) {
         long absSum = 0, squareSum = 0, values = 0;
-        int max = 0;
+        int max = 0, changedImages = 0;
+        double imagePsnrSum = 0;
         for (int i = 0; i < original.size(); i++) {
             byte[] a = original.imageBytes(i), b = reencoded.imageBytes(i);
+            long imageSquareSum = 0;
             for (int p = 0; p < a.length; p++) {
                 int d = Math.abs((a[p] & 0xFF) - (b[p] & 0xFF));
                 absSum += d;
-                squareSum += (long) d * d;
+                imageSquareSum += (long) d * d;
                 max = Math.max(max, d);
             }
+            if (imageSquareSum > 0) {
+                imagePsnrSum += psnr((double) imageSquareSum / a.length);
+                changedImages++;
+            }
+            squareSum += imageSquareSum;
             values += a.length;
         }
-        double mse = (double) squareSum / values;
-        return new Distortion((double) absSum / values, max, 10 * Math.log10(255.0 * 255.0 / mse));
+        return new Distortion((double) absSum / values, max, psnr((double) squareSum / values),
+                changedImages == 0 ? Double.NaN : imagePsnrSum / changedImages);
+    }
+
+    private static double psnr(double meanSquaredError) {
+        return 10 * Math.log10(255.0 * 255.0 / meanSquaredError);
     }
 
     private static byte[] roundTrip(byte[] planar, int quality) {

@@ -235,7 +235,7 @@ class MainTest {
         assertTrue(err().contains("--tta"), err());
         assertEquals(0, run("evaluate", "--model", model, "--weights", weights.toString(), "--limit-test", "20", "--jpeg-quality", "75",
                 "--device", "reference", "--data", data.toString()), err());
-        assertTrue(out().matches("(?s).*\nJPEG quality 75 re-encoded: images differ by \\d+\\.\\d\\d levels on average \\(largest \\d+\\), PSNR \\d+\\.\\d dB\n"
+        assertTrue(out().matches("(?s).*\nJPEG quality 75 re-encoded: images differ by \\d+\\.\\d\\d levels on average \\(largest \\d+\\), PSNR \\d+\\.\\d dB over all values, \\d+\\.\\d dB on average per image\n"
                 + "JPEG quality 75 re-encoded: test accuracy on records 0-19 \\(a limited test set\\): .*"
                 + "\nJPEG quality 75 re-encoded: test accuracy on records 0-19 \\(bit-exact\\): .*"), out());
         assertFalse(out().contains("flip TTA"), out());
