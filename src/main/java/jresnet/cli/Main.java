@@ -550,8 +550,7 @@ public final class Main {
                         + " has already finished " + finished + " epochs");
             }
         }
-        ComparisonPlan longer = new ComparisonPlan(plan.data(), plan.runs().stream().map(c -> c.withEpochs(epochs)).toList(),
-                plan.reportSha256());
+        ComparisonPlan longer = plan.withEpochs(epochs);
         longer.write(outDir);
         return longer;
     }
@@ -580,8 +579,19 @@ public final class Main {
                             System.console() != null, environment(), resumeCommand);
             trained |= history.size() != finishedBefore;
             String device = TrainingRun.recordedDevice(runDir);
-            runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), device == null ? backend.name() : device, history,
-                    testAccuracy(m, runDir, config, backend, data)));
+            String weightsSha256 = FileDigest.sha256(runDir.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.WEIGHTS));
+            // a missing test file is left to the evaluation, which names it in the data's words
+            Path testFile = data.resolve(Cifar10.TEST_FILE);
+            String testFileSha256 = Files.isRegularFile(testFile) ? FileDigest.sha256(testFile) : "";
+            TestSetAccuracy.Result test = plan.testedBefore(m, weightsSha256, testFileSha256);
+            if (test == null) {
+                test = testAccuracy(m, runDir, config, backend, data);
+                plan = plan.withTest(m, weightsSha256, testFileSha256, test);
+                plan.write(outDir);
+            } else {
+                out.printf("%s: test accuracy as measured before on these weights and this test file%n", m);
+            }
+            runs.add(new ModelRun(m, ModelZoo.create(m).countParams(), device == null ? backend.name() : device, history, test));
         }
         Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));

@@ -286,6 +286,9 @@ class MainTest {
 
         assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
         assertTrue(out().contains(resnet + ": the run has finished all 1 epochs; nothing to train"), out());
+        // the finished model's weights were evaluated by the first compare: not again (nor the retrained
+        // model's, as the CPU backend trained them to the same bits)
+        assertTrue(out().contains(resnet + ": test accuracy as measured before on these weights and this test file"), out());
         assertArrayEquals(resnetWeights, Files.readAllBytes(out.resolve(resnet).resolve("checkpoint/weights.safetensors")));
         assertEquals(testCsv, Files.readString(out.resolve("test-accuracy.csv")));
         assertEquals(withoutTimes(plainMetrics), withoutTimes(Files.readString(out.resolve(plain).resolve("metrics.csv"))));
@@ -302,6 +305,18 @@ class MainTest {
         assertTrue(out().contains("only its missing files written: comparison.csv"), out());
         assertTrue(Files.isRegularFile(out.resolve("comparison.csv")));
         assertEquals(notes, Files.readString(out.resolve("report.md")));
+
+        // a figure recorded for other weights than the checkpoint's is measured again, and the record mended
+        Path plan = out.resolve("compare.json");
+        String plainSha = jresnet.io.FileDigest.sha256(out.resolve(plain).resolve("checkpoint/weights.safetensors"));
+        assertTrue(Files.readString(plan).contains(plainSha), Files.readString(plan));
+        Files.writeString(plan, Files.readString(plan).replace(plainSha, "0".repeat(64)));
+        Files.delete(out.resolve("test-accuracy.csv"));
+        assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertTrue(out().contains(resnet + ": test accuracy as measured before"), out());
+        assertFalse(out().contains(plain + ": test accuracy as measured before"), out());
+        assertEquals(testCsv, Files.readString(out.resolve("test-accuracy.csv")));
+        assertTrue(Files.readString(plan).contains(plainSha), Files.readString(plan));
 
         assertEquals(2, run("compare", "--resume", out.toString(), "--models", resnet));
         assertTrue(err().startsWith("error: compare --resume takes the comparison's own configuration; --models cannot change it"), err());
