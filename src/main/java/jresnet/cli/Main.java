@@ -564,7 +564,7 @@ public final class Main {
     private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag)
             throws IOException {
         List<ModelRun> runs = new ArrayList<>();
-        boolean trained = false;
+        boolean trained = false, testsChanged = false;
         for (TrainingRun.Config config : plan.runs()) {
             String m = config.model();
             Path runDir = outDir.resolve(m);
@@ -585,7 +585,10 @@ public final class Main {
             String testFileSha256 = Files.isRegularFile(testFile) ? FileDigest.sha256(testFile) : "";
             TestSetAccuracy.Result test = plan.testedBefore(m, weightsSha256, testFileSha256);
             if (test == null) {
+                TestSetAccuracy.Result earlier = plan.recordedTest(m);
                 test = testAccuracy(m, runDir, config, backend, data);
+                // other weights or another test file measured otherwise: the report's test figures are out of date
+                testsChanged |= earlier != null && !(earlier.all().equals(test.all()) && earlier.exact().equals(test.exact()));
                 plan = plan.withTest(m, weightsSha256, testFileSha256, test);
                 plan.write(outDir);
             } else {
@@ -595,17 +598,20 @@ public final class Main {
         }
         Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));
+        boolean rewrite = trained || testsChanged;
         // a report the user added notes to is moved aside before the new one replaces it
-        if (trained && Files.isRegularFile(report) && plan.reportSha256() != null
+        if (rewrite && Files.isRegularFile(report) && plan.reportSha256() != null
                 && !plan.reportSha256().equals(FileDigest.sha256(report))) {
             Path aside = AtomicFiles.moveAside(report);
             out.printf("notice: %s differs from the report this comparison wrote (notes added?); moved to %s, and the "
                     + "report written anew%n", report, aside);
         }
-        // every run had finished: the report already says all this, and may hold the user's notes
-        List<String> written = ComparisonReport.write(outDir, runs, !trained);
+        // every run had finished and measured as before: the report already says all this, and may hold the user's notes
+        List<String> written = ComparisonReport.write(outDir, runs, !rewrite);
         if (written.contains("report.md")) plan.withReport(FileDigest.sha256(report)).write(outDir);
-        out.println("report: " + report + (trained ? "" : written.isEmpty() ? " (every run had finished; the report is kept as it is)"
+        out.println("report: " + report + (trained ? ""
+                : testsChanged ? " (every run had finished, but test figures differ from those recorded: the report written anew)"
+                : written.isEmpty() ? " (every run had finished; the report is kept as it is)"
                 : " (every run had finished; only its missing files written: " + String.join(", ", written) + ")"));
         return 0;
     }

@@ -56,9 +56,17 @@ public final class Cifar10 {
         return Files.readAllLines(file).stream().map(String::strip).filter(name -> !name.isEmpty()).toList();
     }
 
+    /** How many test records {@link #test} reads for {@code limit}. */
+    public static int testRecords(int limit) {
+        return records(RECORDS_PER_FILE, limit);
+    }
+
+    private static int records(int available, int limit) {
+        return limit <= 0 || limit >= available ? available : limit;
+    }
+
     private static Dataset read(Path dir, List<String> files, int limit) throws IOException {
-        int available = files.size() * RECORDS_PER_FILE;
-        int count = limit <= 0 || limit >= available ? available : limit;
+        int count = records(files.size() * RECORDS_PER_FILE, limit);
         if (!Files.isDirectory(dir)) {
             String problem = Files.exists(dir) ? " is not a folder" : " does not exist";
             throw new UserException("CIFAR-10 folder " + dir + problem + "; " + DataLocator.howToProvide());

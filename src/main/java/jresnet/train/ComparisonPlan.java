@@ -4,8 +4,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import jresnet.UserException;
+import jresnet.data.Cifar10;
 import jresnet.io.AtomicFiles;
 import jresnet.io.Json;
 
@@ -31,6 +36,25 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
             return new TestSetAccuracy.Result(new TestSetAccuracy.Count(testCorrect, testRecords),
                     new TestSetAccuracy.Count(exactCorrect, exactRecords), Double.NaN);
         }
+
+        /** Refuses counts that no evaluation gives: the exact records are the first up to 1000 of those evaluated. */
+        private void validate(String source) {
+            for (String[] digest : new String[][] {{"weights_sha256", weightsSha256}, {"test_file_sha256", testFileSha256}}) {
+                if (!digest[1].matches("[0-9a-f]{64}")) throw bad(source, digest[0], "a SHA-256 in 64 hexadecimal digits", "\"" + digest[1] + "\"");
+            }
+            if (testRecords < 1 || testRecords > Cifar10.RECORDS_PER_FILE) {
+                throw bad(source, "test_records", "1 to " + Cifar10.RECORDS_PER_FILE, testRecords);
+            }
+            int exact = Math.min(testRecords, TestSetAccuracy.EXACT_RECORDS);
+            if (exactRecords != exact) throw bad(source, "exact_records", exact + " (the first of " + testRecords + " records, up to "
+                    + TestSetAccuracy.EXACT_RECORDS + ")", exactRecords);
+            if (exactCorrect < 0 || exactCorrect > exactRecords) throw bad(source, "exact_correct", "0 to " + exactRecords, exactCorrect);
+            long otherRecords = testRecords - exactRecords, lowest = exactCorrect, highest = exactCorrect + otherRecords;
+            if (testCorrect < lowest || testCorrect > highest) {
+                throw bad(source, "test_correct", lowest + " to " + highest + " (exact_correct plus up to the " + otherRecords + " other records)",
+                        testCorrect);
+            }
+        }
     }
 
     public ComparisonPlan {
@@ -50,16 +74,22 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
 
     /**
      * The test accuracy recorded for {@code model} where it was measured on these very weights and test
-     * file (the loss is not kept: NaN); null where it was not. The records evaluated are the run's own
-     * limit, which the plan fixes.
+     * file, on the records the run's limit names (the loss is not kept: NaN); null where it was not.
      */
     public TestSetAccuracy.Result testedBefore(String model, String weightsSha256, String testFileSha256) {
+        int records = runs.stream().filter(r -> r.model().equals(model)).mapToInt(r -> Cifar10.testRecords(r.limitTest())).findFirst().orElse(-1);
         for (TestedWeights t : tests) {
-            if (t.model().equals(model) && t.weightsSha256().equals(weightsSha256) && t.testFileSha256().equals(testFileSha256)) {
+            if (t.model().equals(model) && t.weightsSha256().equals(weightsSha256) && t.testFileSha256().equals(testFileSha256)
+                    && t.testRecords() == records) {
                 return t.result();
             }
         }
         return null;
+    }
+
+    /** The test accuracy last recorded for {@code model}, whichever weights and test file it was measured on; null if none. */
+    public TestSetAccuracy.Result recordedTest(String model) {
+        return tests.stream().filter(t -> t.model().equals(model)).map(TestedWeights::result).findFirst().orElse(null);
     }
 
     /** The plan with {@code model}'s test accuracy on these weights and test file in place of any earlier one. */
@@ -86,7 +116,25 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
         }
         ComparisonPlan plan = Json.bind(Json.parseObject(Files.readString(file), file.toString()), ComparisonPlan.class, file.toString());
         if (plan.runs().isEmpty()) throw new UserException(file + ": field 'runs' is empty");
-        for (int i = 0; i < plan.runs().size(); i++) plan.runs().get(i).validate(file + ": runs[" + i + "]");
+        Map<String, Integer> runOf = new LinkedHashMap<>();
+        for (int i = 0; i < plan.runs().size(); i++) {
+            TrainingRun.Config run = plan.runs().get(i);
+            run.validate(file + ": runs[" + i + "]");
+            Integer earlier = runOf.putIfAbsent(run.model(), i);
+            if (earlier != null) throw bad(file + ": runs[" + i + "]", "model", "a model no other run has", "\"" + run.model() + "\" (runs[" + earlier + "])");
+        }
+        Set<String> tested = new HashSet<>();
+        for (int i = 0; i < plan.tests().size(); i++) {
+            TestedWeights t = plan.tests().get(i);
+            String source = file + ": tests[" + i + "]";
+            if (!runOf.containsKey(t.model())) throw bad(source, "model", "one of the runs' models " + runOf.keySet(), "\"" + t.model() + "\"");
+            if (!tested.add(t.model())) throw bad(source, "model", "a model no other entry of tests has", "\"" + t.model() + "\"");
+            t.validate(source);
+        }
         return plan;
+    }
+
+    private static UserException bad(String source, String field, String expected, Object found) {
+        return new UserException(source + ": field '" + field + "' must be " + expected + ", found " + found);
     }
 }

@@ -306,17 +306,37 @@ class MainTest {
         assertTrue(Files.isRegularFile(out.resolve("comparison.csv")));
         assertEquals(notes, Files.readString(out.resolve("report.md")));
 
-        // a figure recorded for other weights than the checkpoint's is measured again, and the record mended
+        // a figure recorded for other weights than the checkpoint's is measured again and the record mended;
+        // where the new figure differs from the recorded one, the report's files are written anew
         Path plan = out.resolve("compare.json");
         String plainSha = jresnet.io.FileDigest.sha256(out.resolve(plain).resolve("checkpoint/weights.safetensors"));
-        assertTrue(Files.readString(plan).contains(plainSha), Files.readString(plan));
-        Files.writeString(plan, Files.readString(plan).replace(plainSha, "0".repeat(64)));
-        Files.delete(out.resolve("test-accuracy.csv"));
+        com.google.gson.JsonObject edited = jresnet.io.Json.parseObject(Files.readString(plan), "compare.json");
+        com.google.gson.JsonObject plainTest = null;
+        for (com.google.gson.JsonElement t : edited.getAsJsonArray("tests")) {
+            if (t.getAsJsonObject().get("model").getAsString().equals(plain)) plainTest = t.getAsJsonObject();
+        }
+        assertEquals(plainSha, plainTest.get("weights_sha256").getAsString());
+        plainTest.addProperty("weights_sha256", "0".repeat(64));
+        // 48 records, all of them exact: another count that an evaluation could have given
+        long correct = plainTest.get("test_correct").getAsLong(), another = correct == 0 ? 1 : correct - 1;
+        plainTest.addProperty("test_correct", another);
+        plainTest.addProperty("exact_correct", another);
+        Files.writeString(plan, edited.toString());
         assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
         assertTrue(out().contains(resnet + ": test accuracy as measured before"), out());
         assertFalse(out().contains(plain + ": test accuracy as measured before"), out());
+        assertTrue(out().contains("test figures differ from those recorded: the report written anew"), out());
         assertEquals(testCsv, Files.readString(out.resolve("test-accuracy.csv")));
+        assertEquals(notes, Files.readString(out.resolve("report.edited.md")), "the notes moved aside, not lost");
+        assertFalse(Files.readString(out.resolve("report.md")).contains("my notes"));
         assertTrue(Files.readString(plan).contains(plainSha), Files.readString(plan));
+        // the same figure measured again on other weights changes nothing that was written
+        Files.writeString(plan, Files.readString(plan).replace(plainSha, "0".repeat(64)));
+        String report = Files.readString(out.resolve("report.md"));
+        assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertFalse(out().contains(plain + ": test accuracy as measured before"), out());
+        assertTrue(out().contains("the report is kept as it is"), out());
+        assertEquals(report, Files.readString(out.resolve("report.md")));
 
         assertEquals(2, run("compare", "--resume", out.toString(), "--models", resnet));
         assertTrue(err().startsWith("error: compare --resume takes the comparison's own configuration; --models cannot change it"), err());
