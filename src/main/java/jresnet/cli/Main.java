@@ -340,9 +340,7 @@ public final class Main {
                     reencodedLines = new ArrayList<>();
                     JpegRoundTrip.Distortion d = JpegRoundTrip.distortion(test, reencoded);
                     String prefix = "JPEG quality " + jpegQuality + " re-encoded: ";
-                    reencodedLines.add(String.format(Locale.ROOT, "%simages differ by %.2f levels on average (largest %d), PSNR %.1f dB "
-                            + "over all values, %s dB on average per image", prefix, d.meanAbsoluteError(), d.maxError(), d.psnrDb(),
-                            Double.isNaN(d.meanImagePsnrDb()) ? "n/a" : String.format(Locale.ROOT, "%.1f", d.meanImagePsnrDb())));
+                    reencodedLines.add(prefix + d.describe());
                     reencodedLines.addAll(TestSetAccuracy.evaluate(ex, reencoded, batch, trained.preprocessing(), false).lines(prefix));
                     if (flipTta) {
                         reencodedLines.addAll(TestSetAccuracy.evaluate(ex, reencoded, batch, trained.preprocessing(), true)

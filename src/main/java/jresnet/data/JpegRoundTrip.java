@@ -5,6 +5,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Locale;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
@@ -28,7 +29,14 @@ public final class JpegRoundTrip {
      * the logarithm weighs the best images most; images that came back unchanged are left out of it, and
      * it is NaN when all did). Loss measurements are quoted either way, so both are given.
      */
-    public record Distortion(double meanAbsoluteError, int maxError, double psnrDb, double meanImagePsnrDb) {}
+    public record Distortion(double meanAbsoluteError, int maxError, double psnrDb, double meanImagePsnrDb) {
+        /** In words, as evaluate prints it. */
+        public String describe() {
+            String psnr = Double.isNaN(meanImagePsnrDb) ? "no PSNR (every image came back unchanged)"
+                    : String.format(Locale.ROOT, "PSNR %.1f dB over all values, %.1f dB on average per image", psnrDb, meanImagePsnrDb);
+            return String.format(Locale.ROOT, "images differ by %.2f levels on average (largest %d), %s", meanAbsoluteError, maxError, psnr);
+        }
+    }
 
     private JpegRoundTrip() {}
 
