@@ -492,7 +492,12 @@ public final class Main {
             if (models.indexOf(m) != models.lastIndexOf(m)) {
                 throw new UsageException("compare: --models names " + m + " twice; each model is one run folder");
             }
-            ModelZoo.create(knownModel(m, "--models: ")); // also one too large for the heap, before the data is looked for
+            Model built = ModelZoo.create(knownModel(m, "--models: ")); // also one too large for the heap, before the data is looked for
+            for (String earlier : models.subList(0, models.indexOf(m))) {
+                if (!ModelZoo.savedFromAnother(built, earlier)) {
+                    err.printf("notice: --models: %s and %s name the same network; it is trained twice%n", earlier, m);
+                }
+            }
         }
         Path outDir = outFolder(a, "compare");
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);

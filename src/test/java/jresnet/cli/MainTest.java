@@ -445,6 +445,13 @@ class MainTest {
     }
 
     /** compare of {@code models} for one epoch of the fast recipe on {@code images} training images, on the CPU. */
+    /** Two spellings of one network in --models are trained as asked, with a notice that they are the same network. */
+    @Test void compareNoticesTwoNamesOfOneNetwork(@TempDir Path tmp) throws Exception {
+        assertEquals(0, compareOneEpoch(tmp.resolve("cmp"), "tutorial-resnet-1-w2,tutorial-plain-1-w2,tutorial-resnet-01-w2", 16), err());
+        assertTrue(err().contains("notice: --models: tutorial-resnet-1-w2 and tutorial-resnet-01-w2 name the same network; it is trained twice\n"), err());
+        assertFalse(err().contains("tutorial-plain-1-w2 and"), err());
+    }
+
     private int compareOneEpoch(Path out, String models, int images) {
         return run("compare", "--models", models, "--recipe", "fast", "--epochs", "1", "--batch-size", "16",
                 "--limit-train", String.valueOf(images), "--limit-test", "16", "--device", "cpu",
