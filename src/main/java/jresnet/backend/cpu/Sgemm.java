@@ -90,7 +90,7 @@ final class Sgemm {
     static String describe() {
         String tile = WIDE_REGISTER_FILE ? "8 x 2 vectors (16 x 1 for C of one panel, 8 x 1 for an odd panel)"
                 : PAIRED_PANELS ? "6 x 2 vectors (on B's pairs of panels interleaved where A's rows are packed; 6 x 1 for a single panel)" : "6 x 1 vectors (no FMA)";
-        String rows = PAIRED_PANELS ? ", rows of A packed for C of " + SgemmTuning.describe() : "";
+        String rows = PAIRED_PANELS ? ", " + SgemmTuning.describe() : "";
         return "SGEMM micro-kernel " + tile + rows + ", passes over K up to " + KC + " deep (" + KC_STRIDED
                 + " for a transposed A), B in blocks of " + B_BLOCK_BYTES / 1024 + " KiB";
     }

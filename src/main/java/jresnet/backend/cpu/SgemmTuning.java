@@ -28,17 +28,31 @@ import java.util.Properties;
  * The packed and in-place kernels add the same products in the same order, so the choice moves speed
  * only: a result is the same bits whichever it is, on a machine with or without the cache.
  *
+ * The JVM counts as much as the CPU: on Temurin 25 at 256 bits the kernel on packed rows ran at half
+ * the speed of the one on A in place at every width, where on OpenJDK 17 it was the faster from 128
+ * or 256 columns (Zen 5 host, docs/performance.md), so no width is assumed to favour packing.
+ *
  * <p>The measurement times, on the calling thread, the two product shapes a convolution of that
  * width runs (an im2col block, K = 9 · N, and one Winograd point, K = N), packed and in place, in
  * alternation; packing is taken from the narrowest candidate width where it was faster on the two
- * together. It takes about a second, once per machine and JVM: the cache file keeps the choice and
+ * together, else from the widest unless it was clearly slower there ({@link #CLEARLY_SLOWER}), else
+ * never. It takes one to two seconds, once per machine and JVM: the cache file keeps the choice and
  * the time ratios it was made from.
  */
 final class SgemmTuning {
-    /** C widths, in panels, where the two were close on the hosts measured (64-256 columns). */
-    static final List<Integer> CANDIDATE_PANELS = List.of(8, 16);
-    /** Wider C always measured faster packed (1.25x at 2048 columns). */
-    static final int WIDEST_CANDIDATE_FALLBACK = 32;
+    /** C widths, in panels, from the narrowest: where the two kernels were close on the hosts measured (64-512 columns). */
+    static final List<Integer> CANDIDATE_PANELS = List.of(8, 16, 32);
+    /** The widest candidate: a product wider than this packs A's rows wherever any does. */
+    static final int WIDEST_CANDIDATE = CANDIDATE_PANELS.get(CANDIDATE_PANELS.size() - 1);
+    /** The choice where packing measured clearly slower at the widest candidate: A's rows are never packed. */
+    static final int NEVER = Integer.MAX_VALUE;
+    /**
+     * Packed time over in-place time at the widest candidate above which packing is never chosen. Up to it
+     * the widest candidate packs: the wider C is, the more packing pays (1.25x at 2048 columns on OpenJDK
+     * 17, where 256 columns measured 0.95-1.08), while a JVM that compiles the packed kernel badly ran it
+     * at twice the time at every width (Temurin 25, 256 bits).
+     */
+    static final double CLEARLY_SLOWER = 1.25;
     /** Rows per product (as many as a convolution's im2col block holds) and products per timing. */
     private static final int BLOCK_ROWS = 128 / Sgemm.MR * Sgemm.MR, BLOCKS = 8;
     /**
@@ -47,7 +61,7 @@ final class SgemmTuning {
      */
     private static final long WARMUP_NANOS = 500_000_000L;
     private static final int WARMUP_ROUNDS = 2, TIMED_ROUNDS = 5;
-    private static final String FROM_PANELS = "packed_rows_from_panels";
+    private static final String FROM_PANELS = "packed_rows_from_panels", NEVER_TEXT = "never";
 
     /** The choice and where it came from, for {@code bench}. */
     record Choice(int fromPanels, String source) {}
@@ -57,10 +71,12 @@ final class SgemmTuning {
     /** Panels of C from which the rows of A are packed on this machine. */
     static int packedRowsFromPanels() { return Holder.CHOICE.fromPanels(); }
 
-    /** "256+ columns (measured on this machine, cached in ...)". */
+    /** "rows of A packed for C of 256+ columns (measured on this machine, cached in ...)", or never packed. */
     static String describe() {
         Choice choice = Holder.CHOICE;
-        return choice.fromPanels() * Sgemm.LANES + "+ columns (" + choice.source() + ")";
+        return choice.fromPanels() == NEVER
+                ? "rows of A never packed (packing measured clearly slower up to " + WIDEST_CANDIDATE * Sgemm.LANES + " columns; " + choice.source() + ")"
+                : "rows of A packed for C of " + choice.fromPanels() * Sgemm.LANES + "+ columns (" + choice.source() + ")";
     }
 
     /** Where the first measurement is kept; set before it ({@link CpuBackend}'s constructor). */
@@ -101,6 +117,7 @@ final class SgemmTuning {
         return cpuModel() + "; " + Vectors.BITS + "-bit vectors" + (Vectors.FUSED_MULTIPLY_ADD ? ", FMA" : ", no FMA")
                 + "; passes up to " + Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep, B blocks of " + Sgemm.B_BLOCK_BYTES / 1024 + " KiB"
                 + ", packed A " + Sgemm.A_STEP + " floats a step" + (Sgemm.INTERLEAVED_PAIRS ? ", B pairs interleaved" : "")
+                + "; packing tried up to " + WIDEST_CANDIDATE + " panels"
                 + "; " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
     }
 
@@ -134,9 +151,11 @@ final class SgemmTuning {
             return null; // malformed: measured again and replaced
         }
         if (!key.equals(cached.getProperty("machine"))) return null;
+        String kept = cached.getProperty(FROM_PANELS, "").trim();
+        if (kept.equals(NEVER_TEXT)) return NEVER;
         try {
-            int panels = Integer.parseInt(cached.getProperty(FROM_PANELS, "").trim());
-            return CANDIDATE_PANELS.contains(panels) || panels == WIDEST_CANDIDATE_FALLBACK ? panels : null;
+            int panels = Integer.parseInt(kept);
+            return CANDIDATE_PANELS.contains(panels) ? panels : null;
         } catch (NumberFormatException e) {
             return null;
         }
@@ -145,8 +164,9 @@ final class SgemmTuning {
     private static String format(String key, Measured measured) {
         Properties entry = new Properties();
         entry.setProperty("machine", key);
-        entry.setProperty(FROM_PANELS, Integer.toString(measured.fromPanels()));
-        entry.setProperty("packed_rows_from_columns", Integer.toString(measured.fromPanels() * Sgemm.LANES));
+        boolean never = measured.fromPanels() == NEVER;
+        entry.setProperty(FROM_PANELS, never ? NEVER_TEXT : Integer.toString(measured.fromPanels()));
+        entry.setProperty("packed_rows_from_columns", never ? NEVER_TEXT : Integer.toString(measured.fromPanels() * Sgemm.LANES));
         measured.packedTimeShares().forEach((panels, share) -> entry.setProperty(
                 "packed_over_in_place_time_at_" + panels * Sgemm.LANES + "_columns", String.format(Locale.ROOT, "%.3f", share)));
         entry.setProperty("measured_at", Instant.now().toString());
@@ -168,19 +188,28 @@ final class SgemmTuning {
         }
     }
 
-    /**
-     * The narrowest candidate where packing measured faster, else {@link #WIDEST_CANDIDATE_FALLBACK};
-     * with packed time over in-place time at each candidate tried.
-     */
+    /** Times the candidates from the narrowest, up to the first where packing was faster; {@link #fromPanels} decides. */
     static Measured measure() {
         warmUp(CANDIDATE_PANELS.get(0));
         Map<Integer, Double> shares = new LinkedHashMap<>();
         for (int panels : CANDIDATE_PANELS) {
             double share = packedTimeShare(panels);
             shares.put(panels, share);
-            if (share < 1) return new Measured(panels, shares);
+            if (share < 1) break;
         }
-        return new Measured(WIDEST_CANDIDATE_FALLBACK, shares);
+        return new Measured(fromPanels(shares), shares);
+    }
+
+    /**
+     * From packed time over in-place time per candidate: the narrowest candidate where packing was
+     * faster, else the widest unless packing was {@link #CLEARLY_SLOWER} there, else {@link #NEVER}.
+     */
+    static int fromPanels(Map<Integer, Double> shares) {
+        for (Map.Entry<Integer, Double> share : shares.entrySet()) {
+            if (share.getValue() < 1) return share.getKey();
+        }
+        Double widest = shares.get(WIDEST_CANDIDATE);
+        return widest != null && widest <= CLEARLY_SLOWER ? WIDEST_CANDIDATE : NEVER;
     }
 
     /** {@link #measure}'s answer and what it saw. */

@@ -134,47 +134,55 @@ class SgemmTest {
         Sgemm.packB(bt, 0, 1, k, k, n, packed);
         for (int q = 0; q < k; q++)
             for (int j = 0; j < n; j++) {
-                assertTrue(packed[packedIndex(k, n, q, j)] == bt[j * k + q]);
+                assertTrue(packed[packedIndex(k, n, q, j, Sgemm.packsRows(n))] == bt[j * k + q]);
             }
     }
 
     /**
-     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; where the
-     * 6 x 2 kernels take packed rows of A ({@link Sgemm#INTERLEAVED_PAIRS}, {@link Sgemm#packsRows}),
-     * each pair of whole panels row by row side by side (row kk of the pair at + kk·2·LANES, the odd
-     * panel's half second), every other panel row after row.
+     * Where {@link Sgemm#packB} puts B(kk, column): panel p (LANES columns) at p·k·LANES; for the 6 x 2
+     * kernels on packed rows of A ({@link Sgemm#INTERLEAVED_PAIRS}, {@code packing}), each pair of whole
+     * panels row by row side by side (row kk of the pair at + kk·2·LANES, the odd panel's half second),
+     * every other panel row after row.
      */
-    private static int packedIndex(int k, int n, int kk, int column) {
+    private static int packedIndex(int k, int n, int kk, int column, boolean packing) {
         int lanes = Sgemm.LANES, p = column / lanes, lane = column % lanes;
-        boolean paired = Sgemm.INTERLEAVED_PAIRS && Sgemm.packsRows(n) && p < n / lanes / 2 * 2;
+        boolean paired = Sgemm.INTERLEAVED_PAIRS && packing && p < n / lanes / 2 * 2;
         return paired ? p / 2 * 2 * k * lanes + kk * 2 * lanes + p % 2 * lanes + lane : p * k * lanes + kk * lanes + lane;
     }
 
-    /** The layout {@link Sgemm#packB} promises ({@link #packedIndex}), zeros past n. */
+    /**
+     * The layout {@link Sgemm#packB} promises ({@link #packedIndex}) for A's rows packed and in place,
+     * zeros past n; without the choice given, the one the machine's tuning makes for n.
+     */
     @Test void packsBIntoPanelsOfOneVectorWidth() {
         SplittableRandom random = new SplittableRandom(TestSeeds.next());
         int lanes = Sgemm.LANES;
         // k across several of the copy's row blocks and not a multiple of one; n with and without a partial panel
-        // the last two wide enough for packed rows of A (interleaved pairs at 256 bits) whatever the tuning chose
         int[][] shapes = {{37, 3 * lanes}, {37, 3 * lanes + 5}, {5, lanes - 3}, {40, 2 * lanes + 1}, {9, 4 * lanes},
-                {9, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 1) * lanes + 3}, {20, (SgemmTuning.WIDEST_CANDIDATE_FALLBACK + 2) * lanes}};
-        assertEquals(Sgemm.PAIRED_PANELS, Sgemm.packsRows(shapes[shapes.length - 1][1]),
-                "a case wide enough to pack A's rows, so with interleaved pairs where they exist");
+                {9, 33 * lanes + 3}, {20, 34 * lanes}};
         for (int[] s : shapes) {
             int k = s[0], n = s[1];
             for (boolean transposed : new boolean[] {false, true}) {
                 int offset = 7, rowStride = transposed ? 1 : n, colStride = transposed ? k : 1;
-                float[] b = values(offset + k * n, random), packed = new float[Sgemm.packedSize(k, n)];
-                java.util.Arrays.fill(packed, Float.NaN);
-                Sgemm.packB(b, offset, rowStride, colStride, k, n, packed);
-                for (int p = 0; p < Sgemm.panels(n); p++) {
-                    for (int kk = 0; kk < k; kk++) {
-                        for (int j = 0; j < lanes; j++) {
-                            int column = p * lanes + j;
-                            float expected = column < n ? b[offset + kk * rowStride + column * colStride] : 0f;
-                            assertEquals(expected, packed[packedIndex(k, n, kk, column)],
-                                    k + "x" + n + (transposed ? " transposed" : "") + ": row " + kk + ", column " + column);
+                float[] b = values(offset + k * n, random);
+                for (boolean packing : new boolean[] {true, false}) {
+                    float[] packed = new float[Sgemm.packedSize(k, n)];
+                    java.util.Arrays.fill(packed, Float.NaN);
+                    Sgemm.packB(b, offset, rowStride, colStride, k, n, packed, packing);
+                    for (int p = 0; p < Sgemm.panels(n); p++) {
+                        for (int kk = 0; kk < k; kk++) {
+                            for (int j = 0; j < lanes; j++) {
+                                int column = p * lanes + j;
+                                float expected = column < n ? b[offset + kk * rowStride + column * colStride] : 0f;
+                                assertEquals(expected, packed[packedIndex(k, n, kk, column, packing)], k + "x" + n
+                                        + (transposed ? " transposed" : "") + (packing ? ", for packed rows" : "") + ": row " + kk + ", column " + column);
+                            }
                         }
+                    }
+                    if (packing == Sgemm.packsRows(n)) {
+                        float[] tuned = new float[packed.length];
+                        Sgemm.packB(b, offset, rowStride, colStride, k, n, tuned);
+                        assertArrayEquals(packed, tuned, k + "x" + n + ": the layout the tuning's choice reads");
                     }
                 }
             }

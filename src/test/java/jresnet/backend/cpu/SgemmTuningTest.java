@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /** The packing threshold: measured once per machine key, then read back; a damaged entry is measured again. */
 class SgemmTuningTest {
-    private static final List<Integer> CHOICES = List.of(8, 16, SgemmTuning.WIDEST_CANDIDATE_FALLBACK);
+    private static final List<Integer> CHOICES = List.of(8, 16, 32, SgemmTuning.NEVER);
 
     /** A store in memory that counts its writes. */
     private static final class MemoryStore implements TuningStore {
@@ -47,8 +47,9 @@ class SgemmTuningTest {
         assertEquals("measured on this machine, cached in memory:" + name, first.source());
         Properties kept = parse(store.texts.get(name));
         assertEquals("test machine", kept.getProperty("machine"));
-        assertEquals(first.fromPanels(), Integer.parseInt(kept.getProperty("packed_rows_from_panels")));
-        assertEquals(first.fromPanels() * Sgemm.LANES, Integer.parseInt(kept.getProperty("packed_rows_from_columns")));
+        boolean never = first.fromPanels() == SgemmTuning.NEVER;
+        assertEquals(never ? "never" : Integer.toString(first.fromPanels()), kept.getProperty("packed_rows_from_panels"));
+        assertEquals(never ? "never" : Integer.toString(first.fromPanels() * Sgemm.LANES), kept.getProperty("packed_rows_from_columns"));
         assertTrue(kept.stringPropertyNames().stream().anyMatch(p -> p.startsWith("packed_over_in_place_time_at_")), kept.toString());
 
         SgemmTuning.Choice again = SgemmTuning.choose(store, "test machine");
@@ -76,8 +77,47 @@ class SgemmTuningTest {
             SgemmTuning.Choice remeasured = SgemmTuning.choose(store, "test machine");
             assertTrue(remeasured.source().startsWith("measured on this machine, cached in"), damaged + ": " + remeasured.source());
             assertNotEquals(damaged, store.texts.get(name));
-            assertEquals(remeasured.fromPanels(), Integer.parseInt(parse(store.texts.get(name)).getProperty("packed_rows_from_panels")));
+            assertEquals(kept(remeasured), parse(store.texts.get(name)).getProperty("packed_rows_from_panels"));
         }
+    }
+
+    /** "never" is a kept choice like a width: read back, not measured again. */
+    @Test void aKeptNeverIsReadBack() {
+        MemoryStore store = new MemoryStore();
+        SgemmTuning.choose(store, "test machine");
+        String name = store.only();
+        for (String kept : new String[] {"never", "16", "32"}) {
+            store.texts.put(name, "machine=test machine\npacked_rows_from_panels=" + kept + "\n");
+            SgemmTuning.Choice read = SgemmTuning.choose(store, "test machine");
+            assertEquals(kept, kept(read));
+            assertTrue(read.source().startsWith("measured on this machine before"), read.source());
+        }
+        assertEquals(1, store.writes);
+    }
+
+    /**
+     * The rule the measurement feeds: the narrowest width where packing was faster, else the widest
+     * unless packing was clearly slower there (a JVM that compiles the packed kernel badly), else never.
+     */
+    @Test void packingIsChosenFromTheNarrowestFasterWidthAndNeverWhereClearlySlowerAtTheWidest() {
+        assertEquals(8, SgemmTuning.fromPanels(shares(0.97)));
+        assertEquals(16, SgemmTuning.fromPanels(shares(1.28, 0.99)));
+        assertEquals(32, SgemmTuning.fromPanels(shares(1.28, 1.10, 0.95)));
+        assertEquals(32, SgemmTuning.fromPanels(shares(1.30, 1.16, 1.08)), "near parity the widest still packs");
+        assertEquals(32, SgemmTuning.fromPanels(shares(2.0, 1.5, SgemmTuning.CLEARLY_SLOWER)));
+        assertEquals(SgemmTuning.NEVER, SgemmTuning.fromPanels(shares(2.25, 2.21, 2.16)), "Temurin 25 at 256 bits");
+        assertEquals(SgemmTuning.NEVER, SgemmTuning.fromPanels(shares(1.0, 1.0, SgemmTuning.CLEARLY_SLOWER + 0.01)));
+    }
+
+    /** Packed over in-place time at the candidates, from the narrowest. */
+    private static Map<Integer, Double> shares(double... values) {
+        Map<Integer, Double> shares = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < values.length; i++) shares.put(SgemmTuning.CANDIDATE_PANELS.get(i), values[i]);
+        return shares;
+    }
+
+    private static String kept(SgemmTuning.Choice choice) {
+        return choice.fromPanels() == SgemmTuning.NEVER ? "never" : Integer.toString(choice.fromPanels());
     }
 
     @Test void withoutAStoreEveryChoiceIsMeasuredAndSaysSo() {
