@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  * small per-thread buffer before the two-panel kernels sweep it, so that they read A at constant
  * offsets: 8 x 2 on packed rows ran 1.25x the same kernel on A in place, 1.6x the 4 x 2 kernel used
  * before, on the AVX-512 host (docs/performance.md); on narrower C the copy costs more than it saves.
- * How wide is wide enough differs between CPUs, so {@link SgemmTuning} measures it once per machine;
+ * How wide is wide enough differs between CPUs and JVMs, so {@link SgemmTuning} measures it once per machine and JVM;
  * the packed and in-place kernels add the same products in the same order, so that choice never
  * changes a result. The micro-kernels broadcast A against one or two vectors of B,
  * and their shape follows the vector width, because the register file does:
