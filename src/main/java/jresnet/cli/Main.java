@@ -567,7 +567,10 @@ public final class Main {
     private int runComparison(ComparisonPlan plan, Path outDir, Backend backend, Path data, Path dataFlag)
             throws IOException {
         List<ModelRun> runs = new ArrayList<>();
-        boolean trained = false, testsChanged = false;
+        boolean trained = false, testsChanged = false, outdatedBefore = plan.reportOutdated();
+        // a missing test file is left to the evaluation, which names it in the data's words
+        Path testFile = data.resolve(Cifar10.TEST_FILE);
+        String testFileSha256 = Files.isRegularFile(testFile) ? FileDigest.sha256(testFile) : "";
         for (TrainingRun.Config config : plan.runs()) {
             String m = config.model();
             Path runDir = outDir.resolve(m);
@@ -576,23 +579,27 @@ public final class Main {
             String resumeCommand = "jresnet compare --resume " + outDir;
             boolean recorded = Files.isRegularFile(runDir.resolve(TrainingRun.CONFIG));
             int finishedBefore = recorded ? TrainingRun.finishedEpochs(runDir) : -1;
+            // a run that starts trains; one that goes on is marked once it returns, below
+            if (!recorded) plan = markReportOutdated(plan, outDir);
             List<EpochMetrics> history = recorded
                     ? TrainingRun.resume(runDir, config.epochs(), backend, dataFlag, out, System.console() != null, resumeCommand)
                     : TrainingRun.start(config, backend, data, runDir, out,
                             System.console() != null, environment(), resumeCommand);
-            trained |= history.size() != finishedBefore;
+            if (history.size() != finishedBefore) {
+                trained = true;
+                plan = markReportOutdated(plan, outDir);
+            }
             String device = TrainingRun.recordedDevice(runDir);
             String weightsSha256 = FileDigest.sha256(runDir.resolve(RunRecorder.CHECKPOINT).resolve(Checkpoint.WEIGHTS));
-            // a missing test file is left to the evaluation, which names it in the data's words
-            Path testFile = data.resolve(Cifar10.TEST_FILE);
-            String testFileSha256 = Files.isRegularFile(testFile) ? FileDigest.sha256(testFile) : "";
             TestSetAccuracy.Result test = plan.testedBefore(m, weightsSha256, testFileSha256);
             if (test == null) {
                 TestSetAccuracy.Result earlier = plan.recordedTest(m);
                 test = testAccuracy(m, runDir, config, backend, data);
                 // other weights or another test file measured otherwise: the report's test figures are out of date
-                testsChanged |= earlier != null && !(earlier.all().equals(test.all()) && earlier.exact().equals(test.exact()));
+                boolean changed = earlier != null && !(earlier.all().equals(test.all()) && earlier.exact().equals(test.exact()));
+                testsChanged |= changed;
                 plan = plan.withTest(m, weightsSha256, testFileSha256, test);
+                if (changed) plan = plan.withReportOutdated();
                 plan.write(outDir);
             } else {
                 out.printf("%s: test accuracy as measured before on these weights and this test file%n", m);
@@ -601,7 +608,7 @@ public final class Main {
         }
         Path report = outDir.resolve("report.md");
         out.print(ComparisonReport.table(runs));
-        boolean rewrite = trained || testsChanged;
+        boolean rewrite = trained || testsChanged || outdatedBefore;
         // a report the user added notes to is moved aside before the new one replaces it
         if (rewrite && Files.isRegularFile(report) && plan.reportSha256() != null
                 && !plan.reportSha256().equals(FileDigest.sha256(report))) {
@@ -614,9 +621,18 @@ public final class Main {
         if (written.contains("report.md")) plan.withReport(FileDigest.sha256(report)).write(outDir);
         out.println("report: " + report + (trained ? ""
                 : testsChanged ? " (every run had finished, but test figures differ from those recorded: the report written anew)"
+                : outdatedBefore ? " (every run had finished, but an earlier compare stopped before it wrote the report: written anew)"
                 : written.isEmpty() ? " (every run had finished; the report is kept as it is)"
                 : " (every run had finished; only its missing files written: " + String.join(", ", written) + ")"));
         return 0;
+    }
+
+    /** The plan marked, in its file too, as having a report that is out of date (once; a marked plan as it is). */
+    private static ComparisonPlan markReportOutdated(ComparisonPlan plan, Path outDir) throws IOException {
+        if (plan.reportOutdated()) return plan;
+        ComparisonPlan marked = plan.withReportOutdated();
+        marked.write(outDir);
+        return marked;
     }
 
     /** compare --quick: a few epochs on a subset, sized to finish in minutes on two CPU cores. */

@@ -23,7 +23,7 @@ import jresnet.io.Json;
  * weights that have not changed (minutes per model for the deep networks on a CPU).
  */
 public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.Optional String reportSha256,
-                             @Json.Optional List<TestedWeights> tests) {
+                             @Json.Optional List<TestedWeights> tests, @Json.Optional boolean reportOutdated) {
     public static final String FILE = "compare.json";
 
     /**
@@ -64,12 +64,27 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
     /** A plan whose report is not written yet. */
     public ComparisonPlan(String data, List<TrainingRun.Config> runs) { this(data, runs, null, List.of()); }
 
-    /** The plan with the SHA-256 of report.md as the comparison wrote it: a later rewrite tells the user's notes from it. */
-    public ComparisonPlan withReport(String sha256) { return new ComparisonPlan(data, runs, sha256, tests); }
+    /** A plan whose report, if written, says what its runs and test figures say. */
+    public ComparisonPlan(String data, List<TrainingRun.Config> runs, String reportSha256, List<TestedWeights> tests) {
+        this(data, runs, reportSha256, tests, false);
+    }
+
+    /**
+     * The plan with the SHA-256 of report.md as the comparison wrote it (a later rewrite tells the user's
+     * notes from it), and so no longer out of date.
+     */
+    public ComparisonPlan withReport(String sha256) { return new ComparisonPlan(data, runs, sha256, tests, false); }
+
+    /**
+     * The plan marked as having a report that no longer says what its runs do (a run trained, a test
+     * figure changed): kept in the file, so that a resume after a stop before the report was written
+     * writes it anew, though it then finds nothing to train and nothing changed.
+     */
+    public ComparisonPlan withReportOutdated() { return new ComparisonPlan(data, runs, reportSha256, tests, true); }
 
     /** The plan with every run {@code epochs} long. */
     public ComparisonPlan withEpochs(int epochs) {
-        return new ComparisonPlan(data, runs.stream().map(c -> c.withEpochs(epochs)).toList(), reportSha256, tests);
+        return new ComparisonPlan(data, runs.stream().map(c -> c.withEpochs(epochs)).toList(), reportSha256, tests, reportOutdated);
     }
 
     /**
@@ -97,7 +112,7 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
         List<TestedWeights> kept = new ArrayList<>(tests.stream().filter(t -> !t.model().equals(model)).toList());
         kept.add(new TestedWeights(model, weightsSha256, testFileSha256, result.all().correct(), result.all().total(),
                 result.exact().correct(), result.exact().total()));
-        return new ComparisonPlan(data, runs, reportSha256, kept);
+        return new ComparisonPlan(data, runs, reportSha256, kept, reportOutdated);
     }
 
     public void write(Path outDir) throws IOException {

@@ -337,6 +337,15 @@ class MainTest {
         assertFalse(out().contains(plain + ": test accuracy as measured before"), out());
         assertTrue(out().contains("the report is kept as it is"), out());
         assertEquals(report, Files.readString(out.resolve("report.md")));
+        assertFalse(jresnet.io.Json.parseObject(Files.readString(plan), "compare.json").get("report_outdated").getAsBoolean());
+
+        // marked out of date, as a compare stopped between a run's training and its report leaves it
+        Files.writeString(plan, Files.readString(plan).replace("\"report_outdated\": false", "\"report_outdated\": true"));
+        Files.delete(out.resolve("report.md"));
+        assertEquals(0, run("compare", "--resume", out.toString(), "--device", "cpu"), err());
+        assertTrue(out().contains("an earlier compare stopped before it wrote the report: written anew"), out());
+        assertEquals(report, Files.readString(out.resolve("report.md")));
+        assertFalse(jresnet.io.Json.parseObject(Files.readString(plan), "compare.json").get("report_outdated").getAsBoolean());
 
         assertEquals(2, run("compare", "--resume", out.toString(), "--models", resnet));
         assertTrue(err().startsWith("error: compare --resume takes the comparison's own configuration; --models cannot change it"), err());
@@ -444,7 +453,6 @@ class MainTest {
         assertFalse(out().contains("notice: --"), out());
     }
 
-    /** compare of {@code models} for one epoch of the fast recipe on {@code images} training images, on the CPU. */
     /** Two spellings of one network in --models are trained as asked, with a notice that they are the same network. */
     @Test void compareNoticesTwoNamesOfOneNetwork(@TempDir Path tmp) throws Exception {
         assertEquals(0, compareOneEpoch(tmp.resolve("cmp"), "tutorial-resnet-1-w2,tutorial-plain-1-w2,tutorial-resnet-01-w2", 16), err());
@@ -452,6 +460,7 @@ class MainTest {
         assertFalse(err().contains("tutorial-plain-1-w2 and"), err());
     }
 
+    /** compare of {@code models} for one epoch of the fast recipe on {@code images} training images, on the CPU. */
     private int compareOneEpoch(Path out, String models, int images) {
         return run("compare", "--models", models, "--recipe", "fast", "--epochs", "1", "--batch-size", "16",
                 "--limit-train", String.valueOf(images), "--limit-test", "16", "--device", "cpu",

@@ -1,6 +1,7 @@
 package jresnet.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,15 +40,26 @@ class ComparisonPlanTest {
         assertNull(again.testedBefore(RUN.model(), W1, T1));
     }
 
+    /** The out-of-date mark is kept in the file until a report is recorded, and survives the other changes. */
+    @Test void theOutdatedMarkLastsUntilAReportIsRecorded(@TempDir Path dir) throws Exception {
+        ComparisonPlan marked = new ComparisonPlan("/data", List.of(RUN)).withReport(W1).withReportOutdated();
+        marked.withTest(RUN.model(), W1, T1, MEASURED).withEpochs(3).write(dir);
+        ComparisonPlan read = ComparisonPlan.read(dir);
+        assertTrue(read.reportOutdated());
+        assertEquals(W1, read.reportSha256());
+        assertFalse(read.withReport(W2).reportOutdated());
+    }
+
     /** compare.json written before the test figures were kept reads as a plan with none. */
     @Test void anOlderPlanWithoutTestFiguresReads(@TempDir Path dir) throws Exception {
         new ComparisonPlan("/data", List.of(RUN)).write(dir);
         Path file = dir.resolve(ComparisonPlan.FILE);
         String text = Files.readString(file);
         assertTrue(text.contains("\"tests\""), text);
-        Files.writeString(file, text.replaceAll(",\\s*\"tests\": \\[\\s*\\]", ""));
-        assertTrue(!Files.readString(file).contains("tests"), Files.readString(file));
+        Files.writeString(file, text.replaceAll(",\\s*\"tests\": \\[\\s*\\]", "").replaceAll(",\\s*\"report_outdated\": false", ""));
+        assertTrue(!Files.readString(file).contains("tests") && !Files.readString(file).contains("outdated"), Files.readString(file));
         assertEquals(List.of(), ComparisonPlan.read(dir).tests());
+        assertFalse(ComparisonPlan.read(dir).reportOutdated());
     }
 
     /** Counts no evaluation gives, and entries for no run or twice for one, are refused naming the file and the field. */
