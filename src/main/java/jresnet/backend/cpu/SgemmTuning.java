@@ -29,15 +29,16 @@ import java.util.Properties;
  * only: a result is the same bits whichever it is, on a machine with or without the cache.
  *
  * The JVM counts as much as the CPU: on Temurin 25 at 256 bits the kernel on packed rows ran at half
- * the speed of the one on A in place at every width, where on OpenJDK 17 it was the faster from 128
- * or 256 columns (Zen 5 host, docs/performance.md), so no width is assumed to favour packing.
+ * the speed of the one on A in place at every width, where on OpenJDK 17 the two were within 10% at
+ * 256 columns and packing paid at 2048 (Zen 5 host, docs/performance.md), so no width is taken to
+ * favour packing unmeasured.
  *
  * <p>The measurement times, on the calling thread, the two product shapes a convolution of that
  * width runs (an im2col block, K = 9 · N, and one Winograd point, K = N), packed and in place, in
  * alternation; packing is taken from the narrowest candidate width where it was faster on the two
  * together, else from the widest unless it was clearly slower there ({@link #CLEARLY_SLOWER}), else
- * never. It takes one to two seconds, once per machine and JVM: the cache file keeps the choice and
- * the time ratios it was made from.
+ * never (timed twice before that). It takes one to three seconds, once per machine and JVM: the cache
+ * file keeps the choice and the time ratios it was made from.
  */
 final class SgemmTuning {
     /** C widths, in panels, from the narrowest: where the two kernels were close on the hosts measured (64-512 columns). */
@@ -75,7 +76,7 @@ final class SgemmTuning {
     static String describe() {
         Choice choice = Holder.CHOICE;
         return choice.fromPanels() == NEVER
-                ? "rows of A never packed (packing measured clearly slower up to " + WIDEST_CANDIDATE * Sgemm.LANES + " columns; " + choice.source() + ")"
+                ? "rows of A never packed (packing measured clearly slower at " + WIDEST_CANDIDATE * Sgemm.LANES + " columns; " + choice.source() + ")"
                 : "rows of A packed for C of " + choice.fromPanels() * Sgemm.LANES + "+ columns (" + choice.source() + ")";
     }
 
@@ -117,7 +118,7 @@ final class SgemmTuning {
         return cpuModel() + "; " + Vectors.BITS + "-bit vectors" + (Vectors.FUSED_MULTIPLY_ADD ? ", FMA" : ", no FMA")
                 + "; passes up to " + Sgemm.KC + "/" + Sgemm.KC_STRIDED + " deep, B blocks of " + Sgemm.B_BLOCK_BYTES / 1024 + " KiB"
                 + ", packed A " + Sgemm.A_STEP + " floats a step" + (Sgemm.INTERLEAVED_PAIRS ? ", B pairs interleaved" : "")
-                + "; packing tried up to " + WIDEST_CANDIDATE + " panels"
+                + "; packing tried up to " + WIDEST_CANDIDATE + " panels, never past " + CLEARLY_SLOWER + "x"
                 + "; " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version");
     }
 
@@ -194,6 +195,8 @@ final class SgemmTuning {
         Map<Integer, Double> shares = new LinkedHashMap<>();
         for (int panels : CANDIDATE_PANELS) {
             double share = packedTimeShare(panels);
+            // never packing is kept for good, so one slow stretch of the machine must not decide it
+            if (panels == WIDEST_CANDIDATE && share > CLEARLY_SLOWER) share = Math.min(share, packedTimeShare(panels));
             shares.put(panels, share);
             if (share < 1) break;
         }

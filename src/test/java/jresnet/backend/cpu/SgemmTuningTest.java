@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /** The packing threshold: measured once per machine key, then read back; a damaged entry is measured again. */
 class SgemmTuningTest {
-    private static final List<Integer> CHOICES = List.of(8, 16, 32, SgemmTuning.NEVER);
+    private static final List<Integer> CHOICES = java.util.stream.Stream.concat(SgemmTuning.CANDIDATE_PANELS.stream(),
+            java.util.stream.Stream.of(SgemmTuning.NEVER)).toList();
 
     /** A store in memory that counts its writes. */
     private static final class MemoryStore implements TuningStore {
