@@ -241,8 +241,7 @@ public final class Main {
      * leaves none is a bad value. (What runs, but not as the flags read, TrainingRun notices.)
      */
     private static void checkTrainingImages(TrainingRun.Config c) {
-        int available = Cifar10.TRAINING_RECORDS;
-        int images = c.limitTrain() > 0 ? Math.min(c.limitTrain(), available) : available;
+        int available = Cifar10.TRAINING_RECORDS, images = Cifar10.trainingRecords(c.limitTrain());
         if (c.validationSplit() >= images) {
             String from = images < available ? "the --limit-train " + images : String.format(Locale.ROOT, "CIFAR-10's %,d", available);
             throw new UsageException("--val-split " + c.validationSplit() + " leaves no training data: the validation images are the last of "
@@ -487,17 +486,19 @@ public final class Main {
         if (a.has("resume")) return resumeComparison(a);
         boolean quick = a.has("quick");
         List<String> models = List.of(a.string("models", quick ? "resnet20,plain20" : "resnet30,plain30").split(",", -1));
+        List<Model> built = new ArrayList<>();
         for (String m : models) {
             if (m.isBlank()) throw new UsageException("compare: --models has an empty name: '" + a.string("models", "") + "'");
             if (models.indexOf(m) != models.lastIndexOf(m)) {
                 throw new UsageException("compare: --models names " + m + " twice; each model is one run folder");
             }
-            Model built = ModelZoo.create(knownModel(m, "--models: ")); // also one too large for the heap, before the data is looked for
-            for (String earlier : models.subList(0, models.indexOf(m))) {
-                if (!ModelZoo.savedFromAnother(built, earlier)) {
-                    err.printf("notice: --models: %s and %s name the same network; it is trained twice%n", earlier, m);
+            Model model = ModelZoo.create(knownModel(m, "--models: ")); // also one too large for the heap, before the data is looked for
+            for (Model earlier : built) {
+                if (ModelZoo.sameNetwork(earlier, model)) {
+                    err.printf("notice: --models: %s and %s name the same network; it is trained twice%n", earlier.name(), m);
                 }
             }
+            built.add(model);
         }
         Path outDir = outFolder(a, "compare");
         int epochs = a.integer("epochs", quick ? QUICK_EPOCHS : 0, 1);

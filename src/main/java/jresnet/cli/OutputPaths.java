@@ -32,8 +32,7 @@ final class OutputPaths {
             throw new UserException(flag + " " + given + ": is a symbolic link, which writing would replace with a file; "
                     + "name the file it points to, or another file");
         }
-        if (Files.exists(output, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(output, LinkOption.NOFOLLOW_LINKS)
-                && !Files.isDirectory(output, LinkOption.NOFOLLOW_LINKS)) {
+        if (Files.exists(output, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(output, LinkOption.NOFOLLOW_LINKS)) {
             throw new UserException(flag + " " + given + ": is not a regular file (a device, pipe or socket), which writing "
                     + "would replace with a file; name a file to write");
         }

@@ -56,6 +56,11 @@ public final class Cifar10 {
         return Files.readAllLines(file).stream().map(String::strip).filter(name -> !name.isEmpty()).toList();
     }
 
+    /** How many training records {@link #training} reads for {@code limit}. */
+    public static int trainingRecords(int limit) {
+        return records(TRAINING_RECORDS, limit);
+    }
+
     /** How many test records {@link #test} reads for {@code limit}. */
     public static int testRecords(int limit) {
         return records(RECORDS_PER_FILE, limit);

@@ -148,6 +148,11 @@ public final class ModelZoo {
         } catch (UserException unknown) {
             return false;
         }
-        return !other.summary().replace(savedFrom, model.name()).equals(model.summary());
+        return !sameNetwork(other, model);
+    }
+
+    /** Whether two models have the same layers, names and shapes, whatever each model is called. */
+    public static boolean sameNetwork(Model a, Model b) {
+        return a.summary().replace(a.name(), b.name()).equals(b.summary());
     }
 }

@@ -40,18 +40,18 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
         /** Refuses counts that no evaluation gives: the exact records are the first up to 1000 of those evaluated. */
         private void validate(String source) {
             for (String[] digest : new String[][] {{"weights_sha256", weightsSha256}, {"test_file_sha256", testFileSha256}}) {
-                if (!digest[1].matches("[0-9a-f]{64}")) throw bad(source, digest[0], "a SHA-256 in 64 hexadecimal digits", "\"" + digest[1] + "\"");
+                if (!digest[1].matches("[0-9a-f]{64}")) throw TrainingRun.bad(source, digest[0], "a SHA-256 in 64 hexadecimal digits", "\"" + digest[1] + "\"");
             }
             if (testRecords < 1 || testRecords > Cifar10.RECORDS_PER_FILE) {
-                throw bad(source, "test_records", "1 to " + Cifar10.RECORDS_PER_FILE, testRecords);
+                throw TrainingRun.bad(source, "test_records", "1 to " + Cifar10.RECORDS_PER_FILE, testRecords);
             }
             int exact = Math.min(testRecords, TestSetAccuracy.EXACT_RECORDS);
-            if (exactRecords != exact) throw bad(source, "exact_records", exact + " (the first of " + testRecords + " records, up to "
+            if (exactRecords != exact) throw TrainingRun.bad(source, "exact_records", exact + " (the first of " + testRecords + " records, up to "
                     + TestSetAccuracy.EXACT_RECORDS + ")", exactRecords);
-            if (exactCorrect < 0 || exactCorrect > exactRecords) throw bad(source, "exact_correct", "0 to " + exactRecords, exactCorrect);
+            if (exactCorrect < 0 || exactCorrect > exactRecords) throw TrainingRun.bad(source, "exact_correct", "0 to " + exactRecords, exactCorrect);
             long otherRecords = testRecords - exactRecords, lowest = exactCorrect, highest = exactCorrect + otherRecords;
             if (testCorrect < lowest || testCorrect > highest) {
-                throw bad(source, "test_correct", lowest + " to " + highest + " (exact_correct plus up to the " + otherRecords + " other records)",
+                throw TrainingRun.bad(source, "test_correct", lowest + " to " + highest + " (exact_correct plus up to the " + otherRecords + " other records)",
                         testCorrect);
             }
         }
@@ -136,20 +136,16 @@ public record ComparisonPlan(String data, List<TrainingRun.Config> runs, @Json.O
             TrainingRun.Config run = plan.runs().get(i);
             run.validate(file + ": runs[" + i + "]");
             Integer earlier = runOf.putIfAbsent(run.model(), i);
-            if (earlier != null) throw bad(file + ": runs[" + i + "]", "model", "a model no other run has", "\"" + run.model() + "\" (runs[" + earlier + "])");
+            if (earlier != null) throw TrainingRun.bad(file + ": runs[" + i + "]", "model", "a model no other run has", "\"" + run.model() + "\" (runs[" + earlier + "])");
         }
         Set<String> tested = new HashSet<>();
         for (int i = 0; i < plan.tests().size(); i++) {
             TestedWeights t = plan.tests().get(i);
             String source = file + ": tests[" + i + "]";
-            if (!runOf.containsKey(t.model())) throw bad(source, "model", "one of the runs' models " + runOf.keySet(), "\"" + t.model() + "\"");
-            if (!tested.add(t.model())) throw bad(source, "model", "a model no other entry of tests has", "\"" + t.model() + "\"");
+            if (!runOf.containsKey(t.model())) throw TrainingRun.bad(source, "model", "one of the runs' models " + runOf.keySet(), "\"" + t.model() + "\"");
+            if (!tested.add(t.model())) throw TrainingRun.bad(source, "model", "a model no other entry of tests has", "\"" + t.model() + "\"");
             t.validate(source);
         }
         return plan;
-    }
-
-    private static UserException bad(String source, String field, String expected, Object found) {
-        return new UserException(source + ": field '" + field + "' must be " + expected + ", found " + found);
     }
 }

@@ -450,7 +450,8 @@ public final class TrainingRun {
         }
     }
 
-    private static UserException bad(String source, String field, String expected, Object found) {
+    /** "SOURCE: field 'FIELD' must be EXPECTED, found FOUND": a hand-edited run file's error line. */
+    static UserException bad(String source, String field, String expected, Object found) {
         return new UserException(source + ": field '" + field + "' must be " + expected + ", found " + found);
     }
 
